@@ -1,0 +1,2 @@
+import { exitCodeFor } from './errors.ts';
+process.exitCode = exitCodeFor(null) - 75;
