@@ -1,0 +1,88 @@
+/**
+ * NEM-day arithmetic. The National Electricity Market runs on fixed UTC+10 all year (no daylight saving),
+ * and Amber's `date`, `startDate` and `endDate` are NEM calendar days. Everything here uses UTC methods on
+ * instants shifted by +10 h, so the machine's time zone (`TZ`) never matters.
+ */
+import type { NemDate } from './models.ts';
+
+const NEM_OFFSET_MS = 10 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const NEM_DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Amber rejects ranges longer than 7 days; 7 calendar days inclusive is the safe reading (API-NOTES §12). */
+export const MAX_RANGE_DAYS = 7;
+
+/** True for a real calendar date written `YYYY-MM-DD` (so `2025-02-29` is false). */
+export function isNemDate(value: string): boolean {
+  const match = NEM_DATE_PATTERN.exec(value);
+  if (!match) return false;
+  const [, year, month, day] = match;
+  const utc = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return formatUtcDate(utc) === value;
+}
+
+/** The NEM day that contains `now`. */
+export function nemToday(now: Date): NemDate {
+  return formatUtcDate(new Date(now.getTime() + NEM_OFFSET_MS));
+}
+
+/**
+ * The NEM day of an interval that *ends* at `instant`. The interval ending at midnight belongs to the day
+ * before, so this is the NEM date of (end − 1 ms), the same rule Amber uses for `date`.
+ */
+export function nemDateOf(instant: Date): NemDate {
+  return formatUtcDate(new Date(instant.getTime() - 1 + NEM_OFFSET_MS));
+}
+
+/** The last day usage may be requested for: yesterday (NEM). Today's usage is never complete. */
+export function lastUsageDay(now: Date): NemDate {
+  return addDays(nemToday(now), -1);
+}
+
+export function addDays(date: NemDate, days: number): NemDate {
+  return formatUtcDate(new Date(utcMidnightOf(date) + days * DAY_MS));
+}
+
+/** `b − a` in whole days. */
+export function daysBetween(a: NemDate, b: NemDate): number {
+  return Math.round((utcMidnightOf(b) - utcMidnightOf(a)) / DAY_MS);
+}
+
+/** The instant NEM day `date` begins: `date`T00:00:00+10:00. */
+export function nemDayStart(date: NemDate): Date {
+  return new Date(utcMidnightOf(date) - NEM_OFFSET_MS);
+}
+
+/** Negative when `a` is before `b`, zero when equal, positive when after. */
+export function compareNemDates(a: NemDate, b: NemDate): number {
+  return Math.sign(daysBetween(b, a));
+}
+
+export interface DateChunk {
+  startDate: NemDate;
+  endDate: NemDate;
+}
+
+/**
+ * Inclusive ranges of at most `maxDays` calendar days covering `from`..`to` (inclusive), oldest first.
+ * Empty when `from` is after `to`.
+ */
+export function splitIntoChunks(from: NemDate, to: NemDate, maxDays: number = MAX_RANGE_DAYS): DateChunk[] {
+  if (!Number.isInteger(maxDays) || maxDays < 1) throw new RangeError(`maxDays must be a positive integer, got ${maxDays}`);
+  const chunks: DateChunk[] = [];
+  for (let start = from; compareNemDates(start, to) <= 0; start = addDays(start, maxDays)) {
+    const fullEnd = addDays(start, maxDays - 1);
+    chunks.push({ startDate: start, endDate: compareNemDates(fullEnd, to) < 0 ? fullEnd : to });
+  }
+  return chunks;
+}
+
+function utcMidnightOf(date: NemDate): number {
+  if (!isNemDate(date)) throw new RangeError(`not a YYYY-MM-DD date: ${JSON.stringify(date)}`);
+  // A date-only ISO string is parsed as UTC midnight (ECMA-262 Date Time String Format).
+  return Date.parse(date);
+}
+
+function formatUtcDate(date: Date): NemDate {
+  return date.toISOString().slice(0, 10);
+}
