@@ -4,8 +4,9 @@ import { createRateLimiter, parseRateLimitPolicy, realClock, type RateLimiter } 
 import { isCollectorError } from '../../src/errors.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
 import { VirtualClock } from './virtual-clock.ts';
+import { sharedAmberPath } from '../helpers/shared.ts';
 
-const PAYLOADS = '/work/shared/amber/payloads';
+const PAYLOADS = sharedAmberPath('payloads');
 
 /** Acquires `calls` slots one after another (as a backfill loop does) and returns the grant times. */
 async function runSequential(limiter: RateLimiter, calls: number): Promise<number[]> {

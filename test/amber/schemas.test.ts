@@ -6,8 +6,9 @@ import { isCollectorError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { PRICE, SITE, USAGE } from './elements.ts';
+import { sharedAmberPath } from '../helpers/shared.ts';
 
-const PAYLOADS = '/work/shared/amber/payloads';
+const PAYLOADS = sharedAmberPath('payloads');
 
 type Expectation =
   | { parseAs: 'sites' | 'prices' | 'usage'; items: number; rejected: number; why?: string }

@@ -1,9 +1,7 @@
 /**
  * Validates JSON against Amber's OpenAPI 3.0 spec with ajv, for tests.
  *
- * `amber-openapi-2.0.0.yaml` is a verbatim copy of `/work/shared/amber/openapi.yaml` (Amber's text, Apache
- * 2.0, from JP-Ellis/amber-api `openapi/2.0.0.yml` @ 6be5851; sha256 1084833243e7505c…) so the tests do not
- * depend on a path outside the repository.
+ * The spec is `shared/amber/openapi.yaml` beside the repository (see test/helpers/shared.ts).
  *
  * OpenAPI 3.0 is not JSON Schema: `nullable: true` is rewritten to `anyOf [schema, null]`, `example` and
  * `description` are dropped, and the `date`/`date-time` formats are checked with strict patterns.
@@ -11,8 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { sharedAmberPath } from '../helpers/shared.ts';
 
-const OPENAPI_FILE = new URL('./amber-openapi-2.0.0.yaml', import.meta.url);
+const OPENAPI_FILE = sharedAmberPath('openapi.yaml');
 
 type SchemaName =
   | 'Site'
