@@ -1,0 +1,372 @@
+/**
+ * Configuration from environment variables. This is the only module in `src/` that reads `process.env`;
+ * everything else receives the typed, frozen `Config` it returns.
+ *
+ * Every variable is validated at once and every problem is reported together, each line starting with
+ * the variable's name, so a person fixing a `.env` file sees all mistakes in one run.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { isNemDate, nemToday } from './amber/nem-time.ts';
+import { CollectorError } from './errors.ts';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface Config {
+  amber: {
+    apiKey: string;
+    baseUrl: string;
+    /** The starting request budget; the client adopts the server's RateLimit-Policy once it sees one. */
+    rateLimit: { limit: number; windowSeconds: number };
+    requestTimeoutMs: number;
+    /** Only these sites are collected; null means every site on the account. */
+    siteIds: string[] | null;
+  };
+  database: {
+    /** The connection string without TLS parameters: `ssl` below is what pg uses. */
+    url: string;
+    ssl: false | { rejectUnauthorized: boolean };
+  };
+  collection: {
+    historicalStartDate: string;
+    intervalMinutes: number;
+    forceReinit: boolean;
+    priceRevisionDays: number;
+    usageRevisionDays: number;
+    usagePollMinutes: number;
+    /** null keeps every forecast. */
+    forecastRetentionDays: number | null;
+  };
+  log: { level: LogLevel; format: 'json' | 'pretty' };
+  http: { port: number; apiToken: string | null };
+}
+
+/**
+ * Loads `.env` and then `.env.local` from `cwd` when they exist; `.env.local` wins over `.env`, and
+ * variables already in the real environment win over both. Prints nothing: stdout carries NDJSON logs.
+ */
+export function loadEnvFiles(cwd: string = process.cwd()): void {
+  // dotenv keeps the first value it sees for a key, so the file that should win comes first.
+  const files = ['.env.local', '.env'].map((name) => join(cwd, name)).filter((path) => existsSync(path));
+  if (files.length > 0) dotenv.config({ path: files, quiet: true });
+}
+
+/** Reads the process environment (after loading the env files) into a validated `Config`. */
+export function readConfig(): Config {
+  loadEnvFiles();
+  return parseConfig(process.env);
+}
+
+/**
+ * Validates `env` into a deeply frozen `Config`. Pure: `now` only decides which day is "today" for
+ * HISTORICAL_START_DATE. Throws `CollectorError('CONFIG_INVALID')` listing every problem.
+ */
+export function parseConfig(env: Record<string, string | undefined>, now: Date = new Date()): Config {
+  return deepFreeze(toConfig(validate(envSchema(nemToday(now)), env)));
+}
+
+/**
+ * Only the database settings, for commands that read the database and never call Amber (`query`): they
+ * must not demand AMBER_API_KEY or HISTORICAL_START_DATE. Loads the env files like `readConfig`.
+ */
+export function readDatabaseConfig(): Config['database'] {
+  loadEnvFiles();
+  return parseDatabaseConfig(process.env);
+}
+
+/** `parseConfig` restricted to DATABASE_URL and DATABASE_SSL, with the same messages and error. */
+export function parseDatabaseConfig(env: Record<string, string | undefined>): Config['database'] {
+  const schema = envSchema(nemToday(new Date())).pick({ DATABASE_URL: true, DATABASE_SSL: true });
+  return deepFreeze(databaseConfig(validate(schema, env)));
+}
+
+/**
+ * What `status` and `backfill` need when they do not call Amber themselves: the database, the rate budget
+ * (for ETAs), the cycle cadences (for staleness) and the site filter. No API key, no start date.
+ */
+export interface MonitorConfig {
+  database: Config['database'];
+  amber: Pick<Config['amber'], 'rateLimit' | 'siteIds'>;
+  collection: Pick<Config['collection'], 'intervalMinutes' | 'usagePollMinutes' | 'priceRevisionDays' | 'usageRevisionDays'>;
+}
+
+/** Loads the env files like `readConfig` and reads the `MonitorConfig` variables. */
+export function readMonitorConfig(): MonitorConfig {
+  loadEnvFiles();
+  return parseMonitorConfig(process.env);
+}
+
+/** `parseConfig` restricted to the `MonitorConfig` variables, with the same defaults, messages and error. */
+export function parseMonitorConfig(env: Record<string, string | undefined>): MonitorConfig {
+  const schema = envSchema(nemToday(new Date())).pick({
+    DATABASE_URL: true,
+    DATABASE_SSL: true,
+    AMBER_RATE_LIMIT: true,
+    AMBER_SITE_IDS: true,
+    COLLECTION_INTERVAL_MINUTES: true,
+    USAGE_POLL_MINUTES: true,
+    PRICE_REVISION_DAYS: true,
+    USAGE_REVISION_DAYS: true,
+  });
+  const values = validate(schema, env);
+  return deepFreeze({
+    database: databaseConfig(values),
+    amber: { rateLimit: values.AMBER_RATE_LIMIT, siteIds: values.AMBER_SITE_IDS },
+    collection: {
+      intervalMinutes: values.COLLECTION_INTERVAL_MINUTES,
+      usagePollMinutes: values.USAGE_POLL_MINUTES,
+      priceRevisionDays: values.PRICE_REVISION_DAYS,
+      usageRevisionDays: values.USAGE_REVISION_DAYS,
+    },
+  });
+}
+
+function validate<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`);
+    throw new CollectorError('CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`, { details: { problems } });
+  }
+  return result.data;
+}
+
+const DEFAULT_BASE_URL = 'https://api.amber.com.au/v1';
+const LOG_LEVEL_ALIASES: Record<string, LogLevel> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  fatal: 'fatal',
+  silent: 'silent',
+};
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+type SslMode = (typeof SSL_MODES)[number];
+/** URL parameters that configure TLS. They are removed so pg cannot override the explicit `ssl` object. */
+const TLS_URL_PARAMS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslpassword', 'uselibpqcompat'];
+
+function envSchema(today: string) {
+  return z.object({
+    // Amber API key from app.amber.com.au/developers. Required; never logged.
+    AMBER_API_KEY: variable((raw) => raw ?? problem('is required (create one at https://app.amber.com.au/developers)')),
+    // Amber API base URL. Default https://api.amber.com.au/v1.
+    AMBER_API_BASE_URL: variable((raw) => parseBaseUrl(raw ?? DEFAULT_BASE_URL)),
+    // Starting request budget, "<requests>;w=<seconds>" like the RateLimit-Policy header. Default 50;w=300.
+    AMBER_RATE_LIMIT: variable((raw) => parseRatePolicy(raw ?? '50;w=300')),
+    // Seconds before an Amber request is abandoned, 1..300. Default 30.
+    AMBER_REQUEST_TIMEOUT_SECONDS: wholeNumber({ min: 1, max: 300, fallback: 30 }),
+    // Comma-separated site ids to collect. Default unset: every site on the account.
+    AMBER_SITE_IDS: variable((raw) => parseList(raw)),
+    // PostgreSQL connection string (postgres:// or postgresql://). Required.
+    DATABASE_URL: variable((raw) => parseDatabaseUrl(raw)),
+    // TLS override for hosts whose URL has no sslmode: disable | require | verify. Default unset: follow the URL.
+    DATABASE_SSL: variable((raw) => (raw === undefined ? null : oneOf(raw, ['disable', 'require', 'verify'] as const))),
+    // First NEM day to collect, YYYY-MM-DD, not after today (UTC+10). Required.
+    HISTORICAL_START_DATE: variable((raw) => parseStartDate(raw, today)),
+    // Minutes between incremental cycles, 1..60. Default 5.
+    COLLECTION_INTERVAL_MINUTES: wholeNumber({ min: 1, max: 60, fallback: 5 }),
+    // Forget collection progress at start-up and collect everything again (rows are upserted, never deleted). Default false.
+    FORCE_REINIT: variable((raw) => parseBoolean(raw ?? 'false')),
+    // Trailing NEM days of prices re-fetched every cycle, 0..14. Default 2.
+    PRICE_REVISION_DAYS: wholeNumber({ min: 0, max: 14, fallback: 2 }),
+    // Trailing NEM days of usage re-fetched (usage is revised after it first appears), 1..60. Default 7.
+    USAGE_REVISION_DAYS: wholeNumber({ min: 1, max: 60, fallback: 7 }),
+    // Minutes between usage polls once the backfill is done, 5..1440. Default 60.
+    USAGE_POLL_MINUTES: wholeNumber({ min: 5, max: 1440, fallback: 60 }),
+    // Days of forecast prices kept, >= 1. Default unset: keep everything.
+    FORECAST_RETENTION_DAYS: wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER, fallback: null }),
+    // trace | debug | info | warn (or warning) | error | fatal | silent, any case. Default INFO.
+    LOG_LEVEL: variable((raw) => {
+      const level = LOG_LEVEL_ALIASES[(raw ?? 'info').toLowerCase()];
+      return level ?? problem(`expected one of TRACE, DEBUG, INFO, WARN, WARNING, ERROR, FATAL, SILENT, got ${quote(raw)}`);
+    }),
+    // json (one object per line, for machines) | pretty (for a terminal). Default json.
+    LOG_FORMAT: variable((raw) => oneOf((raw ?? 'json').toLowerCase(), ['json', 'pretty'] as const)),
+    // Port of the HTTP server (health, metrics, read API), 0..65535; 0 picks a free port (it is logged). Default 8080.
+    HTTP_PORT: wholeNumber({ min: 0, max: 65535, fallback: 8080 }),
+    // Port set by hosting platforms such as Railway; wins over HTTP_PORT. Default unset.
+    PORT: wholeNumber({ min: 1, max: 65535, fallback: null }),
+    // Bearer token required by the read API and dashboard. Default unset: no token needed.
+    HTTP_API_TOKEN: variable((raw) => raw ?? null),
+  });
+}
+
+type Env = z.infer<ReturnType<typeof envSchema>>;
+
+/** Every variable the collector reads, in the order `.env.example` and the README document them. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema('').shape));
+
+function toConfig(env: Env): Config {
+  return {
+    amber: {
+      apiKey: env.AMBER_API_KEY,
+      baseUrl: env.AMBER_API_BASE_URL,
+      rateLimit: env.AMBER_RATE_LIMIT,
+      requestTimeoutMs: env.AMBER_REQUEST_TIMEOUT_SECONDS * 1000,
+      siteIds: env.AMBER_SITE_IDS,
+    },
+    database: databaseConfig(env),
+    collection: {
+      historicalStartDate: env.HISTORICAL_START_DATE,
+      intervalMinutes: env.COLLECTION_INTERVAL_MINUTES,
+      forceReinit: env.FORCE_REINIT,
+      priceRevisionDays: env.PRICE_REVISION_DAYS,
+      usageRevisionDays: env.USAGE_REVISION_DAYS,
+      usagePollMinutes: env.USAGE_POLL_MINUTES,
+      forecastRetentionDays: env.FORECAST_RETENTION_DAYS,
+    },
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
+    http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN },
+  };
+}
+
+function databaseConfig(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_SSL'>): Config['database'] {
+  return { url: env.DATABASE_URL.url, ssl: sslFor(env.DATABASE_SSL ?? env.DATABASE_URL.sslMode) };
+}
+
+/**
+ * libpq semantics, which node-postgres 8 does not follow (it treats `require` as verify-full, so a
+ * self-signed hosted Postgres such as Railway's fails). No sslmode at all means plain TCP: pg cannot
+ * fall back from TLS the way libpq's default `prefer` does, and local and compose databases have no TLS.
+ */
+function sslFor(mode: SslMode | 'verify' | null): Config['database']['ssl'] {
+  switch (mode) {
+    case null:
+    case 'disable':
+      return false;
+    case 'allow':
+    case 'prefer':
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify':
+    case 'verify-ca':
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Field parsers. Each gets the trimmed value (undefined when unset or blank, so `FOO=` in a .env file
+// means "use the default") and returns the typed value or a Problem saying what was expected.
+
+class Problem {
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
+
+function problem(message: string): Problem {
+  return new Problem(message);
+}
+
+function variable<T>(parse: (raw: string | undefined) => T | Problem) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const trimmed = value?.trim();
+      const result = parse(trimmed === '' ? undefined : trimmed);
+      if (result instanceof Problem) {
+        ctx.addIssue({ code: 'custom', message: result.message });
+        return z.NEVER;
+      }
+      return result;
+    });
+}
+
+function wholeNumber<F extends number | null>(options: { min: number; max: number; fallback: F }) {
+  const { min, max, fallback } = options;
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  return variable((raw): number | F | Problem => {
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    return value >= min && value <= max ? value : problem(`expected a whole number ${range}, got ${quote(raw)}`);
+  });
+}
+
+function oneOf<const T extends string>(raw: string, allowed: readonly T[]): T | Problem {
+  return (allowed as readonly string[]).includes(raw)
+    ? (raw as T)
+    : problem(`expected one of ${allowed.join(', ')}, got ${quote(raw)}`);
+}
+
+function parseBoolean(raw: string): boolean | Problem {
+  const value = raw.toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  return problem(`expected true, false, 1, 0, yes or no, got ${quote(raw)}`);
+}
+
+function parseList(raw: string | undefined): string[] | null {
+  const items = [...new Set((raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+  return items.length > 0 ? items : null;
+}
+
+function parseBaseUrl(raw: string): string | Problem {
+  const url = URL.canParse(raw) ? new URL(raw) : null;
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    return problem(`expected an http:// or https:// URL, got ${quote(raw)}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** The RateLimit-Policy header syntax the API sends, e.g. `50;w=300`. */
+function parseRatePolicy(raw: string): Config['amber']['rateLimit'] | Problem {
+  const match = /^(\d+)\s*;\s*w\s*=\s*(\d+)$/.exec(raw);
+  const limit = Number(match?.[1]);
+  const windowSeconds = Number(match?.[2]);
+  if (!(limit >= 1 && windowSeconds >= 1)) {
+    return problem(`expected "<requests>;w=<seconds>" with both at least 1, e.g. "50;w=300", got ${quote(raw)}`);
+  }
+  return { limit, windowSeconds };
+}
+
+/** Never echoes the value: it carries the database password. */
+function parseDatabaseUrl(raw: string | undefined): { url: string; sslMode: SslMode | null } | Problem {
+  if (raw === undefined) return problem('is required (e.g. postgres://user:password@host:5432/database)');
+  const url = URL.canParse(raw) ? new URL(raw) : null;
+  if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    return problem('expected a postgres:// or postgresql:// URL (the value is not shown: it may contain a password)');
+  }
+  const sslMode = sslModeOf(url.searchParams);
+  if (sslMode instanceof Problem) return sslMode;
+  for (const param of TLS_URL_PARAMS) url.searchParams.delete(param);
+  return { url: url.toString(), sslMode };
+}
+
+function sslModeOf(params: URLSearchParams): SslMode | null | Problem {
+  const mode = params.get('sslmode');
+  if (mode !== null) {
+    return (SSL_MODES as readonly string[]).includes(mode)
+      ? (mode as SslMode)
+      : problem(`sslmode must be one of ${SSL_MODES.join(', ')}, got ${quote(mode)}`);
+  }
+  // pg's own `ssl=true` spelling means "TLS with verification"; keep that meaning.
+  const ssl = params.get('ssl');
+  if (ssl === null) return null;
+  return ['true', '1'].includes(ssl) ? 'verify-full' : 'disable';
+}
+
+function parseStartDate(raw: string | undefined, today: string): string | Problem {
+  if (raw === undefined) return problem('is required: the first day to collect, as YYYY-MM-DD');
+  if (!isNemDate(raw)) return problem(`expected a date as YYYY-MM-DD, got ${quote(raw)}`);
+  if (raw > today) return problem(`must not be after today's NEM date ${today}, got ${quote(raw)}`);
+  return raw;
+}
+
+function quote(raw: string | undefined): string {
+  if (raw === undefined) return 'nothing';
+  return JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

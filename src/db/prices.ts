@@ -1,0 +1,33 @@
+/** `price_data`: one row per (site, channel type, interval end, duration). */
+import type { PriceInterval } from '../amber/models.ts';
+import { endInstant, intervalKeyColumns, intervalValueColumns } from './intervals.ts';
+import type { Queryable } from './pool.ts';
+import { upsertRows, type UpsertCounts, type UpsertTable } from './upsert.ts';
+
+export type { UpsertCounts } from './upsert.ts';
+
+export interface PriceRow extends PriceInterval {
+  siteId: string;
+}
+
+/** How a price interval maps onto `price_data` (exported for the upsert benchmark's baselines). */
+export const PRICE_TABLE: UpsertTable<PriceRow> = {
+  table: 'price_data',
+  key: [
+    { name: 'site_id', type: 'text', value: (r) => r.siteId },
+    { name: 'channel_type', type: 'text', value: (r) => r.channelType },
+    ...intervalKeyColumns<PriceRow>(),
+  ],
+  values: [
+    ...intervalValueColumns<PriceRow>(),
+    { name: 'interval_type', type: 'text', value: (r) => r.type },
+    { name: 'estimate', type: 'boolean', value: (r) => r.estimate },
+  ],
+  countsRevisions: true,
+  keyOf: (r) => `${r.channelType}|${endInstant(r)}|${r.duration}`,
+};
+
+/** Stores price intervals of one site; unchanged rows are left untouched (see `upsertRows`). */
+export function upsertPriceIntervals(db: Queryable, siteId: string, rows: readonly PriceInterval[]): Promise<UpsertCounts> {
+  return upsertRows(db, PRICE_TABLE, rows.map((row) => ({ ...row, siteId })));
+}

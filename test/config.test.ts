@@ -1,0 +1,293 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dotenv from 'dotenv';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CONFIG_VARIABLES, loadEnvFiles, parseConfig, type Config } from '../src/config.ts';
+import { CollectorError } from '../src/errors.ts';
+
+const NOW = new Date('2025-06-15T02:00:00Z'); // NEM date 2025-06-15
+
+const REQUIRED = {
+  AMBER_API_KEY: 'psk_0123456789abcdef0123456789abcdef',
+  DATABASE_URL: 'postgres://collector:s3cret@db:5432/collector',
+  HISTORICAL_START_DATE: '2025-01-01',
+};
+
+function parse(env: Record<string, string | undefined>, now = NOW): Config {
+  return parseConfig({ ...REQUIRED, ...env }, now);
+}
+
+/** The problems a bad environment produces (fails the test if parsing succeeds). */
+function problemsOf(env: Record<string, string | undefined>, now = NOW): string[] {
+  try {
+    parseConfig(env, now);
+  } catch (err) {
+    expect(err).toBeInstanceOf(CollectorError);
+    expect((err as CollectorError).code).toBe('CONFIG_INVALID');
+    return (err as CollectorError).details.problems as string[];
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('parseConfig', () => {
+  it('applies every default when only the required variables are set', () => {
+    expect(parse({})).toEqual({
+      amber: {
+        apiKey: REQUIRED.AMBER_API_KEY,
+        baseUrl: 'https://api.amber.com.au/v1',
+        rateLimit: { limit: 50, windowSeconds: 300 },
+        requestTimeoutMs: 30_000,
+        siteIds: null,
+      },
+      database: { url: REQUIRED.DATABASE_URL, ssl: false },
+      collection: {
+        historicalStartDate: '2025-01-01',
+        intervalMinutes: 5,
+        forceReinit: false,
+        priceRevisionDays: 2,
+        usageRevisionDays: 7,
+        usagePollMinutes: 60,
+        forecastRetentionDays: null,
+      },
+      log: { level: 'info', format: 'json' },
+      http: { port: 8080, apiToken: null },
+    } satisfies Config);
+  });
+
+  it('reads every variable when all are set', () => {
+    const config = parse({
+      AMBER_API_KEY: '  psk_padded  ',
+      AMBER_API_BASE_URL: 'http://127.0.0.1:4010/v1/',
+      AMBER_RATE_LIMIT: '20; w=60',
+      AMBER_REQUEST_TIMEOUT_SECONDS: '5',
+      AMBER_SITE_IDS: ' 01A, 01B ,,01A ',
+      HISTORICAL_START_DATE: '2025-06-15',
+      COLLECTION_INTERVAL_MINUTES: '15',
+      FORCE_REINIT: 'YES',
+      PRICE_REVISION_DAYS: '0',
+      USAGE_REVISION_DAYS: '60',
+      USAGE_POLL_MINUTES: '1440',
+      FORECAST_RETENTION_DAYS: '30',
+      LOG_LEVEL: 'Warning',
+      LOG_FORMAT: 'PRETTY',
+      HTTP_PORT: '9000',
+      HTTP_API_TOKEN: ' token ',
+    });
+    expect(config.amber).toEqual({
+      apiKey: 'psk_padded',
+      baseUrl: 'http://127.0.0.1:4010/v1',
+      rateLimit: { limit: 20, windowSeconds: 60 },
+      requestTimeoutMs: 5000,
+      siteIds: ['01A', '01B'],
+    });
+    expect(config.collection).toEqual({
+      historicalStartDate: '2025-06-15',
+      intervalMinutes: 15,
+      forceReinit: true,
+      priceRevisionDays: 0,
+      usageRevisionDays: 60,
+      usagePollMinutes: 1440,
+      forecastRetentionDays: 30,
+    });
+    expect(config.log).toEqual({ level: 'warn', format: 'pretty' });
+    expect(config.http).toEqual({ port: 9000, apiToken: 'token' });
+  });
+
+  it('treats blank values as unset', () => {
+    const config = parse({ AMBER_SITE_IDS: ' ', LOG_LEVEL: '', HTTP_API_TOKEN: '', FORECAST_RETENTION_DAYS: '  ', PORT: '' });
+    expect(config.amber.siteIds).toBeNull();
+    expect(config.log.level).toBe('info');
+    expect(config.http).toEqual({ port: 8080, apiToken: null });
+    expect(config.collection.forecastRetentionDays).toBeNull();
+  });
+
+  it('lets PORT (set by hosting platforms) win over HTTP_PORT', () => {
+    expect(parse({ HTTP_PORT: '9000', PORT: '3000' }).http.port).toBe(3000);
+  });
+
+  it.each([
+    ['true', true], ['TRUE', true], ['1', true], ['yes', true], ['Yes', true],
+    ['false', false], ['False', false], ['0', false], ['no', false], ['NO', false],
+  ])('reads FORCE_REINIT=%s as %s', (raw, expected) => {
+    expect(parse({ FORCE_REINIT: raw }).collection.forceReinit).toBe(expected);
+  });
+
+  it.each([
+    ['DEBUG', 'debug'], ['info', 'info'], ['WARNING', 'warn'], ['warn', 'warn'], ['Error', 'error'],
+    ['TRACE', 'trace'], ['fatal', 'fatal'], ['SILENT', 'silent'],
+  ])('maps LOG_LEVEL=%s to %s', (raw, expected) => {
+    expect(parse({ LOG_LEVEL: raw }).log.level).toBe(expected);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = parse({ AMBER_SITE_IDS: 'a,b' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.amber.rateLimit)).toBe(true);
+    expect(Object.isFrozen(config.amber.siteIds)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+    expect(() => {
+      (config.collection as { intervalMinutes: number }).intervalMinutes = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('accepts today (NEM time, UTC+10) as the start date but not tomorrow', () => {
+    // 14:00 UTC is midnight NEM: the NEM date is already the next UTC day.
+    const justAfterNemMidnight = new Date('2025-06-15T14:00:00Z');
+    expect(parse({ HISTORICAL_START_DATE: '2025-06-16' }, justAfterNemMidnight).collection.historicalStartDate).toBe('2025-06-16');
+    expect(problemsOf({ ...REQUIRED, HISTORICAL_START_DATE: '2025-06-16' }, new Date('2025-06-15T13:59:59Z'))).toEqual([
+      'HISTORICAL_START_DATE: must not be after today\'s NEM date 2025-06-15, got "2025-06-16"',
+    ]);
+  });
+
+  describe('rejects', () => {
+    it.each([
+      ['AMBER_API_KEY', undefined, 'AMBER_API_KEY: is required'],
+      ['AMBER_API_KEY', '   ', 'AMBER_API_KEY: is required'],
+      ['AMBER_API_BASE_URL', 'not a url', 'AMBER_API_BASE_URL: expected an http:// or https:// URL, got "not a url"'],
+      ['AMBER_API_BASE_URL', 'ftp://api.amber.com.au/v1', 'AMBER_API_BASE_URL: expected an http:// or https:// URL'],
+      ['AMBER_RATE_LIMIT', '50', 'AMBER_RATE_LIMIT: expected "<requests>;w=<seconds>"'],
+      ['AMBER_RATE_LIMIT', '0;w=300', 'AMBER_RATE_LIMIT: expected "<requests>;w=<seconds>" with both at least 1'],
+      ['AMBER_RATE_LIMIT', '50;w=0', 'AMBER_RATE_LIMIT: expected'],
+      ['AMBER_REQUEST_TIMEOUT_SECONDS', '0', 'AMBER_REQUEST_TIMEOUT_SECONDS: expected a whole number from 1 to 300, got "0"'],
+      ['AMBER_REQUEST_TIMEOUT_SECONDS', '301', 'AMBER_REQUEST_TIMEOUT_SECONDS: expected a whole number from 1 to 300, got "301"'],
+      ['AMBER_REQUEST_TIMEOUT_SECONDS', '2.5', 'AMBER_REQUEST_TIMEOUT_SECONDS: expected a whole number from 1 to 300, got "2.5"'],
+      ['DATABASE_URL', undefined, 'DATABASE_URL: is required'],
+      ['DATABASE_URL', 'mysql://root:hunter2@db/collector', 'DATABASE_URL: expected a postgres:// or postgresql:// URL'],
+      ['DATABASE_URL', 'postgres://u:hunter2@db/c?sslmode=maybe', 'DATABASE_URL: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got "maybe"'],
+      ['DATABASE_SSL', 'on', 'DATABASE_SSL: expected one of disable, require, verify, got "on"'],
+      ['HISTORICAL_START_DATE', undefined, 'HISTORICAL_START_DATE: is required'],
+      ['HISTORICAL_START_DATE', '2024-13-01', 'HISTORICAL_START_DATE: expected a date as YYYY-MM-DD, got "2024-13-01"'],
+      ['HISTORICAL_START_DATE', '2023-02-29', 'HISTORICAL_START_DATE: expected a date as YYYY-MM-DD, got "2023-02-29"'],
+      ['HISTORICAL_START_DATE', '01/02/2024', 'HISTORICAL_START_DATE: expected a date as YYYY-MM-DD, got "01/02/2024"'],
+      ['HISTORICAL_START_DATE', '2030-01-01', 'HISTORICAL_START_DATE: must not be after today\'s NEM date 2025-06-15, got "2030-01-01"'],
+      ['COLLECTION_INTERVAL_MINUTES', '0', 'COLLECTION_INTERVAL_MINUTES: expected a whole number from 1 to 60, got "0"'],
+      ['COLLECTION_INTERVAL_MINUTES', '61', 'COLLECTION_INTERVAL_MINUTES: expected a whole number from 1 to 60, got "61"'],
+      ['FORCE_REINIT', 'maybe', 'FORCE_REINIT: expected true, false, 1, 0, yes or no, got "maybe"'],
+      ['PRICE_REVISION_DAYS', '15', 'PRICE_REVISION_DAYS: expected a whole number from 0 to 14, got "15"'],
+      ['PRICE_REVISION_DAYS', '-1', 'PRICE_REVISION_DAYS: expected a whole number from 0 to 14, got "-1"'],
+      ['USAGE_REVISION_DAYS', '0', 'USAGE_REVISION_DAYS: expected a whole number from 1 to 60, got "0"'],
+      ['USAGE_REVISION_DAYS', '61', 'USAGE_REVISION_DAYS: expected a whole number from 1 to 60, got "61"'],
+      ['USAGE_POLL_MINUTES', '4', 'USAGE_POLL_MINUTES: expected a whole number from 5 to 1440, got "4"'],
+      ['USAGE_POLL_MINUTES', '1441', 'USAGE_POLL_MINUTES: expected a whole number from 5 to 1440, got "1441"'],
+      ['FORECAST_RETENTION_DAYS', '0', 'FORECAST_RETENTION_DAYS: expected a whole number of at least 1, got "0"'],
+      ['FORECAST_RETENTION_DAYS', 'forever', 'FORECAST_RETENTION_DAYS: expected a whole number of at least 1, got "forever"'],
+      ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: expected one of TRACE, DEBUG, INFO, WARN, WARNING, ERROR, FATAL, SILENT, got "verbose"'],
+      ['LOG_FORMAT', 'xml', 'LOG_FORMAT: expected one of json, pretty, got "xml"'],
+      ['HTTP_PORT', '-1', 'HTTP_PORT: expected a whole number from 0 to 65535, got "-1"'],
+      ['HTTP_PORT', '65536', 'HTTP_PORT: expected a whole number from 0 to 65535, got "65536"'],
+      ['PORT', 'http', 'PORT: expected a whole number from 1 to 65535, got "http"'],
+    ])('%s=%j', (name, value, expected) => {
+      const problems = problemsOf({ ...REQUIRED, [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(expected);
+    });
+
+    it('reports every problem at once, one per line, each starting with its variable', () => {
+      let error: CollectorError | undefined;
+      try {
+        parseConfig({ DATABASE_URL: 'mysql://x', HISTORICAL_START_DATE: '2024-13-01', LOG_LEVEL: 'loud', PORT: 'x', FORCE_REINIT: '2' }, NOW);
+      } catch (err) {
+        error = err as CollectorError;
+      }
+      const problems = error?.details.problems as string[];
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
+        ['AMBER_API_KEY', 'DATABASE_URL', 'FORCE_REINIT', 'HISTORICAL_START_DATE', 'LOG_LEVEL', 'PORT'],
+      );
+      expect(error?.message.split('\n').slice(1).sort()).toEqual([...problems].sort());
+    });
+
+    it('never repeats the database URL or the API key in a message', () => {
+      const problems = problemsOf({ AMBER_API_KEY: '', DATABASE_URL: 'mysql://root:hunter2@db/collector' });
+      expect(problems.join('\n')).not.toContain('hunter2');
+    });
+  });
+
+  describe('database TLS (libpq sslmode semantics)', () => {
+    const url = (query: string) => `postgres://collector:s3cret@db.example.com:5432/collector${query}`;
+
+    it.each([
+      ['', false],
+      ['?sslmode=disable', false],
+      ['?sslmode=allow', { rejectUnauthorized: false }],
+      ['?sslmode=prefer', { rejectUnauthorized: false }],
+      ['?sslmode=require', { rejectUnauthorized: false }],
+      ['?sslmode=verify-ca', { rejectUnauthorized: true }],
+      ['?sslmode=verify-full', { rejectUnauthorized: true }],
+      ['?ssl=true', { rejectUnauthorized: true }],
+      ['?ssl=0', false],
+    ])('DATABASE_URL%s gives ssl %j', (query, expected) => {
+      expect(parse({ DATABASE_URL: url(query) }).database.ssl).toEqual(expected);
+    });
+
+    it.each([
+      ['disable', '?sslmode=verify-full', false],
+      ['require', '', { rejectUnauthorized: false }],
+      ['require', '?sslmode=verify-full', { rejectUnauthorized: false }],
+      ['verify', '?sslmode=require', { rejectUnauthorized: true }],
+    ])('DATABASE_SSL=%s overrides DATABASE_URL%s', (mode, query, expected) => {
+      expect(parse({ DATABASE_URL: url(query), DATABASE_SSL: mode }).database.ssl).toEqual(expected);
+    });
+
+    it('removes the TLS parameters from the URL and keeps the others', () => {
+      const config = parse({
+        DATABASE_URL: url('?sslmode=require&uselibpqcompat=true&sslrootcert=/ca.pem&application_name=amber&connect_timeout=5'),
+      });
+      expect(config.database.url).toBe(url('?application_name=amber&connect_timeout=5'));
+    });
+  });
+});
+
+describe('loadEnvFiles', () => {
+  const keys = ['AMBER_TEST_ONLY_IN_ENV', 'AMBER_TEST_IN_BOTH', 'AMBER_TEST_FROM_PROCESS'];
+  let dir: string | undefined;
+
+  afterEach(() => {
+    for (const key of keys) delete process.env[key];
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    vi.restoreAllMocks();
+  });
+
+  it('loads .env, lets .env.local override it, lets the real environment win, and prints nothing', () => {
+    dir = mkdtempSync(join(tmpdir(), 'amber-env-'));
+    writeFileSync(join(dir, '.env'), 'AMBER_TEST_ONLY_IN_ENV=from-env\nAMBER_TEST_IN_BOTH=from-env\nAMBER_TEST_FROM_PROCESS=from-env\n');
+    writeFileSync(join(dir, '.env.local'), 'AMBER_TEST_IN_BOTH=from-local\nAMBER_TEST_FROM_PROCESS=from-local\n');
+    process.env.AMBER_TEST_FROM_PROCESS = 'from-process';
+    const log = vi.spyOn(console, 'log');
+    const error = vi.spyOn(console, 'error');
+    const stdout = vi.spyOn(process.stdout, 'write');
+
+    loadEnvFiles(dir);
+
+    expect(process.env.AMBER_TEST_ONLY_IN_ENV).toBe('from-env');
+    expect(process.env.AMBER_TEST_IN_BOTH).toBe('from-local');
+    expect(process.env.AMBER_TEST_FROM_PROCESS).toBe('from-process');
+    expect(log).not.toHaveBeenCalled();
+    expect(error).not.toHaveBeenCalled();
+    expect(stdout).not.toHaveBeenCalled();
+  });
+
+  it('does nothing when neither file exists', () => {
+    dir = mkdtempSync(join(tmpdir(), 'amber-env-'));
+    const before = { ...process.env };
+    loadEnvFiles(dir);
+    expect(process.env).toEqual(before);
+  });
+});
+
+describe('documentation', () => {
+  const read = (name: string) => readFileSync(new URL(`../${name}`, import.meta.url), 'utf8');
+
+  it('.env.example documents every variable, in schema order, and is itself a valid configuration', () => {
+    const example = read('.env.example');
+    const collectorPart = example.split('# --- Docker Compose only')[0] ?? '';
+    const documented = [...collectorPart.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    expect(documented).toEqual(CONFIG_VARIABLES);
+    expect(() => parseConfig(dotenv.parse(example), NOW)).not.toThrow();
+  });
+
+  it('the README configuration table lists the same variables in the same order', () => {
+    const rows = [...read('README.md').matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    expect(rows).toEqual(CONFIG_VARIABLES);
+  });
+});

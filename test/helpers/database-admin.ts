@@ -1,0 +1,53 @@
+/**
+ * Creating and dropping test databases. Shared by the globalSetup (which runs outside the test workers)
+ * and `database.ts` (inside them), so it imports nothing from vitest.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+
+/** Every database one test run creates starts with this, so teardown can find leftovers. */
+export function runPrefix(pid: number, startedAt: number): string {
+  return `amber_${pid}_${startedAt}`;
+}
+
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * `CREATE DATABASE name TEMPLATE template`, retried briefly on "source database is being accessed by
+ * other users" (SQLSTATE 55006): a clone fails while anything else is connected to its template.
+ */
+export async function createDatabase(admin: pg.Client, name: string, template: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+      await sleep(50 * attempt);
+    }
+  }
+}
+
+/** Drops a database even if a crashed test left connections open to it. */
+export async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+}
+
+/** Runs `fn` on a short-lived connection to the server's maintenance database. */
+export async function withAdmin<T>(url: string, fn: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.end();
+  }
+}
