@@ -1,2 +1,62 @@
-import { exitCodeFor } from './errors.ts';
-process.exitCode = exitCodeFor(null) - 75;
+#!/usr/bin/env node
+/**
+ * The `amber-collector` command: a table of subcommands, each in `src/commands/`, loaded only when used so
+ * a quick `status` does not pay for the daemon's start-up.
+ */
+import { CollectorError, exitCodeFor } from './errors.ts';
+
+export type CommandHandler = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHandler> }> = {
+  run: {
+    summary: 'collect continuously: backfill from HISTORICAL_START_DATE, then a cycle every COLLECTION_INTERVAL_MINUTES (default)',
+    load: async () => (await import('./commands/run.ts')).runCommand,
+  },
+  query: { summary: 'look at the collected data: summary, costs, prices, usage, export, sql (see: query --help)', load: async () => (await import('./commands/query.ts')).queryCommand },
+  status: {
+    summary: 'is the data complete and fresh? ranges, gaps, last success and error, remaining calls (exit 3 gaps, 4 stale)',
+    load: async () => (await import('./commands/status.ts')).statusCommand,
+  },
+  backfill: {
+    summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
+    load: async () => (await import('./commands/backfill.ts')).backfillCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return [
+    'Usage: amber-collector [command] [options]',
+    '',
+    'Commands:',
+    ...lines,
+    `  ${'help'.padEnd(width)}show this text (also: amber-collector <command> --help)`,
+    '',
+    'Configuration comes from the environment and from .env / .env.local (see .env.example).',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name = 'run', ...args] = argv;
+  if (name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`amber-collector: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(args);
+  } catch (err) {
+    // Commands report their own failures; this is the last word for anything they let through.
+    const code = err instanceof CollectorError ? err.code : 'UNEXPECTED';
+    process.stderr.write(`amber-collector ${name}: ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

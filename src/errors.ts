@@ -67,3 +67,8 @@ export function exitCodeFor(err: unknown): number {
       return 75;
   }
 }
+
+/** True for errors no retry or restart can cure: a person must change something first. */
+export function isFatal(err: unknown): boolean {
+  return exitCodeFor(err) === 1;
+}

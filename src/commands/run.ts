@@ -1,0 +1,63 @@
+/**
+ * `amber-collector run`: the daemon process. Owns signals and exit codes for the long-running collector.
+ */
+import { readConfig, type Config } from '../config.ts';
+import { runDaemon } from '../daemon.ts';
+import { CollectorError, exitCodeFor, isCollectorError } from '../errors.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+/** A stop must finish well inside Docker's and compose's grace period. */
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+export async function runCommand(): Promise<number> {
+  let logger: Logger;
+  let config: Config;
+  try {
+    config = readConfig();
+    logger = await createLogger(config.log);
+  } catch (err) {
+    // Configuration problems are reported before any network or database work, as one structured line.
+    const fallback = await createLogger({ level: 'info', format: 'json' });
+    const problems = isCollectorError(err, 'CONFIG_INVALID') ? err.details['problems'] : undefined;
+    fallback.fatal({ code: err instanceof CollectorError ? err.code : undefined, problems, err }, 'invalid configuration; fix the variables listed and start again');
+    return exitCodeFor(err);
+  }
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal: name }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    logger.info({ signal: name }, 'shutting down: finishing the open transaction, then exiting');
+    controller.abort();
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unexpected error (unhandled rejection); exiting so the supervisor restarts the collector');
+    process.exit(75);
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'unexpected error; exiting so the supervisor restarts the collector');
+    process.exit(75);
+  });
+
+  logger.info({ startDate: config.collection.historicalStartDate, intervalMinutes: config.collection.intervalMinutes, apiBaseUrl: config.amber.baseUrl }, 'amber-collector starting');
+  try {
+    await runDaemon(config, logger, controller.signal);
+    logger.info('stopped cleanly');
+    return 0;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    logger.fatal({ err, code: err instanceof CollectorError ? err.code : undefined, exitCode: code }, err instanceof Error ? err.message : 'collector failed');
+    return code;
+  }
+}
+

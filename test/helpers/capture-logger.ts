@@ -1,0 +1,28 @@
+import { pino } from 'pino';
+import type { Logger } from '../../src/logger.ts';
+
+export interface CapturedLogger {
+  logger: Logger;
+  lines: Array<Record<string, unknown>>;
+  /** Resolves when a line with this message appears (or already has). */
+  waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** A real pino logger whose JSON lines are kept in memory, so tests can assert on what a person would read. */
+export function captureLogger(level: 'debug' | 'info' = 'info'): CapturedLogger {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return {
+    logger,
+    lines,
+    async waitFor(msg, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.find((l) => l['msg'] === msg);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`log line "${msg}" did not appear within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}

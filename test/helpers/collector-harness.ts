@@ -1,0 +1,69 @@
+/**
+ * Wires a real Collector to the fake Amber server and a fresh test database, with the data clock pinned,
+ * so end-to-end tests read like the scenario they check.
+ */
+import type pg from 'pg';
+import { createAmberClient, type AmberClient } from '../../src/amber/client.ts';
+import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
+import { Collector, type CollectionSettings } from '../../src/collector/collector.ts';
+import { silentLogger, type Logger } from '../../src/logger.ts';
+import { startFakeAmber, type FakeAmber, type FakeAmberOptions } from '../fake-amber/server.ts';
+import { createTestDatabase } from './database.ts';
+
+export interface Harness {
+  fake: FakeAmber;
+  pool: pg.Pool;
+  dbUrl: string;
+  clock: { now: Date };
+  newCollector(overrides?: Partial<CollectionSettings> & { logger?: Logger; onFatal?: (err: unknown) => void }): Collector;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { now: Date; fake?: FakeAmberOptions }): Promise<Harness> {
+  const clock = { now: options.now };
+  const fake = await startFakeAmber({ rateLimit: null, ...options.fake, now: () => clock.now });
+  const db = await createTestDatabase();
+  const clients: AmberClient[] = [];
+  return {
+    fake,
+    pool: db.pool,
+    dbUrl: db.url,
+    clock,
+    newCollector(overrides = {}) {
+      const { logger = silentLogger(), onFatal = (err: unknown) => { throw err; }, ...settings } = overrides;
+      // A generous local budget: these tests are about correctness, the pacing tests are elsewhere.
+      const limiter = createRateLimiter({ policy: { limit: 100_000, windowSeconds: 1 } });
+      const client = createAmberClient({
+        baseUrl: fake.url,
+        apiKey: fake.apiKey,
+        limiter,
+        logger,
+        requestTimeoutMs: 5_000,
+        wallClock: () => clock.now.getTime(),
+        retry: { baseMs: 5, capMs: 20, maxAttempts: 3 },
+      });
+      clients.push(client);
+      return new Collector({
+        pool: db.pool,
+        client,
+        logger,
+        estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
+        onFatal,
+        now: () => clock.now,
+        settings: {
+          historicalStartDate: '2025-09-22',
+          priceRevisionDays: 2,
+          usageRevisionDays: 7,
+          usagePollMinutes: 60,
+          siteIds: null,
+          ...settings,
+        },
+      });
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await fake.close();
+      await db.drop();
+    },
+  };
+}
