@@ -1,0 +1,99 @@
+/**
+ * The daemon's HTTP server (node:http): a small route table. Health and metrics routes stay open; routes
+ * marked `protected` require the bearer token when HTTP_API_TOKEN is set.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { CollectorError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface Route {
+  method: 'GET' | 'HEAD';
+  /** An exact path, or a prefix ending in `/*`. */
+  path: string;
+  /** Requires `Authorization: Bearer <HTTP_API_TOKEN>` when a token is configured. */
+  protected?: boolean;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function matches(route: Route, method: string, pathname: string): boolean {
+  const methodOk = route.method === method || (route.method === 'GET' && method === 'HEAD');
+  if (!methodOk) return false;
+  return route.path.endsWith('/*') ? pathname.startsWith(route.path.slice(0, -1)) || pathname === route.path.slice(0, -2) : pathname === route.path;
+}
+
+function authorized(req: IncomingMessage, url: URL, token: string): boolean {
+  // The dashboard's browser requests may carry the token as ?token= (set once, kept by the page).
+  const header = req.headers.authorization ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? '');
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startHttpServer(options: {
+  port: number;
+  host?: string;
+  routes: readonly Route[];
+  apiToken: string | null;
+  logger: Logger;
+}): Promise<HttpServer> {
+  const { routes, apiToken, logger } = options;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routes.find((r) => matches(r, req.method ?? 'GET', url.pathname));
+    if (!route) return sendJson(res, 404, { error: 'not found' });
+    if (route.protected && apiToken && !authorized(req, url, apiToken)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendJson(res, 401, { error: 'a bearer token is required (HTTP_API_TOKEN)' });
+    }
+    Promise.resolve()
+      .then(() => route.handle(req, res, url))
+      .catch((err: unknown) => {
+        logger.error({ err, path: url.pathname }, 'HTTP handler failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+  });
+  // A slow or idle client must not hold a shutdown open.
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, options.port)));
+    // No host: Node listens on `::`, which also accepts IPv4 where the system allows (Railway's private
+    // network is IPv6-only in older environments), and falls back to 0.0.0.0 where IPv6 is missing.
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port }, 'HTTP server listening');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A port that is taken or not allowed is a setting to change, not something a restart cures. */
+function listenError(err: NodeJS.ErrnoException, port: number): Error {
+  if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') return err;
+  const problem = err.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+  return new CollectorError('CONFIG_INVALID', `HTTP port ${port} ${problem}: set HTTP_PORT (or PORT) to a free port`, {
+    cause: err,
+    details: { problems: [`HTTP_PORT: port ${port} ${problem}`] },
+  });
+}
