@@ -1,0 +1,350 @@
+/**
+ * `amber-collector query`: look at the collected data from a terminal. Reports for people (aligned
+ * tables) and machines (`--json`), a streamed export, and read-only SQL. Needs only DATABASE_URL: no
+ * Amber API key, no collection settings.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { NemDate } from '../amber/models.ts';
+import { addDays, compareNemDates, daysBetween, isNemDate, nemToday } from '../amber/nem-time.ts';
+import { readDatabaseConfig } from '../config.ts';
+import { createPool } from '../db/pool.ts';
+import { CollectorError, isCollectorError } from '../errors.ts';
+import { silentLogger } from '../logger.ts';
+import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
+import { jsonText } from '../query/format.ts';
+import { streamOutput, type Output } from '../query/output.ts';
+import { runReadOnlySql, type SqlResult } from '../query/read-only-sql.ts';
+import { renderCosts, renderPrices, renderSqlResult, renderSummary, renderUsage } from '../query/render.ts';
+import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
+import { selectSites } from '../query/sites.ts';
+
+const QUERY_USAGE = `Usage: amber-collector query <report> [options]
+
+Reports:
+  summary             sites, stored ranges and row counts, all-time usage totals
+  costs [DAYS]        per NEM day: import kWh and $, feed-in kWh and $, net $
+                      (default 7 days ending yesterday, the newest day usage can exist)
+  prices [DAYS]       per NEM day and channel: min / avg / max actual price (c/kWh), spike counts
+                      (default 7 days ending today)
+  usage [DAYS]        per NEM day and meter channel: kWh, cost, estimated vs billable intervals
+                      (default 7 days ending yesterday)
+  export --from DATE --to DATE [--type price|usage] [--format csv|json|ndjson] [--output FILE] [--raw]
+                      every stored row of those NEM days, streamed (default --type price --format csv;
+                      json is one array, ndjson one object per line; --raw adds the API object as received)
+  sql "STATEMENT"     one SQL statement in a READ ONLY transaction, rolled back afterwards
+                      (--timeout SECONDS, default 30)
+
+Options:
+  --site ID           only this site (default: every site; a SITE column appears when there are several)
+  --from DATE         first NEM day (YYYY-MM-DD), instead of DAYS
+  --to DATE           last NEM day, inclusive (DAYS count back from it)
+  --json              JSON for machines instead of a table (summary, costs, prices, usage, sql)
+  -h, --help          show this text
+
+Days are NEM days (UTC+10 all year, as Amber bills them). Money is in dollars incl. GST, prices in c/kWh.
+Import is general plus controlled load; feed-in earnings are positive when you were paid.
+Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; no Amber API key is needed.
+`;
+
+type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql';
+type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout';
+
+const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
+  summary: ['site', 'json'],
+  costs: ['site', 'from', 'to', 'json'],
+  prices: ['site', 'from', 'to', 'json'],
+  usage: ['site', 'from', 'to', 'json'],
+  export: ['site', 'from', 'to', 'type', 'format', 'output', 'raw'],
+  sql: ['json', 'timeout'],
+};
+
+const DEFAULT_DAYS = 7;
+const MAX_DAYS = 3660;
+const DEFAULT_SQL_TIMEOUT_SECONDS = 30;
+const MAX_SQL_TIMEOUT_SECONDS = 3600;
+
+export interface QueryEnvironment {
+  out: Output;
+  err: Output;
+  now: Date;
+  /** Connects to the database; called only once the arguments are known to be valid. */
+  openDatabase(): { pool: pg.Pool; close(): Promise<void> };
+}
+
+/** The `query` entry of the command table. */
+export async function queryCommand(args: string[]): Promise<number> {
+  return runQuery(args, {
+    out: streamOutput(process.stdout),
+    err: streamOutput(process.stderr),
+    now: new Date(),
+    openDatabase() {
+      const pool = createPool(readDatabaseConfig(), silentLogger(), { max: 2, applicationName: 'amber-collector-query' });
+      return { pool, close: () => pool.end() };
+    },
+  });
+}
+
+export async function runQuery(args: string[], env: QueryEnvironment): Promise<number> {
+  let invocation: Invocation;
+  try {
+    invocation = parseInvocation(args, env.now);
+  } catch (err) {
+    return reportFailure(err, env);
+  }
+  if (invocation.report === 'help') {
+    await env.out.write(QUERY_USAGE);
+    return 0;
+  }
+  let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
+  try {
+    database = env.openDatabase();
+    return await run(invocation, database.pool, env);
+  } catch (err) {
+    return reportFailure(err, env);
+  } finally {
+    await database?.close();
+  }
+}
+
+type Invocation =
+  | { report: 'help' }
+  | { report: 'summary'; site: string | null; json: boolean }
+  | { report: 'costs' | 'prices' | 'usage'; site: string | null; json: boolean; from: NemDate; to: NemDate }
+  | {
+      report: 'export';
+      site: string | null;
+      from: NemDate;
+      to: NemDate;
+      type: ExportType;
+      format: ExportFormat;
+      output: string | null;
+      raw: boolean;
+    }
+  | { report: 'sql'; statement: string; json: boolean; timeoutSeconds: number };
+
+function usageError(message: string): CollectorError {
+  return new CollectorError('USAGE', message);
+}
+
+function parseInvocation(args: string[], now: Date): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        site: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        json: { type: 'boolean' },
+        type: { type: 'string' },
+        format: { type: 'string' },
+        output: { type: 'string' },
+        raw: { type: 'boolean' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw usageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  const [name, ...rest] = positionals;
+  if (values.help || name === 'help') return { report: 'help' };
+  if (name === undefined) throw usageError('which report? (summary, costs, prices, usage, export or sql)');
+  if (!isReport(name)) throw usageError(`unknown report "${name}" (summary, costs, prices, usage, export or sql)`);
+  const allowed = REPORT_FLAGS[name];
+  for (const flag of Object.keys(values) as (Flag | 'help')[]) {
+    if (flag !== 'help' && !allowed.includes(flag)) throw usageError(`--${flag} does not apply to "${name}"`);
+  }
+  const site = values.site ?? null;
+  if (site !== null && site.trim() === '') throw usageError('--site needs a site id');
+  const json = values.json ?? false;
+
+  switch (name) {
+    case 'summary':
+      noPositionals(name, rest);
+      return { report: name, site, json };
+    case 'costs':
+    case 'prices':
+    case 'usage': {
+      if (rest.length > 1) throw usageError(`"${name}" takes at most one argument, the number of days`);
+      const newest = name === 'prices' ? nemToday(now) : addDays(nemToday(now), -1);
+      return { report: name, site, json, ...dayRange(rest[0], values.from, values.to, newest) };
+    }
+    case 'export': {
+      noPositionals(name, rest);
+      if (values.from === undefined || values.to === undefined) throw usageError('export needs --from DATE and --to DATE');
+      const range = dayRange(undefined, values.from, values.to, values.to);
+      return {
+        report: name,
+        site,
+        ...range,
+        type: oneOf('--type', values.type ?? 'price', ['price', 'usage'] as const),
+        format: oneOf('--format', values.format ?? 'csv', EXPORT_FORMATS),
+        output: values.output ?? null,
+        raw: values.raw ?? false,
+      };
+    }
+    case 'sql': {
+      const [statement, ...extra] = rest;
+      if (statement === undefined || statement.trim() === '') throw usageError('sql needs the statement as one argument, e.g. sql "SELECT count(*) FROM price_data"');
+      if (extra.length > 0) throw usageError('sql takes one argument: put the whole statement in quotes');
+      const timeoutSeconds = wholeNumber('--timeout', values.timeout ?? String(DEFAULT_SQL_TIMEOUT_SECONDS), 1, MAX_SQL_TIMEOUT_SECONDS);
+      return { report: name, statement, json, timeoutSeconds };
+    }
+  }
+}
+
+function isReport(name: string): name is Report {
+  return Object.hasOwn(REPORT_FLAGS, name);
+}
+
+function noPositionals(report: string, rest: readonly string[]): void {
+  if (rest.length > 0) throw usageError(`"${report}" takes no arguments, got "${rest.join(' ')}"`);
+}
+
+function oneOf<const T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw usageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+}
+
+function wholeNumber(what: string, raw: string, min: number, max: number): number {
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) throw usageError(`${what} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+/**
+ * DAYS counts back from --to (default `newest`); --from names the first day instead. The range is inclusive.
+ */
+function dayRange(days: string | undefined, from: string | undefined, to: string | undefined, newest: NemDate): { from: NemDate; to: NemDate } {
+  if (days !== undefined && from !== undefined) throw usageError('give DAYS or --from, not both');
+  for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
+    if (value !== undefined && !isNemDate(value)) throw usageError(`${flag} must be a date as YYYY-MM-DD, got "${value}"`);
+  }
+  const count = days === undefined ? DEFAULT_DAYS : wholeNumber('DAYS', days, 1, MAX_DAYS);
+  const last = to ?? newest;
+  const first = from ?? addDays(last, -(count - 1));
+  if (compareNemDates(first, last) > 0) throw usageError(`--from ${first} is after --to ${last}`);
+  if (daysBetween(first, last) >= MAX_DAYS) throw usageError(`a report covers at most ${MAX_DAYS} days`);
+  return { from: first, to: last };
+}
+
+async function run(invocation: Exclude<Invocation, { report: 'help' }>, pool: pg.Pool, env: QueryEnvironment): Promise<number> {
+  switch (invocation.report) {
+    case 'summary': {
+      const sites = await selectSites(pool, invocation.site);
+      const report = await summary(pool, sites.map((s) => s.id));
+      await env.out.write(invocation.json ? jsonText(report) : renderSummary(report));
+      return 0;
+    }
+    case 'costs':
+    case 'prices':
+    case 'usage': {
+      const sites = await selectSites(pool, invocation.site);
+      const filter = { siteIds: sites.map((s) => s.id), from: invocation.from, to: invocation.to };
+      const span = { from: invocation.from, to: invocation.to };
+      const text =
+        invocation.report === 'costs'
+          ? asText(invocation, await dailyCosts(pool, filter), (rows) => renderCosts(rows, sites, span))
+          : invocation.report === 'prices'
+            ? asText(invocation, await dailyPrices(pool, filter), (rows) => renderPrices(rows, sites, span))
+            : asText(invocation, await dailyUsage(pool, filter), (rows) => renderUsage(rows, sites, span));
+      await env.out.write(text);
+      return 0;
+    }
+    case 'export':
+      return runExport(invocation, pool, env);
+    case 'sql': {
+      const result = await runReadOnlySql(pool, invocation.statement, { timeoutMs: invocation.timeoutSeconds * 1000 });
+      await env.out.write(invocation.json ? sqlJson(result) : renderSqlResult(result));
+      return 0;
+    }
+  }
+}
+
+function asText<Row>(invocation: { json: boolean; from: NemDate; to: NemDate }, rows: Row[], render: (rows: Row[]) => string): string {
+  return invocation.json ? jsonText({ from: invocation.from, to: invocation.to, days: rows }) : render(rows);
+}
+
+async function runExport(invocation: Extract<Invocation, { report: 'export' }>, pool: pg.Pool, env: QueryEnvironment): Promise<number> {
+  const sites = await selectSites(pool, invocation.site);
+  const options = { ...invocation, siteIds: sites.map((s) => s.id) };
+  if (invocation.output === null) {
+    await exportRows(pool, options, env.out);
+    return 0;
+  }
+  // Written beside the target and renamed at the end, so FILE is either the complete export or untouched.
+  const partial = `${invocation.output}.partial`;
+  const file = createWriteStream(partial);
+  try {
+    await once(file, 'open');
+    const count = await exportRows(pool, options, streamOutput(file));
+    file.end();
+    await finished(file);
+    await rename(partial, invocation.output);
+    await env.err.write(`wrote ${count} ${invocation.type} rows to ${invocation.output}\n`);
+    return 0;
+  } catch (err) {
+    file.destroy();
+    await rm(partial, { force: true });
+    if (err instanceof pg.DatabaseError || isCollectorError(err)) throw err;
+    await env.err.write(`amber-collector query: cannot write ${invocation.output}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** A JSON array of row objects; numbers, booleans and json columns keep their JSON types and exact digits. */
+function sqlJson(result: SqlResult): string {
+  const seen = new Map<string, number>();
+  const names = result.columns.map((column) => {
+    const n = (seen.get(column.name) ?? 0) + 1;
+    seen.set(column.name, n);
+    return JSON.stringify(n === 1 ? column.name : `${column.name}_${n}`);
+  });
+  const objects = result.rows.map(
+    (row) => `  {${result.columns.map((column, i) => `${names[i]}: ${jsonValue(column.kind, row[i] ?? null)}`).join(', ')}}`,
+  );
+  return objects.length === 0 ? '[]\n' : `[\n${objects.join(',\n')}\n]\n`;
+}
+
+/** One clear line on stderr, and the exit code: 2 bad usage, 1 a problem to fix, 75 the database is unreachable. */
+async function reportFailure(err: unknown, env: QueryEnvironment): Promise<number> {
+  const say = (text: string) => env.err.write(`amber-collector query: ${text}\n`);
+  if (isCollectorError(err, 'USAGE')) {
+    await say(err.message);
+    await env.err.write(`\n${QUERY_USAGE}`);
+    return 2;
+  }
+  if (isCollectorError(err, 'CONFIG_INVALID')) {
+    await say(err.message);
+    return 1;
+  }
+  if ((err as { code?: unknown }).code === 'EPIPE') return 0; // the reader went away (`| head`): nothing left to say
+  if (err instanceof pg.DatabaseError) {
+    if (err.code === '42P01') {
+      await say(`${err.message}: this database has no amber-collector tables yet (run \`amber-collector run\` once to create them)`);
+    } else if (err.code === '57014') {
+      await say('the statement was cancelled: it ran longer than the timeout (raise it with --timeout SECONDS)');
+    } else {
+      const where = err.position ? ` (at character ${err.position})` : '';
+      const hint = err.hint ?? (/multiple commands/.test(err.message) ? 'sql runs exactly one statement' : undefined);
+      await say(`ERROR: ${err.message}${where}${hint ? `\nHINT: ${hint}` : ''}`);
+    }
+    return 1;
+  }
+  await say(`cannot reach the database: ${describe(err)}`);
+  return 75;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof AggregateError && err.message === '') return err.errors.map(describe).join('; ');
+  return err instanceof Error ? err.message || err.name : String(err);
+}

@@ -1,0 +1,409 @@
+// The amber-collector dashboard: reads the daemon's read API and draws it with uPlot (loaded before this
+// file as the global `uPlot`). Plain browser JavaScript, no build step. Every value from the API reaches
+// the page through textContent, never as HTML.
+'use strict';
+
+(() => {
+  const NEM_ZONE = 'Australia/Brisbane'; // UTC+10 all year: NEM time
+  const REFRESH_MS = 2 * 60 * 1000;
+  // The newest actual price is normally less than an interval plus a collection cycle old.
+  const STALE_MS = 90 * 60 * 1000;
+  const CHANNEL_COLOURS = { general: '#1f6fb4', controlledLoad: '#8e5bc2', feedIn: '#2e9d4a' };
+  const CHANNEL_NAMES = { general: 'General', controlledLoad: 'Controlled load', feedIn: 'Feed-in' };
+  const SPIKE_COLOUR = '#d62728';
+  const POTENTIAL_COLOUR = '#ff8c1a';
+
+  // The page was opened as /?token=…: the API needs the same token, sent as a bearer header.
+  const token = new URLSearchParams(location.search).get('token');
+  const authHeaders = token ? { authorization: `Bearer ${token}` } : {};
+
+  const state = { site: null, siteChannels: [], days: 7, charts: new Map() };
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  async function api(path, params = {}) {
+    const url = new URL(path, location.origin);
+    for (const [key, value] of Object.entries(params)) if (value !== null && value !== undefined) url.searchParams.set(key, value);
+    const response = await fetch(url, { headers: authHeaders });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const detail = body && (body.problems ? body.problems.join('; ') : body.error);
+      throw new Error(`${path}: HTTP ${response.status}${detail ? ` (${detail})` : ''}`);
+    }
+    return body;
+  }
+
+  function el(tag, props = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === 'text') node.textContent = value;
+      else if (key === 'className') node.className = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of [].concat(children)) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  function show(id, ...nodes) {
+    document.getElementById(id).replaceChildren(...nodes);
+  }
+
+  function message(text, className = 'empty') {
+    return el('p', { className, text });
+  }
+
+  const fixed = (value, digits) => (value === null || value === undefined ? '–' : Number(value).toFixed(digits));
+  const epoch = (iso) => Date.parse(iso) / 1000;
+  // API times are ISO 8601 at +10:00, so NEM wall-clock parts can be read straight from the text.
+  const nemClock = (iso) => iso.slice(11, 16);
+  const nemDate = (iso) => iso.slice(0, 10);
+
+  const DAY_LABEL = new Intl.DateTimeFormat('en-AU', { timeZone: NEM_ZONE, weekday: 'short', day: 'numeric' });
+  const dayLabel = (seconds) => DAY_LABEL.format(new Date(seconds * 1000));
+
+  function nemToday() {
+    return new Date(Date.now() + 10 * 3600 * 1000).toISOString().slice(0, 10);
+  }
+
+  function addDays(date, days) {
+    return new Date(Date.parse(date) + days * 86400 * 1000).toISOString().slice(0, 10);
+  }
+
+  function ago(isoInstant) {
+    if (!isoInstant) return 'never';
+    const minutes = Math.round((Date.now() - Date.parse(isoInstant)) / 60000);
+    if (minutes < 1) return 'just now';
+    if (minutes < 90) return `${minutes} min ago`;
+    if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h ago`;
+    return `${Math.round(minutes / 1440)} days ago`;
+  }
+
+  function channelName(type) {
+    return CHANNEL_NAMES[type] || type;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Charts
+
+  function chartWidth(container) {
+    return Math.max(container.clientWidth, 240);
+  }
+
+  function drawChart(id, options, data) {
+    const container = document.getElementById(id);
+    state.charts.get(id)?.destroy();
+    container.replaceChildren();
+    const chart = new uPlot(
+      {
+        width: chartWidth(container),
+        height: 240,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), NEM_ZONE),
+        cursor: { points: { size: 6 } },
+        legend: { live: true },
+        ...options,
+      },
+      data,
+      container,
+    );
+    state.charts.set(id, chart);
+  }
+
+  /** Replaces a chart (or any section body) with a message, or with nothing. */
+  function replaceChart(id, ...nodes) {
+    state.charts.get(id)?.destroy();
+    state.charts.delete(id);
+    show(id, ...nodes);
+  }
+
+  function resizeCharts() {
+    for (const [id, chart] of state.charts) chart.setSize({ width: chartWidth(document.getElementById(id)), height: 240 });
+  }
+
+  const line = (label, stroke, extra = {}) => ({ label, stroke, width: 1.5, points: { show: false }, ...extra });
+  const markers = (label, colour) => ({
+    label,
+    stroke: colour,
+    fill: colour,
+    paths: () => null, // points only
+    points: { show: true, space: 0, size: 7, fill: colour, stroke: colour },
+  });
+  const bars = (label, colour, align) => ({
+    label,
+    stroke: colour,
+    fill: `${colour}b0`,
+    width: 1,
+    paths: uPlot.paths.bars({ size: [0.4, 40], align }),
+    points: { show: false },
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  // Sections
+
+  async function renderNow() {
+    const now = await api('/api/prices/current', { site: state.site });
+    if (now.channels.length === 0) {
+      show('now-cards', message('No prices stored yet.'));
+      show('forecast');
+      return;
+    }
+    show('now-cards', ...now.channels.map(priceCard));
+    show('forecast', forecastTable(now));
+  }
+
+  function priceCard(channel) {
+    const price = channel.current || channel.latestActual;
+    const card = el('div', { className: `card ${channel.channelType}` }, [el('h3', { text: channelName(channel.channelType) })]);
+    if (!price) {
+      card.append(message('No price stored.'));
+      return card;
+    }
+    card.append(el('p', { className: 'price' }, [el('span', { text: fixed(price.perKwh, 1) }), ' c/kWh']));
+    if (channel.channelType === 'feedIn') {
+      card.append(el('p', { className: 'meta', text: price.perKwh < 0 ? `you earn ${fixed(-price.perKwh, 1)} c/kWh` : 'exporting costs you' }));
+    }
+    const tags = el('p', { className: 'tags' });
+    if (price.descriptor) tags.append(el('span', { className: 'tag', text: price.descriptor }));
+    if (price.spikeStatus === 'spike') tags.append(el('span', { className: 'tag spike', text: 'spike' }));
+    if (price.spikeStatus === 'potential') tags.append(el('span', { className: 'tag potential', text: 'potential spike' }));
+    tags.append(el('span', { className: 'tag', text: `${fixed(price.renewables, 0)}% renewables` }));
+    card.append(tags);
+    const stale = !channel.current && Date.now() - Date.parse(price.end) > STALE_MS;
+    card.append(el('p', { className: stale ? 'meta error' : 'meta', text: `${nemDate(price.start)} ${nemClock(price.start)}–${nemClock(price.end)} · ${describeInterval(channel, price, stale)}` }));
+    return card;
+  }
+
+  function describeInterval(channel, price, stale) {
+    const current = channel.current;
+    if (!current) return `latest actual price, ended ${ago(price.end)}${stale ? ': is the collector running?' : ''}`;
+    if (current.intervalType === 'CurrentInterval') return current.estimate ? 'current, estimate' : 'current, final';
+    if (current.intervalType === 'ForecastInterval') return 'current, still the forecast';
+    return 'current';
+  }
+
+  /** The stored forecast in 30-minute slots (5-minute prices averaged), up to 12 hours ahead. */
+  function forecastTable(now) {
+    if (now.forecast.length === 0) {
+      return message('No forecast stored; the latest actual price is shown above.');
+    }
+    const channels = now.channels.map((c) => c.channelType);
+    const slots = new Map();
+    for (const row of now.forecast) {
+      const minute = Number(row.start.slice(14, 16)) < 30 ? '00' : '30';
+      const key = `${row.start.slice(0, 13)}:${minute}`;
+      if (!slots.has(key)) slots.set(key, {});
+      const cell = (slots.get(key)[row.channelType] ??= { sum: 0, minutes: 0, spike: false });
+      cell.sum += row.perKwh * row.duration;
+      cell.minutes += row.duration;
+      cell.spike ||= row.spikeStatus === 'spike';
+    }
+    const head = el('tr', {}, [el('th', { text: 'From' }), ...channels.map((c) => el('th', { className: 'num', text: channelName(c) }))]);
+    const rows = [...slots.entries()].slice(0, 24).map(([key, cells]) =>
+      el('tr', {}, [
+        el('td', { text: key.slice(11) === '00:00' ? `${key.slice(5, 10)} 00:00` : key.slice(11) }),
+        ...channels.map((c) => {
+          const cell = cells[c];
+          return el('td', { className: `num${cell && cell.spike ? ' spike' : ''}`, text: cell ? fixed(cell.sum / cell.minutes, 1) : '–' });
+        }),
+      ]),
+    );
+    return el('table', { className: 'forecast' }, [el('thead', {}, head), el('tbody', {}, rows)]);
+  }
+
+  async function renderPrices() {
+    const today = nemToday();
+    const from = addDays(today, -(state.days - 1));
+    const to = addDays(today, 1); // tomorrow: stored forecasts show as dashed lines
+    const data = await api('/api/prices', { site: state.site, from, to });
+    const forecasts = data.series.some((s) => s.points.some((p) => p.forecasts > 0));
+    document.getElementById('prices-meta').textContent =
+      `${from} to ${to} · ${data.window} ${data.window === '5m' ? 'intervals' : 'averages'}${forecasts ? ' · dashed: forecast' : ''} · red: spike, orange: potential spike`;
+    if (data.series.every((s) => s.points.length === 0)) {
+      replaceChart('prices-chart', message('No prices stored for this range.'));
+      return;
+    }
+    const times = [...new Set(data.series.flatMap((s) => s.points.map((p) => epoch(p.start))))].sort((a, b) => a - b);
+    const index = new Map(times.map((t, i) => [t, i]));
+    const columns = [];
+    const series = [];
+    const spikes = new Array(times.length).fill(null);
+    const potential = new Array(times.length).fill(null);
+    for (const s of data.series) {
+      const actual = new Array(times.length).fill(null);
+      const forecast = new Array(times.length).fill(null);
+      let lastActual = null;
+      for (const point of s.points) {
+        const i = index.get(epoch(point.start));
+        if (point.forecasts > 0) forecast[i] = point.perKwh;
+        else {
+          actual[i] = point.perKwh;
+          lastActual = i;
+        }
+        if (point.spikes > 0) spikes[i] = Math.max(spikes[i] ?? -Infinity, point.perKwh);
+        else if (point.potentialSpikes > 0) potential[i] = Math.max(potential[i] ?? -Infinity, point.perKwh);
+      }
+      // The forecast line starts where the actual one ends, so the two join.
+      if (lastActual !== null && forecast.some((v) => v !== null)) forecast[lastActual] = actual[lastActual];
+      const colour = CHANNEL_COLOURS[s.channelType] || '#555';
+      columns.push(actual);
+      series.push(line(channelName(s.channelType), colour));
+      if (forecast.some((v) => v !== null)) {
+        columns.push(forecast);
+        series.push(line(`${channelName(s.channelType)} forecast`, colour, { dash: [6, 4] }));
+      }
+    }
+    columns.push(spikes, potential);
+    series.push(markers('Spike', SPIKE_COLOUR), markers('Potential spike', POTENTIAL_COLOUR));
+    drawChart(
+      'prices-chart',
+      { series: [{ label: 'NEM time' }, ...series], axes: [{}, { label: 'c/kWh', size: 56 }], scales: { x: { time: true } } },
+      [times, ...columns],
+    );
+  }
+
+  async function renderUsage() {
+    const yesterday = addDays(nemToday(), -1);
+    const days = Math.max(state.days, 7);
+    const from = addDays(yesterday, -(days - 1));
+    const data = await api('/api/costs', { site: state.site, from, to: yesterday });
+    document.getElementById('usage-meta').textContent = `${from} to ${yesterday} · usage arrives about a day late`;
+    const withData = data.days.filter((d) => d.intervals > 0);
+    if (withData.length === 0) {
+      replaceChart('energy-chart', message('No usage stored for this range.'));
+      replaceChart('cost-chart');
+      show('usage-totals');
+      return;
+    }
+    const times = data.days.map((d) => epoch(`${d.date}T00:00:00+10:00`));
+    const pick = (key) => data.days.map((d) => d[key]);
+    const dayAxis = {
+      scales: {
+        // Half a day of room on each side, so the first and last bars are not cut by the plot's edge.
+        x: { time: true, range: (_u, min, max) => [min - 43200, max + 43200] },
+        // Bars grow from zero.
+        y: { range: (_u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.1 || 1] },
+      },
+    };
+    // Ticks on NEM midnights only, labelled with the day.
+    const dayTicks = { incrs: [86400, 2 * 86400, 7 * 86400, 28 * 86400], values: (_u, splits) => splits.map(dayLabel) };
+    const hasFeedIn = state.siteChannels.includes('feedIn');
+    const energy = [bars('Import kWh', CHANNEL_COLOURS.general, hasFeedIn ? -1 : 0)];
+    const money = [bars('Import $', '#c0392b', hasFeedIn ? -1 : 0)];
+    const energyData = [pick('importKwh')];
+    const moneyData = [pick('importDollars')];
+    if (hasFeedIn) {
+      energy.push(bars('Feed-in kWh', CHANNEL_COLOURS.feedIn, 1));
+      money.push(bars('Feed-in earned $', CHANNEL_COLOURS.feedIn, 1));
+      energyData.push(pick('feedInKwh'));
+      moneyData.push(pick('feedInDollars'));
+    }
+    money.push(line('Net $', '#333', { width: 2, points: { show: true, size: 5 } }));
+    moneyData.push(pick('netDollars'));
+    const dayLegend = { label: 'NEM day', value: (_u, ts) => (ts === null ? '–' : dayLabel(ts)) };
+    drawChart('energy-chart', { ...dayAxis, series: [dayLegend, ...energy], axes: [dayTicks, { label: 'kWh', size: 56 }] }, [times, ...energyData]);
+    drawChart('cost-chart', { ...dayAxis, series: [dayLegend, ...money], axes: [dayTicks, { label: '$', size: 56 }] }, [times, ...moneyData]);
+    const total = (key) => withData.reduce((sum, d) => sum + d[key], 0);
+    const missing = data.days.length - withData.length;
+    document.getElementById('usage-totals').textContent =
+      `Total: imported ${fixed(total('importKwh'), 1)} kWh for $${fixed(total('importDollars'), 2)}` +
+      (hasFeedIn ? `, exported ${fixed(total('feedInKwh'), 1)} kWh earning $${fixed(total('feedInDollars'), 2)}` : '') +
+      `; net $${fixed(total('netDollars'), 2)}` +
+      (missing > 0 ? ` (${missing} day${missing === 1 ? '' : 's'} without usage)` : '');
+  }
+
+  async function renderCoverage() {
+    const status = await api('/api/status', { site: state.site });
+    if (status.streams.length === 0) {
+      show('coverage', message('Nothing collected yet.'));
+      return;
+    }
+    const head = el('tr', {}, ['Data', 'Backfill', 'Collected', 'Rows', 'Last success', 'Last error'].map((h) => el('th', { text: h })));
+    const rows = status.streams.map((s) => {
+      const progress = s.percentComplete === null ? message('not started') : el('div', { className: 'progress' }, [
+        el('progress', { max: '100', value: String(s.percentComplete) }),
+        el('span', { text: `${fixed(s.percentComplete, 1)}%` }),
+      ]);
+      const failing = s.consecutiveFailures > 0;
+      return el('tr', {}, [
+        el('td', { text: s.dataType }),
+        el('td', {}, progress),
+        el('td', { text: s.backfillFrom ? `${s.backfillFrom} → ${s.collectedThrough || '…'} (of ${s.targetThrough})` : '–' }),
+        el('td', { className: 'num', text: s.expectedRows > 0 ? `${s.rows.toLocaleString()} / ${s.expectedRows.toLocaleString()} (${fixed(s.rowsPercent, 1)}%)` : String(s.rows) }),
+        el('td', { text: ago(s.lastSuccessAt) }),
+        el('td', { className: failing ? 'error' : 'meta', text: s.lastError ? `${failing ? `${s.consecutiveFailures}× ` : 'earlier: '}${s.lastError} (${ago(s.lastErrorAt)})` : '–' }),
+      ]);
+    });
+    show('coverage', el('table', {}, [el('thead', {}, head), el('tbody', {}, rows)]));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Wiring
+
+  /** Each section's renderer and the elements it fills (a failure is shown in the first, the rest are cleared). */
+  const SECTIONS = [
+    [renderNow, ['now-cards', 'forecast']],
+    [renderPrices, ['prices-chart']],
+    [renderUsage, ['energy-chart', 'cost-chart', 'usage-totals']],
+    [renderCoverage, ['coverage']],
+  ];
+
+  async function refresh() {
+    const results = await Promise.allSettled(SECTIONS.map(([render]) => render()));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const [first, ...rest] = SECTIONS[i][1];
+      replaceChart(first, message(`Could not load: ${result.reason.message}`, 'error'));
+      for (const id of rest) replaceChart(id);
+    });
+    setStatus(`Updated ${new Date().toLocaleTimeString('en-AU', { timeZone: NEM_ZONE, hour12: false })} NEM time`, 'meta');
+  }
+
+  function setStatus(text, className) {
+    const status = document.getElementById('updated');
+    status.textContent = text;
+    status.className = className;
+  }
+
+  async function start() {
+    const siteSelect = document.getElementById('site');
+    const rangeSelect = document.getElementById('range');
+    let sites;
+    try {
+      ({ sites } = await api('/api/sites'));
+    } catch (err) {
+      setStatus(`Could not reach the API: ${err.message}`, 'error');
+      return;
+    }
+    if (sites.length === 0) {
+      setStatus('No sites stored yet: the collector stores them on its first run.', 'meta');
+      return;
+    }
+    for (const site of sites) {
+      siteSelect.append(el('option', { value: site.id, text: `${site.nmi} · ${site.network} · ${site.status}`, title: site.id }));
+    }
+    const selectSite = (id) => {
+      const site = sites.find((s) => s.id === id) || sites[0];
+      state.site = site.id;
+      state.siteChannels = site.channels.map((c) => c.type);
+    };
+    selectSite(sites[0].id);
+    siteSelect.addEventListener('change', () => {
+      selectSite(siteSelect.value);
+      refresh();
+    });
+    rangeSelect.addEventListener('change', () => {
+      state.days = Number(rangeSelect.value);
+      refresh();
+    });
+    let resizeTimer = null;
+    window.addEventListener('resize', () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(resizeCharts, 150);
+    });
+    await refresh();
+    setInterval(refresh, REFRESH_MS);
+    document.body.dataset.ready = 'true'; // lets tests (and people) know the first load finished
+  }
+
+  start();
+})();

@@ -1,0 +1,207 @@
+/**
+ * The read API on the daemon's HTTP server: JSON over the collected data, for the dashboard and for
+ * anyone's own scripts. Every route is protected (bearer token or `?token=` when HTTP_API_TOKEN is set).
+ *
+ *   GET /api/sites                  the stored sites
+ *   GET /api/summary                stored ranges, row counts and all-time usage totals (?site=)
+ *   GET /api/status                 collection progress and coverage per site and data type (?site=)
+ *   GET /api/prices                 price series (?site, from, to, channel, window, agg)
+ *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
+ *   GET /api/prices/current         the current price and the stored forecast of one site (?site=)
+ *   GET /api/costs                  import / feed-in / net dollars per NEM day (?site, from, to as dates)
+ *
+ * Series parameters: `from`/`to` are NEM dates (YYYY-MM-DD; `to` inclusive) or ISO 8601 instants with an
+ * offset (`to` exclusive); intervals are selected and bucketed by their START, in NEM time. Defaults: the
+ * last 7 NEM days through tomorrow (so stored forecasts show). `window` is 5m, 30m, 1h, 1d or 1mo; without
+ * one the finest window that keeps the response within `maxPoints` (20,000) is used, and a requested
+ * window that would exceed it is refused with a 400 naming the windows that fit. `agg` (min, max, avg,
+ * sum) applies to every value column; prices default to avg (time-weighted), usage to sum.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pg from 'pg';
+import { z } from 'zod';
+import type { NemDate } from '../amber/models.ts';
+import { addDays, daysBetween, isNemDate, nemDayStart, nemToday } from '../amber/nem-time.ts';
+import { CollectorError, isCollectorError } from '../errors.ts';
+import { readCoverage } from '../query/coverage.ts';
+import { readPricesNow } from '../query/current.ts';
+import { dailyCosts, summary } from '../query/reports.ts';
+import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
+import { listSites, selectSites } from '../query/sites.ts';
+import { sendJson, type Route } from './server.ts';
+
+export interface ReadApiDeps {
+  pool: pg.Pool;
+  /** The clock for defaults and "current"; tests pin it. */
+  now?: () => Date;
+  /** Most points one series response may hold. Default 20,000. */
+  maxPoints?: number;
+}
+
+const DEFAULT_SERIES_DAYS = 7;
+const DEFAULT_COST_DAYS = 30;
+const MAX_COST_DAYS = 3660;
+
+export function readRoutes(deps: ReadApiDeps): Route[] {
+  const { pool } = deps;
+  const now = deps.now ?? (() => new Date());
+  const maxPoints = deps.maxPoints ?? DEFAULT_MAX_POINTS;
+
+  return [
+    jsonRoute('/api/sites', z.strictObject({}), async () => ({ sites: await listSites(pool) })),
+    jsonRoute('/api/summary', siteOnly, async (query) => {
+      const sites = await selectSites(pool, query.site ?? null);
+      return summary(pool, sites.map((s) => s.id));
+    }),
+    jsonRoute('/api/status', siteOnly, async (query) => {
+      const sites = await selectSites(pool, query.site ?? null);
+      const at = now();
+      return { now: at.toISOString(), streams: await readCoverage(pool, { siteIds: sites.map((s) => s.id), now: at }) };
+    }),
+    jsonRoute('/api/prices', seriesQuery, async (query) => {
+      const range = await seriesRange(pool, query, now());
+      const plan = planWindow('price', range, query.window ?? null, maxPoints);
+      const agg = query.agg ?? 'avg';
+      return { ...describeRange(range, plan, agg, maxPoints), unit: 'c/kWh', series: await priceSeries(pool, range, plan.window, agg) };
+    }),
+    jsonRoute('/api/usage', seriesQuery, async (query) => {
+      const range = await seriesRange(pool, query, now());
+      const plan = planWindow('usage', range, query.window ?? null, maxPoints);
+      const agg = query.agg ?? 'sum';
+      return { ...describeRange(range, plan, agg, maxPoints), unit: 'kWh; cost in cents', series: await usageSeries(pool, range, plan.window, agg) };
+    }),
+    jsonRoute('/api/prices/current', siteOnly, async (query) => {
+      // Without ?site= the first listed site: active ones come first, newest first.
+      const [site] = await selectSites(pool, query.site ?? null);
+      if (site === undefined) return { siteId: null, now: now().toISOString(), channels: [], forecast: [] };
+      return { siteId: site.id, ...(await readPricesNow(pool, { siteId: site.id, now: now() })) };
+    }),
+    jsonRoute('/api/costs', costsQuery, async (query) => {
+      const sites = await selectSites(pool, query.site ?? null);
+      const to = query.to ?? addDays(nemToday(now()), -1);
+      const from = query.from ?? addDays(to, -(DEFAULT_COST_DAYS - 1));
+      if (daysBetween(from, to) < 0) throw badRequest([`from: ${from} is after to ${to}`]);
+      if (daysBetween(from, to) >= MAX_COST_DAYS) throw badRequest([`from/to: at most ${MAX_COST_DAYS} days at a time`]);
+      return { from, to, days: await dailyCosts(pool, { siteIds: sites.map((s) => s.id), from, to }) };
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parameters
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const siteParam = z.string().trim().min(1, { error: 'expected a site id' });
+
+const timeParam = z.string().refine((value) => isNemDate(value) || (ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value))), {
+  error: (issue) =>
+    `expected a NEM date (YYYY-MM-DD) or an ISO 8601 instant with an offset (e.g. 2025-11-20T13:00:00+10:00), got ${JSON.stringify(issue.input)}`,
+});
+
+const dateParam = z.string().refine(isNemDate, { error: (issue) => `expected a date as YYYY-MM-DD, got ${JSON.stringify(issue.input)}` });
+
+const siteOnly = z.strictObject({ site: siteParam.optional() });
+
+const seriesQuery = z.strictObject({
+  site: siteParam.optional(),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  channel: z
+    .string()
+    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .refine((channels) => channels.length > 0, { error: 'expected channel types or meter ids, e.g. general,feedIn or E1' })
+    .optional(),
+  window: z.enum(WINDOWS, { error: (issue) => `expected one of ${WINDOWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  agg: z.enum(AGGREGATES, { error: (issue) => `expected one of ${AGGREGATES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+});
+
+const costsQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional() });
+
+function badRequest(problems: string[]): CollectorError {
+  return new CollectorError('USAGE', 'invalid query parameters', { details: { problems } });
+}
+
+/** The query string as an object (without `token`, which belongs to authentication), refusing repeats. */
+function queryObject(url: URL): Record<string, string> {
+  const query: Record<string, string> = {};
+  const repeated: string[] = [];
+  for (const [key, value] of url.searchParams) {
+    if (key === 'token') continue;
+    if (Object.hasOwn(query, key)) repeated.push(`${key}: given more than once`);
+    query[key] = value;
+  }
+  if (repeated.length > 0) throw badRequest(repeated);
+  return query;
+}
+
+function jsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler: (query: z.output<S>) => Promise<unknown>): Route {
+  return {
+    method: 'GET',
+    path,
+    protected: true,
+    async handle(_req: IncomingMessage, res: ServerResponse, url: URL) {
+      try {
+        const parsed = schema.safeParse(queryObject(url));
+        if (!parsed.success) {
+          throw badRequest(parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)));
+        }
+        sendJson(res, 200, await handler(parsed.data));
+      } catch (err) {
+        if (isCollectorError(err, 'USAGE')) {
+          const problems = (err.details['problems'] as string[] | undefined) ?? [err.message];
+          sendJson(res, 400, { error: 'invalid query parameters', problems });
+        } else if (databaseNotReady(err)) {
+          res.setHeader('retry-after', '30');
+          sendJson(res, 503, { error: 'the database is not reachable or not migrated yet; try again shortly' });
+        } else {
+          throw err;
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The daemon serves HTTP before the database is up (so health checks answer): until then, and while it is
+ * unreachable, reads fail with a 503 a client can retry rather than a 500 that looks like a bug.
+ */
+function databaseNotReady(err: unknown): boolean {
+  if (err instanceof pg.DatabaseError) return err.code === '42P01' || err.code === '57P03'; // no table yet; starting up
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code); // ECONNREFUSED, ENOTFOUND, ETIMEDOUT, …
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Series ranges
+
+async function seriesRange(pool: pg.Pool, query: z.output<typeof seriesQuery>, now: Date): Promise<SeriesRange> {
+  const sites = await selectSites(pool, query.site ?? null);
+  const today = nemToday(now);
+  const to = query.to === undefined ? nemDayStart(addDays(today, 2)) : instantOf(query.to, 'end');
+  const from = query.from === undefined ? new Date(to.getTime() - DEFAULT_SERIES_DAYS * 86_400_000) : instantOf(query.from, 'start');
+  if (from.getTime() >= to.getTime()) throw badRequest([`from: must be before to (${nemIso(from)} is not before ${nemIso(to)})`]);
+  return { sites, channels: query.channel ?? null, from, to };
+}
+
+/** A date means the whole NEM day: `from` at its start, `to` at its end (the next day's start). */
+function instantOf(value: string, side: 'start' | 'end'): Date {
+  if (!isNemDate(value)) return new Date(value);
+  const day: NemDate = side === 'start' ? value : addDays(value, 1);
+  return nemDayStart(day);
+}
+
+function planWindow(kind: 'price' | 'usage', range: SeriesRange, requested: (typeof WINDOWS)[number] | null, maxPoints: number) {
+  const choice = chooseWindow(kind, range, requested, maxPoints);
+  if (!choice.ok) throw badRequest([`window: ${choice.problem}`]);
+  return { window: choice.window, chosen: requested === null ? 'auto' : 'requested' };
+}
+
+function describeRange(range: SeriesRange, plan: { window: string; chosen: string }, agg: string, maxPoints: number) {
+  return { from: nemIso(range.from), to: nemIso(range.to), window: plan.window, windowChosen: plan.chosen, agg, maxPoints };
+}
+
+/** An instant as ISO 8601 at +10:00, like the API's nemTime. */
+function nemIso(instant: Date): string {
+  return `${new Date(instant.getTime() + 10 * 3_600_000).toISOString().slice(0, 19)}+10:00`;
+}
