@@ -1,0 +1,75 @@
+/**
+ * The forecast archive: each cycle asks `/prices/current` once per site for the running interval and
+ * everything forecast after it, and keeps whatever changed since the last snapshot, so users can study
+ * how forecasts converge on the actual price.
+ */
+import type { AmberClient, CurrentPricesParams } from '../amber/client.ts';
+import type { PriceInterval, Site } from '../amber/models.ts';
+import { isCollectorError, isFatal } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { pruneForecasts, storeForecastSnapshots } from '../db/forecasts.ts';
+import type { Queryable } from '../db/pool.ts';
+
+/**
+ * Amber forecasts reach the end of the next NEM day (AEMO pre-dispatch), so never more than 48 h ahead:
+ * asking for 48 h of intervals at the site's resolution gets the whole horizon in one call (576 at
+ * 5 minutes, 96 at 30), far below the API's cap of 2048 for previous + next. `previous` is 0: finished
+ * intervals are actual prices, which `/prices` already collects.
+ */
+const FORECAST_HORIZON_MINUTES = 48 * 60;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function forecastRequest(site: Pick<Site, 'intervalLength'>): CurrentPricesParams {
+  // The API knows only 5 and 30; any other length (15 is in the spec, never seen) gets the API's default.
+  const resolution = site.intervalLength === 5 || site.intervalLength === 30 ? site.intervalLength : undefined;
+  const step = resolution ?? 30;
+  return { previous: 0, next: Math.ceil(FORECAST_HORIZON_MINUTES / step), ...(resolution ? { resolution } : {}) };
+}
+
+export interface ForecastDeps {
+  pool: Queryable;
+  client: AmberClient;
+  logger: Logger;
+  now: () => Date;
+  /** Days of forecasts kept, by interval end; null keeps everything. */
+  retentionDays: number | null;
+}
+
+export interface ForecastSummary {
+  calls: number;
+  stored: number;
+  unchanged: number;
+  pruned: number;
+  failedSites: number;
+}
+
+/** One snapshot per site, side by side. A site that fails is logged and skipped; only a bad API key throws. */
+export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[], signal: AbortSignal): Promise<ForecastSummary> {
+  const summary: ForecastSummary = { calls: 0, stored: 0, unchanged: 0, pruned: 0, failedSites: 0 };
+  await Promise.all(
+    sites.map(async (site) => {
+      try {
+        summary.calls += 1;
+        const parsed = await deps.client.getCurrentPrices(site.id, forecastRequest(site), { priority: 'fresh', signal });
+        const fetchedAt = deps.now();
+        const counts = await storeForecastSnapshots(deps.pool, site.id, fetchedAt, parsed.items.filter(isForecast));
+        summary.stored += counts.stored;
+        summary.unchanged += counts.unchanged;
+        if (deps.retentionDays !== null) {
+          summary.pruned += await pruneForecasts(deps.pool, site.id, new Date(fetchedAt.getTime() - deps.retentionDays * DAY_MS));
+        }
+      } catch (err) {
+        if (isCollectorError(err, 'ABORTED') || signal.aborted) return;
+        if (isFatal(err)) throw err;
+        summary.failedSites += 1;
+        deps.logger.warn({ site: site.id, err }, 'could not archive price forecasts; the next cycle tries again');
+      }
+    }),
+  );
+  deps.logger.debug({ ...summary }, 'price forecasts archived');
+  return summary;
+}
+
+function isForecast(interval: PriceInterval): boolean {
+  return interval.type === 'CurrentInterval' || interval.type === 'ForecastInterval';
+}

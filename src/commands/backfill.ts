@@ -1,0 +1,381 @@
+/**
+ * `amber-collector backfill`: re-collects a range of days on demand, safely while the daemon runs. The
+ * single-writer lock decides who calls Amber: a running collector gets the request (NOTIFY wakes it) and
+ * this command follows its progress; with no collector running, the command takes the lock and makes
+ * the calls itself, through the same limiter, chunk transactions and coverage ledger.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { Dispatcher } from 'undici';
+import { createAmberClient } from '../amber/client.ts';
+import type { DataType, NemDate, Site } from '../amber/models.ts';
+import { compareNemDates, isNemDate, nemToday } from '../amber/nem-time.ts';
+import { createRateLimiter } from '../amber/rate-limiter.ts';
+import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/backfill-requests.ts';
+import { Collector } from '../collector/collector.ts';
+import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';
+import {
+  cancelBackfillRequest,
+  claimBackfillRequest,
+  createBackfillRequest,
+  readBackfillRequest,
+  type BackfillRequest,
+  type BackfillRequestStatus,
+} from '../db/backfill-requests.ts';
+import { createPool } from '../db/pool.ts';
+import { readStoredSites } from '../db/stored-sites.ts';
+import { WriterLock } from '../db/writer-lock.ts';
+import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { streamOutput, type Output } from '../query/output.ts';
+
+export const BACKFILL_USAGE = `Usage: amber-collector backfill --site ID --from DATE --to DATE [--type price|usage] [--dry-run]
+
+Collects NEM days FROM..TO (inclusive) of one site again: prices and usage, or the one --type names.
+Rows whose values changed at Amber are updated (the old values are kept in price_revisions and
+usage_revisions); the days' coverage is recounted. Days before HISTORICAL_START_DATE are allowed.
+
+When a collector (\`amber-collector run\`) is active on the database, it makes the calls and this command
+waits, printing progress. Otherwise this command takes the single-writer lock and makes the calls itself,
+which needs the collector's configuration (AMBER_API_KEY, ...). Either way the calls share the rate budget
+(AMBER_RATE_LIMIT) with collection. Ctrl-C cancels the request.
+
+Options:
+  --site ID        the site (see \`amber-collector status\`)
+  --from DATE      first NEM day, YYYY-MM-DD
+  --to DATE        last NEM day, YYYY-MM-DD (prices exist up to today, usage up to yesterday)
+  --type TYPE      price or usage (default: both)
+  --dry-run        print the calls it would make and the ETA; call nothing, change nothing
+  -h, --help       show this text
+
+Exit status: 0 done (or nothing to do), 1 failed or a configuration problem, 2 bad usage,
+75 a temporary failure (database unreachable, Amber unavailable: try again), 130 cancelled.
+`;
+
+const EXIT_CANCELLED = 130;
+/** How often the waiting command reads the request's progress, and asks whether the daemon is still there. */
+const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_LOCK_RETRY_MS = 10_000;
+
+export interface BackfillEnvironment {
+  out: Output;
+  err: Output;
+  now: () => Date;
+  /** Ctrl-C: cancels the request. */
+  signal: AbortSignal;
+  readMonitorConfig(): MonitorConfig;
+  /** The full configuration, read only when this command must call Amber itself. */
+  readConfig(): Config;
+  openDatabase(config: MonitorConfig['database']): { pool: pg.Pool; close(): Promise<void> };
+  logger?: Logger;
+  pollMs?: number;
+  lockRetryMs?: number;
+  /** HTTP dispatcher for the command's own Amber calls (tests inject short timeouts). */
+  dispatcher?: Dispatcher;
+}
+
+interface Options {
+  site: string;
+  from: NemDate;
+  to: NemDate;
+  dataTypes: DataType[];
+  dryRun: boolean;
+}
+
+/** The `backfill` entry of the command table. */
+export async function backfillCommand(args: string[]): Promise<number> {
+  const interrupted = new AbortController();
+  const onSignal = (): void => interrupted.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runBackfill(args, {
+      out: streamOutput(process.stdout),
+      err: streamOutput(process.stderr),
+      now: () => new Date(),
+      signal: interrupted.signal,
+      readMonitorConfig,
+      readConfig,
+      openDatabase(config) {
+        const pool = createPool(config, silentLogger(), { max: 3, applicationName: 'amber-collector-backfill' });
+        return { pool, close: () => pool.end() };
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export async function runBackfill(args: string[], env: BackfillEnvironment): Promise<number> {
+  let options: Options | 'help';
+  let monitor: MonitorConfig;
+  try {
+    options = parseOptions(args, env.now());
+    if (options === 'help') {
+      await env.out.write(BACKFILL_USAGE);
+      return 0;
+    }
+    monitor = env.readMonitorConfig();
+  } catch (err) {
+    return reportFailure(err, env);
+  }
+  let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
+  const lock = { current: null as WriterLock | null };
+  try {
+    database = env.openDatabase(monitor.database);
+    const { pool } = database;
+    const site = await requireSite(pool, options.site);
+    const plan = planBackfillCalls(site, options, env.now());
+    await env.out.write(describePlan(site, options, plan, monitor, options.dryRun));
+    if (plan.calls.length === 0 || options.dryRun) return 0;
+
+    const writer = new WriterLock(pool, env.logger ?? silentLogger());
+    if (await writer.tryAcquire()) {
+      lock.current = writer;
+      const config = readFullConfig(env);
+      const request = await createRequest(pool, options, plan);
+      await env.out.write(`No collector is running: making the calls here (request #${request.id}).\n`);
+      return await runHere(request, config, pool, env);
+    }
+    const request = await createRequest(pool, options, plan);
+    await env.out.write(`A collector is running: request #${request.id} handed to it.\n`);
+    return await followRequest(request, pool, writer, lock, env);
+  } catch (err) {
+    return reportFailure(err, env);
+  } finally {
+    await lock.current?.release();
+    await database?.close();
+  }
+}
+
+/** Waits while the daemon runs the request; takes over if the daemon goes away first. */
+async function followRequest(
+  created: BackfillRequest,
+  pool: pg.Pool,
+  writer: WriterLock,
+  lock: { current: WriterLock | null },
+  env: BackfillEnvironment,
+): Promise<number> {
+  const pollMs = env.pollMs ?? DEFAULT_POLL_MS;
+  const lockRetryMs = env.lockRetryMs ?? DEFAULT_LOCK_RETRY_MS;
+  let reported = created.callsDone;
+  let lockAskedAt = Date.now();
+  for (;;) {
+    if (env.signal.aborted) return cancel(created, pool, env);
+    const request = (await readBackfillRequest(pool, created.id)) ?? created;
+    for (; reported < request.callsDone; reported += 1) await env.out.write(progressLine(request, reported));
+    if (isFinished(request.status)) return finish(request, env);
+    if (Date.now() - lockAskedAt >= lockRetryMs) {
+      lockAskedAt = Date.now();
+      if (await writer.tryAcquire()) {
+        lock.current = writer;
+        await env.out.write('The collector stopped before finishing: making the remaining calls here.\n');
+        return runHere(request, readFullConfig(env), pool, env, reported);
+      }
+    }
+    await sleep(pollMs, undefined, { signal: env.signal }).catch(() => undefined);
+  }
+}
+
+/** Runs the request in this process, which holds the writer lock, with its own client and rate limiter. */
+async function runHere(created: BackfillRequest, config: Config, pool: pg.Pool, env: BackfillEnvironment, alreadyReported = 0): Promise<number> {
+  const logger = env.logger ?? silentLogger();
+  const limiter = createRateLimiter({ policy: config.amber.rateLimit });
+  const client = createAmberClient({
+    baseUrl: config.amber.baseUrl,
+    apiKey: config.amber.apiKey,
+    limiter,
+    logger,
+    requestTimeoutMs: config.amber.requestTimeoutMs,
+    ...(env.dispatcher ? { dispatcher: env.dispatcher } : {}),
+  });
+  const collector = new Collector({
+    pool,
+    client,
+    settings: { ...config.collection, siteIds: config.amber.siteIds },
+    logger,
+    estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
+    // Fatal errors (a rejected key) also fail the request, which is how they are reported here.
+    onFatal: () => undefined,
+    now: env.now,
+  });
+  const writes: Promise<void>[] = [];
+  let reported = alreadyReported;
+  try {
+    const request = (await claimBackfillRequest(pool, processIdentity(), created.id)) ?? created;
+    const status = await runBackfillRequest(
+      {
+        pool,
+        collect: (...args) => collector.collectDays(...args),
+        logger,
+        onProgress: (r, done) => {
+          for (; reported < done; reported += 1) writes.push(env.out.write(progressLine(r, reported)));
+        },
+      },
+      request,
+      env.signal,
+    );
+    await Promise.all(writes);
+    return finish((await readBackfillRequest(pool, request.id)) ?? { ...request, status }, env);
+  } catch (err) {
+    await Promise.all(writes);
+    if (isCollectorError(err, 'ABORTED')) return cancel(created, pool, env);
+    throw err;
+  } finally {
+    await collector.settle();
+    await client.close();
+  }
+}
+
+async function cancel(request: BackfillRequest, pool: pg.Pool, env: BackfillEnvironment): Promise<number> {
+  const cancelled = await cancelBackfillRequest(pool, request.id);
+  const after = await readBackfillRequest(pool, request.id);
+  await env.err.write(
+    cancelled
+      ? `amber-collector backfill: request #${request.id} cancelled after ${after?.callsDone ?? 0} of ${request.calls.length} calls (the days stored so far are kept)\n`
+      : `amber-collector backfill: request #${request.id} had already ended (${after?.status ?? 'unknown'})\n`,
+  );
+  return EXIT_CANCELLED;
+}
+
+async function finish(request: BackfillRequest, env: BackfillEnvironment): Promise<number> {
+  switch (request.status) {
+    case 'done':
+      await env.out.write(`Done: ${request.calls.length} of ${request.calls.length} calls.\n`);
+      return 0;
+    case 'cancelled':
+      await env.err.write(`amber-collector backfill: request #${request.id} was cancelled after ${request.callsDone} of ${request.calls.length} calls\n`);
+      return EXIT_CANCELLED;
+    default: {
+      await env.err.write(`amber-collector backfill: request #${request.id} failed after ${request.callsDone} of ${request.calls.length} calls: ${request.error ?? 'unknown error'}\n`);
+      // The error starts with its stable code: a temporary one (Amber or the database unavailable) is 75.
+      const code = /^([A-Z_]+):/.exec(request.error ?? '')?.[1];
+      return code === undefined ? 1 : exitCodeFor(new CollectorError(code as ErrorCode, request.error ?? ''));
+    }
+  }
+}
+
+/** The collector's whole configuration: this command is about to call Amber itself. */
+function readFullConfig(env: BackfillEnvironment): Config {
+  try {
+    return env.readConfig();
+  } catch (err) {
+    if (!isCollectorError(err, 'CONFIG_INVALID')) throw err;
+    throw new CollectorError('CONFIG_INVALID', `no collector is running, so this command calls Amber itself and needs the collector's configuration: ${err.message}`, {
+      details: err.details,
+    });
+  }
+}
+
+function isFinished(status: BackfillRequestStatus): boolean {
+  return status === 'done' || status === 'failed' || status === 'cancelled';
+}
+
+function progressLine(request: BackfillRequest, index: number): string {
+  const call = request.calls[index];
+  const what = call === undefined ? '' : ` ${call.dataType} ${call.startDate}..${call.endDate}`;
+  return `  [${index + 1}/${request.calls.length}]${what} stored\n`;
+}
+
+function createRequest(pool: pg.Pool, options: Options, plan: BackfillPlan): Promise<BackfillRequest> {
+  return createBackfillRequest(pool, {
+    siteId: options.site,
+    from: options.from,
+    to: options.to,
+    dataTypes: options.dataTypes,
+    calls: plan.calls,
+    requestedBy: processIdentity(),
+  });
+}
+
+/** What will happen: every call on a dry run, a one-line summary otherwise, and the ETA either way. */
+function describePlan(site: Site, options: Options, plan: BackfillPlan, monitor: MonitorConfig, everyCall: boolean): string {
+  const lines = [`Backfill of site ${site.id}, ${options.from}..${options.to}: ${plan.calls.length} call${plan.calls.length === 1 ? '' : 's'}`];
+  if (everyCall) {
+    for (const call of plan.calls) {
+      const endpoint = call.dataType === 'price' ? 'prices' : 'usage';
+      const resolution = call.dataType === 'price' ? `&resolution=${site.intervalLength}` : '';
+      lines.push(`  GET /sites/${site.id}/${endpoint}?startDate=${call.startDate}&endDate=${call.endDate}${resolution}`);
+    }
+  }
+  for (const skipped of plan.skipped) lines.push(`  ${skipped.dataType}: nothing to collect (${skipped.reason})`);
+  if (plan.calls.length > 0) {
+    const { limit, windowSeconds } = monitor.amber.rateLimit;
+    const seconds = Math.round(createRateLimiter({ policy: monitor.amber.rateLimit }).estimateDurationMs(plan.calls.length) / 1000);
+    lines.push(`ETA: about ${seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} at ${limit} calls per ${windowSeconds} s (collection cycles share this budget)`);
+  }
+  if (everyCall) lines.push('Dry run: nothing was called or changed.');
+  return `${lines.join('\n')}\n`;
+}
+
+function parseOptions(args: string[], now: Date): Options | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        site: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        type: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw usageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) return 'help';
+  const { site, from, to } = values;
+  if (site === undefined || site.trim() === '') throw usageError('--site ID is required');
+  if (from === undefined || to === undefined) throw usageError('--from DATE and --to DATE are required');
+  for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
+    if (!isNemDate(value)) throw usageError(`${flag} must be a date as YYYY-MM-DD, got "${value}"`);
+  }
+  if (compareNemDates(from, to) > 0) throw usageError(`--from ${from} is after --to ${to}`);
+  const today = nemToday(now);
+  if (compareNemDates(from, today) > 0) throw usageError(`--from ${from} is in the future (today is ${today}, NEM time)`);
+  const type = values.type;
+  if (type !== undefined && type !== 'price' && type !== 'usage') throw usageError(`--type must be price or usage, got "${type}"`);
+  return { site, from, to, dataTypes: type === undefined ? ['price', 'usage'] : [type], dryRun: values['dry-run'] ?? false };
+}
+
+async function requireSite(pool: pg.Pool, siteId: string): Promise<Site> {
+  const sites = await readStoredSites(pool);
+  const site = sites.find((s) => s.id === siteId);
+  if (site !== undefined) return site;
+  const known = sites.length > 0 ? `known sites: ${sites.map((s) => s.id).join(', ')}` : 'no sites are stored yet: run `amber-collector run` first';
+  throw usageError(`no site "${siteId}" (${known})`);
+}
+
+function usageError(message: string): CollectorError {
+  return new CollectorError('USAGE', message);
+}
+
+/** One clear line on stderr and the exit code: 2 bad usage, 1 a problem to fix, 75 temporary. */
+async function reportFailure(err: unknown, env: Pick<BackfillEnvironment, 'err'>): Promise<number> {
+  const say = (text: string) => env.err.write(`amber-collector backfill: ${text}\n`);
+  if (isCollectorError(err, 'USAGE')) {
+    await say(err.message);
+    await env.err.write(`\n${BACKFILL_USAGE}`);
+    return 2;
+  }
+  if (isCollectorError(err, 'CONFIG_INVALID')) {
+    await say(err.message);
+    return 1;
+  }
+  if (err instanceof CollectorError) {
+    await say(`${err.code}: ${err.message}`);
+    return exitCodeFor(err);
+  }
+  if (err instanceof pg.DatabaseError) {
+    await say(err.code === '42P01' ? `${err.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${err.message}`);
+    return 1;
+  }
+  await say(`cannot reach the database: ${err instanceof Error ? err.message || err.name : String(err)}`);
+  return 75;
+}

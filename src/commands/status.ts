@@ -1,0 +1,256 @@
+/**
+ * `amber-collector status`: is the collected data complete and fresh? Text for people, `--json` for
+ * machines, and an exit status cron or a monitor can act on. Reads the database only.
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { readMonitorConfig, type MonitorConfig } from '../config.ts';
+import { buildStatusReport, type StatusReport, type StreamStatus } from '../collector/status-report.ts';
+import { createPool } from '../db/pool.ts';
+import { CollectorError, isCollectorError } from '../errors.ts';
+import { silentLogger } from '../logger.ts';
+import { streamOutput, type Output } from '../query/output.ts';
+
+export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
+
+Per site and data type: the days stored, how complete they are, the days still missing intervals, the
+last success and the last error, and the API calls still to make with an ETA under AMBER_RATE_LIMIT.
+
+Options:
+  --site ID             only this site
+  --json                one JSON document for machines instead of text
+  --ignore-unavailable  days Amber was asked for again and still had no data for are listed, but do not
+                        count as gaps in the exit status
+  -h, --help            show this text
+
+Exit status (for cron and monitors):
+  0   every stream is fresh and complete
+  3   gaps: a day that should be complete is missing intervals (not collected yet, being repaired,
+      or unavailable at Amber)
+  4   stale: a stream has had no successful fetch for 3 x COLLECTION_INTERVAL_MINUTES (prices) or
+      2 x USAGE_POLL_MINUTES + 3 x COLLECTION_INTERVAL_MINUTES (usage), or none ever; wins over 3
+  1   configuration problem     2   bad usage     75   database unreachable
+
+Complete means every interval of every channel through yesterday for prices (today's are still
+arriving) and through the day before yesterday for usage (it lands hours after the day ends), NEM time.
+Reads DATABASE_URL and the collection settings from the environment or .env; no Amber API key needed.
+`;
+
+/** Exit statuses of `status` besides 0 (healthy) and the shared 1, 2 and 75. */
+export const STATUS_EXIT = { gaps: 3, stale: 4 } as const;
+
+const MINUTE_MS = 60_000;
+const LABEL_WIDTH = 15;
+
+export interface StatusEnvironment {
+  out: Output;
+  err: Output;
+  now: Date;
+  readConfig(): MonitorConfig;
+  /** Connects to the database; called only once the arguments and configuration are valid. */
+  openDatabase(config: MonitorConfig['database']): { pool: pg.Pool; close(): Promise<void> };
+}
+
+export interface StatusVerdict {
+  exitCode: number;
+  healthy: boolean;
+  /** One line per stale or incomplete stream. */
+  problems: string[];
+}
+
+/** The `status` entry of the command table. */
+export async function statusCommand(args: string[]): Promise<number> {
+  return runStatus(args, {
+    out: streamOutput(process.stdout),
+    err: streamOutput(process.stderr),
+    now: new Date(),
+    readConfig: readMonitorConfig,
+    openDatabase(config) {
+      const pool = createPool(config, silentLogger(), { max: 2, applicationName: 'amber-collector-status' });
+      return { pool, close: () => pool.end() };
+    },
+  });
+}
+
+export async function runStatus(args: string[], env: StatusEnvironment): Promise<number> {
+  let options: { site: string | null; json: boolean; ignoreUnavailable: boolean; help: boolean };
+  let config: MonitorConfig;
+  try {
+    options = parseOptions(args);
+    if (options.help) {
+      await env.out.write(STATUS_USAGE);
+      return 0;
+    }
+    config = env.readConfig();
+  } catch (err) {
+    return reportFailure(err, env);
+  }
+  let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
+  try {
+    database = env.openDatabase(config.database);
+    if (options.site !== null) await requireSite(database.pool, options.site);
+    const report = await buildStatusReport(database.pool, { ...config.collection, ...config.amber }, env.now, { siteId: options.site });
+    const verdict = judge(report, env.now, options);
+    await env.out.write(options.json ? `${JSON.stringify({ ...verdict, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now));
+    return verdict.exitCode;
+  } catch (err) {
+    return reportFailure(err, env);
+  } finally {
+    await database?.close();
+  }
+}
+
+/** Stale beats gaps: a collector that stopped explains any gap that follows. */
+export function judge(report: StatusReport, now: Date, options: { ignoreUnavailable: boolean }): StatusVerdict {
+  const problems: string[] = [];
+  let stale = false;
+  let gaps = false;
+  for (const stream of report.streams) {
+    const name = `${stream.siteId} ${stream.dataType}`;
+    if (stream.stale) {
+      stale = true;
+      problems.push(
+        stream.lastSuccessAt === null
+          ? `${name}: never fetched successfully`
+          : `${name}: no successful fetch for ${duration(now.getTime() - Date.parse(stream.lastSuccessAt))} (stale after ${stream.staleAfterMinutes} min)`,
+      );
+    }
+    const missing = stream.gapDays.notCollected + stream.gapDays.incomplete + (options.ignoreUnavailable ? 0 : stream.gapDays.unavailable);
+    if (missing > 0) {
+      gaps = true;
+      problems.push(`${name}: ${plural(missing, 'day')} missing intervals`);
+    }
+  }
+  const exitCode = stale ? STATUS_EXIT.stale : gaps ? STATUS_EXIT.gaps : 0;
+  return { exitCode, healthy: exitCode === 0, problems };
+}
+
+export function renderStatus(report: StatusReport, verdict: StatusVerdict, now: Date): string {
+  const lines = [`amber-collector status at ${clock(report.generatedAt)}`, ''];
+  if (report.streams.length === 0) lines.push('Nothing collected yet: no sites are stored (start the collector with `amber-collector run`).', '');
+  let site: string | null = null;
+  for (const stream of report.streams) {
+    if (stream.siteId !== site) {
+      if (site !== null) lines.push('');
+      site = stream.siteId;
+      lines.push(`Site ${stream.siteId} (${stream.siteStatus}, ${stream.intervalLength}-minute intervals)`);
+    }
+    lines.push(...renderStream(stream, now));
+  }
+  if (report.streams.length > 0) lines.push('');
+  for (const request of report.requests) {
+    lines.push(
+      `Backfill request #${request.id}: ${request.siteId} ${request.dataTypes.join('+')} ${request.from}..${request.to}, ` +
+        `${request.status}, ${request.callsDone} of ${plural(request.callsTotal, 'call')} done`,
+    );
+  }
+  const { backfill, repair, requested, total } = report.remainingCalls;
+  const budget = `${report.rateLimit.limit} calls per ${report.rateLimit.windowSeconds} s`;
+  lines.push(
+    total === 0
+      ? `Remaining: no calls (rate budget ${budget})`
+      : `Remaining: ${plural(total, 'call')} (${backfill} backfill, ${repair} repair, ${requested} requested), ` +
+          `done in about ${duration((report.etaSeconds ?? 0) * 1000)} at ${budget} (${clock(report.eta ?? report.generatedAt)})`,
+  );
+  lines.push('');
+  lines.push(
+    verdict.exitCode === 0
+      ? 'OK: every stream is fresh and complete'
+      : `${verdict.exitCode === STATUS_EXIT.stale ? 'STALE' : 'GAPS'} (exit ${verdict.exitCode}):\n${verdict.problems.map((p) => `  ${p}`).join('\n')}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function renderStream(stream: StreamStatus, now: Date): string[] {
+  const head = `  ${stream.dataType.padEnd(6)}`;
+  const row = (label: string, text: string) => `${' '.repeat(head.length)}${label.padEnd(LABEL_WIDTH)}${text}`;
+  const lines: string[] = [];
+  if (stream.wanted === null || stream.percentComplete === null) {
+    lines.push(`${head}not started: nothing collected for this stream yet`);
+  } else {
+    lines.push(`${head}${`${stream.percentComplete.toFixed(1)}%`.padEnd(LABEL_WIDTH)}complete over ${stream.wanted.from}..${stream.wanted.through}`);
+  }
+  lines.push(row('stored', stream.stored === null ? 'nothing yet' : `${stream.stored.from}..${stream.stored.through}`));
+  const { gaps } = stream;
+  if (gaps.incomplete.length > 0) lines.push(row('incomplete', `${gaps.incomplete.join(', ')} (being fetched again)`));
+  if (gaps.notCollected.length > 0) lines.push(row('not collected', `${gaps.notCollected.join(', ')} (the backfill has not reached them)`));
+  if (gaps.unavailable.length > 0) {
+    const next = stream.nextCheckAt === null ? '' : `; next check ${clock(stream.nextCheckAt)}`;
+    lines.push(row('unavailable', `${gaps.unavailable.join(', ')} (fetched again, Amber had nothing new${next})`));
+  }
+  lines.push(row('last success', stream.lastSuccessAt === null ? 'never' : `${clock(stream.lastSuccessAt)} (${ago(stream.lastSuccessAt, now)})${stream.stale ? ', STALE' : ''}`));
+  if (stream.lastError !== null) {
+    const when = stream.lastError.at === null ? '' : `${clock(stream.lastError.at)}, `;
+    lines.push(row('last error', `${when}${stream.lastError.current ? 'unresolved' : 'resolved since'}: ${stream.lastError.message}`));
+  }
+  const { backfill, repair } = stream.remainingCalls;
+  if (backfill + repair > 0) lines.push(row('remaining', `${plural(backfill, 'backfill call')}, ${plural(repair, 'repair call')}`));
+  return lines;
+}
+
+function parseOptions(args: string[]): { site: string | null; json: boolean; ignoreUnavailable: boolean; help: boolean } {
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        site: { type: 'string' },
+        json: { type: 'boolean' },
+        'ignore-unavailable': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.site !== undefined && values.site.trim() === '') throw new Error('--site needs a site id');
+    return { site: values.site ?? null, json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false, help: values.help ?? false };
+  } catch (err) {
+    throw new CollectorError('USAGE', err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function requireSite(pool: pg.Pool, siteId: string): Promise<void> {
+  const result = await pool.query<{ id: string }>('SELECT id FROM sites ORDER BY id');
+  if (result.rows.some((row) => row.id === siteId)) return;
+  const known = result.rows.length > 0 ? `known sites: ${result.rows.map((r) => r.id).join(', ')}` : 'no sites are stored yet';
+  throw new CollectorError('USAGE', `no site "${siteId}" (${known})`);
+}
+
+/** One clear line on stderr and the shared exit codes: 2 bad usage, 1 a problem to fix, 75 database unreachable. */
+async function reportFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>): Promise<number> {
+  const say = (text: string) => env.err.write(`amber-collector status: ${text}\n`);
+  if (isCollectorError(err, 'USAGE')) {
+    await say(err.message);
+    await env.err.write(`\n${STATUS_USAGE}`);
+    return 2;
+  }
+  if (isCollectorError(err, 'CONFIG_INVALID')) {
+    await say(err.message);
+    return 1;
+  }
+  if (err instanceof pg.DatabaseError) {
+    await say(err.code === '42P01' || err.code === '42883' ? `${err.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${err.message}`);
+    return 1;
+  }
+  await say(`cannot reach the database: ${err instanceof Error ? err.message || err.name : String(err)}`);
+  return 75;
+}
+
+/** `2025-11-21 03:00 UTC` */
+function clock(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function ago(iso: string, now: Date): string {
+  return `${duration(now.getTime() - Date.parse(iso))} ago`;
+}
+
+function duration(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / MINUTE_MS));
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
