@@ -1,0 +1,66 @@
+/**
+ * `COPY … FROM STDIN` on node-postgres' own connection, for the write-path ceiling. node-postgres has no
+ * COPY API without pg-copy-streams, which this project does not depend on, so `CopyIn` speaks the protocol
+ * itself: it is a pg "submittable" (what pg-copy-streams is too) that answers the server's CopyInResponse by
+ * sending CopyData messages and CopyDone on the client's connection.
+ */
+import type pg from 'pg';
+
+/** COPY's text format: tab-separated columns, `\N` for null, backslash escapes for the separators. */
+export function copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): string {
+  const escape = (text: string) =>
+    text.replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch] ?? ch);
+  let text = '';
+  for (const row of rows) text += `${row.map((cell) => (cell === null ? '\\N' : escape(cell))).join('\t')}\n`;
+  return text;
+}
+
+/** The protocol surface of pg's Connection that COPY FROM STDIN needs. */
+interface CopyConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/** Awaiting it resolves once the server has taken every row and is ready for the next query. */
+export class CopyIn implements pg.Submittable, PromiseLike<void> {
+  private readonly text: string;
+  private readonly data: Buffer;
+  private readonly done: Promise<void>;
+  private settle!: (err?: Error) => void;
+
+  constructor(text: string, data: string) {
+    this.text = text;
+    this.data = Buffer.from(data, 'utf8');
+    this.done = new Promise((resolve, reject) => {
+      this.settle = (err) => (err ? reject(err) : resolve());
+    });
+  }
+
+  submit(connection: pg.Connection): void {
+    (connection as unknown as CopyConnection).query(this.text);
+  }
+
+  handleCopyInResponse(connection: CopyConnection): void {
+    const chunkBytes = 1 << 20;
+    for (let offset = 0; offset < this.data.length; offset += chunkBytes) {
+      connection.sendCopyFromChunk(this.data.subarray(offset, offset + chunkBytes));
+    }
+    connection.endCopyFrom();
+  }
+
+  handleCommandComplete(): void {}
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+  handleError(err: Error): void {
+    this.settle(err);
+  }
+
+  then<A = void, B = never>(
+    onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    return this.done.then(onFulfilled, onRejected);
+  }
+}
