@@ -474,12 +474,15 @@ export class Collector {
     }
 
     const result = await withTransaction(this.deps.pool, async (tx) => {
-      await lockStreamCoverage(tx, site.id, dataType);
-      const counts =
+      // Sent together: the pool pipelines them (with BEGIN) in one round trip, and one connection runs them in
+      // order, so the coverage lock is held before the upsert and the recount sees the upserted rows.
+      const [, counts, days] = await Promise.all([
+        lockStreamCoverage(tx, site.id, dataType),
         dataType === 'price'
-          ? await upsertPriceIntervals(tx, site.id, (parsed as Parsed<PriceInterval>).items.filter((i) => i.type === 'ActualInterval'))
-          : await upsertUsageIntervals(tx, site.id, (parsed as Parsed<UsageInterval>).items);
-      const days = await recountCoverage(tx, site.id, dataType, chunk.startDate, chunk.endDate);
+          ? upsertPriceIntervals(tx, site.id, (parsed as Parsed<PriceInterval>).items.filter((i) => i.type === 'ActualInterval'))
+          : upsertUsageIntervals(tx, site.id, (parsed as Parsed<UsageInterval>).items),
+        recountCoverage(tx, site.id, dataType, chunk.startDate, chunk.endDate),
+      ]);
       await options.inTransaction?.(tx, days);
       let collectedThrough: NemDate | null = null;
       if (parsed.rejected.length > 0 && through === null) {

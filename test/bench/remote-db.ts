@@ -186,8 +186,8 @@ async function compareStrategies(db: BenchDatabase, url: string): Promise<Strate
   const inTransaction = (plan: Plan) => (pool: pg.Pool) => withTransaction(pool, (tx) => runPlan(tx, plan));
   const ways: Array<{ name: string; pool: pg.Pool; store: (pool: pg.Pool) => Promise<unknown> }> = [
     { name: 'one after another, pg default (no pipelining)', pool: sequential, store: (pool) => oneAfterAnother(pool, [[lock], [upsert], [recount], [watermark]]) },
-    { name: 'withTransaction, each awaited (the collector today)', pool: pipelined, store: inTransaction([[lock], [upsert], [recount], [watermark]]) },
-    { name: 'withTransaction, lock + upsert + recount together, then watermark', pool: pipelined, store: inTransaction([[lock, upsert, recount], [watermark]]) },
+    { name: 'withTransaction, each awaited', pool: pipelined, store: inTransaction([[lock], [upsert], [recount], [watermark]]) },
+    { name: 'withTransaction, lock + upsert + recount together, then watermark (the collector)', pool: pipelined, store: inTransaction([[lock, upsert, recount], [watermark]]) },
     { name: 'withTransaction, all four together', pool: pipelined, store: inTransaction([[lock, upsert, recount, watermark]]) },
   ];
   try {
