@@ -24,6 +24,7 @@ import {
   type BackfillRequestStatus,
 } from '../db/backfill-requests.ts';
 import { createPool } from '../db/pool.ts';
+import { reportFailure } from './failure.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
@@ -119,7 +120,7 @@ export async function runBackfill(args: string[], env: BackfillEnvironment): Pro
     }
     monitor = env.readMonitorConfig();
   } catch (err) {
-    return reportFailure(err, env);
+    return reportBackfillFailure(err, env);
   }
   let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
   const lock = { current: null as WriterLock | null };
@@ -143,7 +144,7 @@ export async function runBackfill(args: string[], env: BackfillEnvironment): Pro
     await env.out.write(`A collector is running: request #${request.id} handed to it.\n`);
     return await followRequest(request, pool, writer, lock, env);
   } catch (err) {
-    return reportFailure(err, env);
+    return reportBackfillFailure(err, env);
   } finally {
     await lock.current?.release();
     await database?.close();
@@ -356,26 +357,16 @@ function usageError(message: string): CollectorError {
   return new CollectorError('USAGE', message);
 }
 
-/** One clear line on stderr and the exit code: 2 bad usage, 1 a problem to fix, 75 temporary. */
-async function reportFailure(err: unknown, env: Pick<BackfillEnvironment, 'err'>): Promise<number> {
-  const say = (text: string) => env.err.write(`amber-collector backfill: ${text}\n`);
-  if (isCollectorError(err, 'USAGE')) {
-    await say(err.message);
-    await env.err.write(`\n${BACKFILL_USAGE}`);
-    return 2;
-  }
-  if (isCollectorError(err, 'CONFIG_INVALID')) {
-    await say(err.message);
-    return 1;
-  }
-  if (err instanceof CollectorError) {
-    await say(`${err.code}: ${err.message}`);
+/** Ends the command on an error (see failure.ts); the collector's own errors are reported by their code. */
+async function reportBackfillFailure(err: unknown, env: Pick<BackfillEnvironment, 'err'>): Promise<number> {
+  if (err instanceof CollectorError && err.code !== 'USAGE' && err.code !== 'CONFIG_INVALID') {
+    await env.err.write(`amber-collector backfill: ${err.code}: ${err.message}\n`);
     return exitCodeFor(err);
   }
-  if (err instanceof pg.DatabaseError) {
-    await say(err.code === '42P01' ? `${err.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${err.message}`);
-    return 1;
-  }
-  await say(`cannot reach the database: ${err instanceof Error ? err.message || err.name : String(err)}`);
-  return 75;
+  return reportFailure(err, {
+    command: 'backfill',
+    usage: BACKFILL_USAGE,
+    err: env.err,
+    databaseError: (e) => (e.code === '42P01' ? `${e.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${e.message}`),
+  });
 }

@@ -13,6 +13,7 @@ import type { NemDate } from '../amber/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemToday } from '../amber/nem-time.ts';
 import { readDatabaseConfig } from '../config.ts';
 import { createPool } from '../db/pool.ts';
+import { reportFailure } from './failure.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
@@ -94,7 +95,7 @@ export async function runQuery(args: string[], env: QueryEnvironment): Promise<n
   try {
     invocation = parseInvocation(args, env.now);
   } catch (err) {
-    return reportFailure(err, env);
+    return reportQueryFailure(err, env);
   }
   if (invocation.report === 'help') {
     await env.out.write(QUERY_USAGE);
@@ -105,7 +106,7 @@ export async function runQuery(args: string[], env: QueryEnvironment): Promise<n
     database = env.openDatabase();
     return await run(invocation, database.pool, env);
   } catch (err) {
-    return reportFailure(err, env);
+    return reportQueryFailure(err, env);
   } finally {
     await database?.close();
   }
@@ -315,36 +316,16 @@ function sqlJson(result: SqlResult): string {
   return objects.length === 0 ? '[]\n' : `[\n${objects.join(',\n')}\n]\n`;
 }
 
-/** One clear line on stderr, and the exit code: 2 bad usage, 1 a problem to fix, 75 the database is unreachable. */
-async function reportFailure(err: unknown, env: QueryEnvironment): Promise<number> {
-  const say = (text: string) => env.err.write(`amber-collector query: ${text}\n`);
-  if (isCollectorError(err, 'USAGE')) {
-    await say(err.message);
-    await env.err.write(`\n${QUERY_USAGE}`);
-    return 2;
-  }
-  if (isCollectorError(err, 'CONFIG_INVALID')) {
-    await say(err.message);
-    return 1;
-  }
-  if ((err as { code?: unknown }).code === 'EPIPE') return 0; // the reader went away (`| head`): nothing left to say
-  if (err instanceof pg.DatabaseError) {
-    if (err.code === '42P01') {
-      await say(`${err.message}: this database has no amber-collector tables yet (run \`amber-collector run\` once to create them)`);
-    } else if (err.code === '57014') {
-      await say('the statement was cancelled: it ran longer than the timeout (raise it with --timeout SECONDS)');
-    } else {
-      const where = err.position ? ` (at character ${err.position})` : '';
-      const hint = err.hint ?? (/multiple commands/.test(err.message) ? 'sql runs exactly one statement' : undefined);
-      await say(`ERROR: ${err.message}${where}${hint ? `\nHINT: ${hint}` : ''}`);
-    }
-    return 1;
-  }
-  await say(`cannot reach the database: ${describe(err)}`);
-  return 75;
+/** Ends the command on an error (see failure.ts); a reader that went away (`| head`) leaves nothing to say. */
+async function reportQueryFailure(err: unknown, env: QueryEnvironment): Promise<number> {
+  if ((err as { code?: unknown }).code === 'EPIPE') return 0;
+  return reportFailure(err, { command: 'query', usage: QUERY_USAGE, err: env.err, databaseError: describeDatabaseError });
 }
 
-function describe(err: unknown): string {
-  if (err instanceof AggregateError && err.message === '') return err.errors.map(describe).join('; ');
-  return err instanceof Error ? err.message || err.name : String(err);
+function describeDatabaseError(err: pg.DatabaseError): string {
+  if (err.code === '42P01') return `${err.message}: this database has no amber-collector tables yet (run \`amber-collector run\` once to create them)`;
+  if (err.code === '57014') return 'the statement was cancelled: it ran longer than the timeout (raise it with --timeout SECONDS)';
+  const where = err.position ? ` (at character ${err.position})` : '';
+  const hint = err.hint ?? (/multiple commands/.test(err.message) ? 'sql runs exactly one statement' : undefined);
+  return `ERROR: ${err.message}${where}${hint ? `\nHINT: ${hint}` : ''}`;
 }

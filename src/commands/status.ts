@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
 import { buildStatusReport, type StatusReport, type StreamStatus } from '../collector/status-report.ts';
+import { reportFailure } from './failure.ts';
 import { createPool } from '../db/pool.ts';
-import { CollectorError, isCollectorError } from '../errors.ts';
+import { CollectorError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 
@@ -83,7 +84,7 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
     }
     config = env.readConfig();
   } catch (err) {
-    return reportFailure(err, env);
+    return reportStatusFailure(err, env);
   }
   let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
   try {
@@ -94,7 +95,7 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
     await env.out.write(options.json ? `${JSON.stringify({ ...verdict, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now));
     return verdict.exitCode;
   } catch (err) {
-    return reportFailure(err, env);
+    return reportStatusFailure(err, env);
   } finally {
     await database?.close();
   }
@@ -215,24 +216,13 @@ async function requireSite(pool: pg.Pool, siteId: string): Promise<void> {
   throw new CollectorError('USAGE', `no site "${siteId}" (${known})`);
 }
 
-/** One clear line on stderr and the shared exit codes: 2 bad usage, 1 a problem to fix, 75 database unreachable. */
-async function reportFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>): Promise<number> {
-  const say = (text: string) => env.err.write(`amber-collector status: ${text}\n`);
-  if (isCollectorError(err, 'USAGE')) {
-    await say(err.message);
-    await env.err.write(`\n${STATUS_USAGE}`);
-    return 2;
-  }
-  if (isCollectorError(err, 'CONFIG_INVALID')) {
-    await say(err.message);
-    return 1;
-  }
-  if (err instanceof pg.DatabaseError) {
-    await say(err.code === '42P01' || err.code === '42883' ? `${err.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${err.message}`);
-    return 1;
-  }
-  await say(`cannot reach the database: ${err instanceof Error ? err.message || err.name : String(err)}`);
-  return 75;
+function reportStatusFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>): Promise<number> {
+  return reportFailure(err, {
+    command: 'status',
+    usage: STATUS_USAGE,
+    err: env.err,
+    databaseError: (e) => (e.code === '42P01' || e.code === '42883' ? `${e.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${e.message}`),
+  });
 }
 
 /** `2025-11-21 03:00 UTC` */

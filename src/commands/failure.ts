@@ -1,0 +1,41 @@
+/**
+ * How the database commands (query, status, backfill) end on an error: one clear line on stderr, named after
+ * the command, and the shared exit codes: 2 bad usage (with the usage text), 1 a problem to fix, 75 the
+ * database could not be reached.
+ */
+import pg from 'pg';
+import { isCollectorError } from '../errors.ts';
+import type { Output } from '../query/output.ts';
+
+export interface FailureContext {
+  command: string;
+  usage: string;
+  err: Output;
+  /** The command's own words for an error PostgreSQL reported (missing schema, a timeout, a bad statement). */
+  databaseError: (err: pg.DatabaseError) => string;
+}
+
+export async function reportFailure(err: unknown, context: FailureContext): Promise<number> {
+  const say = (text: string) => context.err.write(`amber-collector ${context.command}: ${text}\n`);
+  if (isCollectorError(err, 'USAGE')) {
+    await say(err.message);
+    await context.err.write(`\n${context.usage}`);
+    return 2;
+  }
+  if (isCollectorError(err, 'CONFIG_INVALID')) {
+    await say(err.message);
+    return 1;
+  }
+  if (err instanceof pg.DatabaseError) {
+    await say(context.databaseError(err));
+    return 1;
+  }
+  await say(`cannot reach the database: ${describe(err)}`);
+  return 75;
+}
+
+/** A connection error's message; pg reports a refused dual-stack connect as an AggregateError with none of its own. */
+function describe(err: unknown): string {
+  if (err instanceof AggregateError && err.message === '') return err.errors.map(describe).join('; ');
+  return err instanceof Error ? err.message || err.name : String(err);
+}
