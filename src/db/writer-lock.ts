@@ -4,6 +4,7 @@
  * race on progress markers. A session-level advisory lock, held on one dedicated connection for as long
  * as this process collects, decides; Postgres releases it by itself if the process or connection dies.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { abortError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -50,7 +51,7 @@ export class WriterLock {
       } catch (err) {
         this.log.warn({ err }, 'could not ask for the single-writer lock; retrying');
       }
-      await sleep(this.retryMs, signal);
+      await sleep(this.retryMs, undefined, { signal }).catch(() => undefined);
     }
     throw abortError(signal.reason);
   }
@@ -94,16 +95,4 @@ export class WriterLock {
       client.release(true);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
