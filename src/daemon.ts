@@ -60,6 +60,10 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
   let fatal: unknown = null;
   const stopOnFatal = new AbortController();
   const run = AbortSignal.any([signal, stopOnFatal.signal]);
+  const failFatally = (err: unknown): void => {
+    fatal ??= err;
+    stopOnFatal.abort();
+  };
   const collector = new Collector({
     pool,
     client,
@@ -67,10 +71,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     logger: logger.child({ component: 'collector' }),
     estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
     events: notifyAll([metrics.collectorEvents, readiness.collectorEvents], logger),
-    onFatal: (err) => {
-      fatal ??= err;
-      stopOnFatal.abort();
-    },
+    onFatal: failFatally,
   });
 
   try {
@@ -89,18 +90,13 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
         logger.warn('FORCE_REINIT=true: collecting everything again from HISTORICAL_START_DATE (rows are upserted, nothing is deleted); unset it once this run is done');
       }
       const session = AbortSignal.any([run, lock.lostSignal]);
-      await collect(collector, session, options.cycleCron ?? cycleCronFor(config.collection.intervalMinutes), logger, (err) => {
-        fatal ??= err;
-        stopOnFatal.abort();
-      });
+      await collect(collector, session, options.cycleCron ?? cycleCronFor(config.collection.intervalMinutes), logger, failFatally);
       readiness.setCollecting(false);
       metrics.setWriterLockHeld(false);
       if (lock.lostSignal.aborted && !run.aborted) await waitForDatabase(pool, logger, run);
     }
   } catch (err) {
-    // A stop that cuts a wait short is a clean stop; waitForDatabase reports one as DB_UNAVAILABLE.
-    const stoppedWhileWaiting = run.aborted && isCollectorError(err, 'DB_UNAVAILABLE');
-    if (!isCollectorError(err, 'ABORTED') && !stoppedWhileWaiting) throw err;
+    if (!isCollectorError(err, 'ABORTED')) throw err;
   } finally {
     readiness.markStopping();
     await collector.settle();
