@@ -193,10 +193,7 @@ export class Collector {
    */
   backfill(signal: AbortSignal): Promise<void> {
     this.backfillInFlight ??= this.runBackfill(signal)
-      .catch((err: unknown) => {
-        if (isFatal(err)) this.deps.onFatal(err);
-        else this.log.error({ err }, 'backfill stopped; the next cycle resumes it');
-      })
+      .catch(this.backgroundFailure('backfill stopped; the next cycle resumes it', signal))
       .finally(() => {
         this.backfillInFlight = null;
       });
@@ -314,14 +311,22 @@ export class Collector {
     return summary.calls;
   }
 
+  /**
+   * How background work (backfill, gap repair) ends on an error: quietly when stopping, the whole daemon for
+   * an error no retry can cure (a rejected key), otherwise a log line and the next cycle tries again.
+   */
+  private backgroundFailure(message: string, signal: AbortSignal): (err: unknown) => void {
+    return (err) => {
+      if (isCollectorError(err, 'ABORTED') || signal.aborted) return;
+      if (isFatal(err)) this.deps.onFatal(err);
+      else this.log.error({ err }, message);
+    };
+  }
+
   /** A round of gap repair in the background after each cycle, unless the previous round is still running. */
   private repairGaps(signal: AbortSignal): Promise<void> {
     this.repairInFlight ??= this.runRepairRound(signal)
-      .catch((err: unknown) => {
-        if (isCollectorError(err, 'ABORTED') || signal.aborted) return;
-        if (isFatal(err)) this.deps.onFatal(err);
-        else this.log.error({ err }, 'gap repair stopped; the next cycle tries again');
-      })
+      .catch(this.backgroundFailure('gap repair stopped; the next cycle tries again', signal))
       .finally(() => {
         this.repairInFlight = null;
       });
