@@ -5,32 +5,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { nemToday, addDays } from '../src/amber/nem-time.ts';
 import { parseConfig } from '../src/config.ts';
 import { runDaemon } from '../src/daemon.ts';
 import { readCollectionStates } from '../src/db/collection-state.ts';
 import { captureLogger } from './helpers/capture-logger.ts';
-import { createTestDatabase } from './helpers/database.ts';
+import { databaseForTest } from './helpers/database.ts';
+import { fakeAmberForTest } from './helpers/fake-amber.ts';
 import { diffPrices, diffUsage } from './helpers/ground-truth.ts';
-import { startFakeAmber, type FakeAmber } from './fake-amber/server.ts';
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function fakeServer(options: Parameters<typeof startFakeAmber>[0] = {}): Promise<FakeAmber> {
-  const fake = await startFakeAmber({ rateLimit: null, ...options });
-  cleanups.push(() => fake.close());
-  return fake;
-}
-
-async function database() {
-  const db = await createTestDatabase();
-  cleanups.push(() => db.drop());
-  return db;
-}
+import type { FakeAmber } from './fake-amber/server.ts';
 
 function envFor(fake: FakeAmber, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -51,8 +35,8 @@ function dataRequests(fake: FakeAmber): number {
 
 describe('runDaemon', () => {
   it('backfills, then keeps running cycles until stopped, and stops cleanly', async () => {
-    const fake = await fakeServer();
-    const db = await database();
+    const fake = await fakeAmberForTest();
+    const db = await databaseForTest();
     const config = parseConfig(envFor(fake, db.url));
     const log = captureLogger();
     const stop = new AbortController();
@@ -67,8 +51,8 @@ describe('runDaemon', () => {
   });
 
   it('lets only one of two collectors on the same database collect, and hands over when it stops', async () => {
-    const db = await database();
-    const [fakeA, fakeB] = [await fakeServer(), await fakeServer()];
+    const db = await databaseForTest();
+    const [fakeA, fakeB] = [await fakeAmberForTest(), await fakeAmberForTest()];
     const logA = captureLogger();
     const logB = captureLogger();
     const stopA = new AbortController();
@@ -91,8 +75,8 @@ describe('runDaemon', () => {
   });
 
   it('re-collects everything with FORCE_REINIT and changes no stored row', async () => {
-    const fake = await fakeServer();
-    const db = await database();
+    const fake = await fakeAmberForTest();
+    const db = await databaseForTest();
     const first = captureLogger();
     const stop1 = new AbortController();
     const run1 = runDaemon(parseConfig(envFor(fake, db.url)), first.logger, stop1.signal);
@@ -114,8 +98,8 @@ describe('runDaemon', () => {
   });
 
   it('stops with AMBER_AUTH when the API key is rejected, without retrying', async () => {
-    const fake = await fakeServer();
-    const db = await database();
+    const fake = await fakeAmberForTest();
+    const db = await databaseForTest();
     const config = parseConfig({ ...envFor(fake, db.url), AMBER_API_KEY: 'psk_wrong' });
     const log = captureLogger();
     await expect(runDaemon(config, log.logger, AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AMBER_AUTH' });
@@ -144,14 +128,14 @@ describe('the amber-collector process', () => {
         if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       }
     });
-    cleanups.push(async () => {
+    onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
     return { child, lines };
   }
 
   it('exits non-zero naming every bad variable, before touching the network', async () => {
-    const fake = await fakeServer();
+    const fake = await fakeAmberForTest();
     const { child, lines } = start({
       AMBER_API_BASE_URL: fake.url,
       DATABASE_URL: 'mysql://nope',
@@ -170,8 +154,8 @@ describe('the amber-collector process', () => {
 
   it('on SIGTERM mid-backfill exits 0 within 10 s and leaves nothing partial', async () => {
     // A slow budget (4 calls per second) keeps the backfill going long enough to interrupt it.
-    const fake = await fakeServer({ rateLimit: { limit: 4, windowSeconds: 1 } });
-    const db = await database();
+    const fake = await fakeAmberForTest({ rateLimit: { limit: 4, windowSeconds: 1 } });
+    const db = await databaseForTest();
     const { child, lines } = start(envFor(fake, db.url, { HISTORICAL_START_DATE: addDays(nemToday(new Date()), -120), AMBER_RATE_LIMIT: '4;w=1' }));
     const deadline = Date.now() + 20_000;
     while (lines.filter((l) => l['msg'] === 'backfill chunk stored').length < 3) {

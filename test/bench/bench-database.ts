@@ -46,3 +46,22 @@ export async function serverVersion(pool: pg.Pool): Promise<string> {
   const result = await pool.query<{ version: string }>('SELECT version()');
   return /^PostgreSQL \S+/.exec(result.rows[0]?.version ?? '')?.[0] ?? 'unknown';
 }
+
+/**
+ * `work` in one transaction on one client of a plain pg pool, the way pg does it by default: BEGIN, each
+ * statement and COMMIT every one its own round trip (the collector's pool pipelines instead). Rolls back
+ * if `work` throws.
+ */
+export async function plainTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await work(client);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}

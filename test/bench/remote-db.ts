@@ -22,7 +22,7 @@ import { upsertSites } from '../../src/db/sites.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { priceSeries, site } from '../helpers/intervals.ts';
 import { BENCH_NOW, benchCollector, benchSite } from './bench-collector.ts';
-import { createBenchDatabase, type BenchDatabase } from './bench-database.ts';
+import { createBenchDatabase, plainTransaction, type BenchDatabase } from './bench-database.ts';
 import { startFakeAmberProcess } from './fake-amber-process.ts';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.ts';
 import { atMost, figuresOf, median, progress, type Figure } from './figures.ts';
@@ -212,18 +212,8 @@ async function compareStrategies(db: BenchDatabase, url: string): Promise<Strate
   }
 }
 
-async function oneAfterAnother(pool: pg.Pool, plan: Plan): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await runPlan(client, plan);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+function oneAfterAnother(pool: pg.Pool, plan: Plan): Promise<void> {
+  return plainTransaction(pool, (client) => runPlan(client, plan));
 }
 
 async function runPlan(tx: Queryable, plan: Plan): Promise<void> {

@@ -15,30 +15,20 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import type { PriceInterval } from '../../src/amber/models.ts';
 import type { Queryable } from '../../src/db/pool.ts';
-import { PRICE_TABLE, upsertPriceIntervals, type PriceRow } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
-import { upsertSql, type Column } from '../../src/db/upsert.ts';
-import { priceSeries, site } from '../helpers/intervals.ts';
-import { createBenchDatabase } from './bench-database.ts';
-import { CopyIn, copyText } from './copy-in.ts';
+import { upsertPriceIntervals } from '../../src/db/prices.ts';
+import { priceSeries } from '../helpers/intervals.ts';
 import { atLeast, figuresOf, formatTable, median, progress, type Figure } from './figures.ts';
+import { copyMergeUpsert, openPriceWriteBench, timed, unnestUpsert } from './price-writes.ts';
 import type { Benchmark } from './run.ts';
-import { asText, timed } from './write-path.ts';
 
 const SECTION = 'upsert: rows/s, fresh and identical';
 const CHANNELS = ['general', 'controlledLoad', 'feedIn'] as const;
 const FRESH_TARGET_ROWS_PER_SECOND = 25_000;
 const COPY_RATIO_TARGET = 0.5;
 const RESULTS_FILE = 'bench-results/upsert.json';
-
-const COLUMNS: readonly Column<PriceRow>[] = [...PRICE_TABLE.key, ...PRICE_TABLE.values];
-const UNNEST_SQL = upsertSql(PRICE_TABLE, `SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})`);
-const COPY_TABLE_SQL = 'CREATE TEMP TABLE price_stage (LIKE price_data INCLUDING DEFAULTS) ON COMMIT DROP';
-const COPY_SQL = `COPY price_stage (${COLUMNS.map((c) => c.name).join(', ')}) FROM STDIN`;
-const COPY_MERGE_SQL = upsertSql(PRICE_TABLE, `SELECT ${COLUMNS.map((c) => c.name).join(', ')} FROM price_stage`);
 
 type Loader = 'ours' | 'unnest' | 'copy';
 type Load = (pool: pg.Pool, siteId: string, rows: readonly PriceInterval[]) => Promise<void>;
@@ -47,24 +37,8 @@ const LOADERS: Record<Loader, Load> = {
   ours: async (pool, siteId, rows) => {
     await upsertPriceIntervals(pool, siteId, rows);
   },
-  unnest: async (pool, siteId, rows) => {
-    await pool.query(UNNEST_SQL, COLUMNS.map((column) => rows.map((row) => asText(column, { ...row, siteId }))));
-  },
-  copy: async (pool, siteId, rows) => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(COPY_TABLE_SQL);
-      await client.query(new CopyIn(COPY_SQL, copyText(rows.map((row) => COLUMNS.map((c) => asText(c, { ...row, siteId }))))));
-      await client.query(COPY_MERGE_SQL);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
-  },
+  unnest: unnestUpsert,
+  copy: copyMergeUpsert,
 };
 
 interface Case {
@@ -77,12 +51,8 @@ interface Case {
 export const upsertBenchmark: Benchmark = { name: 'upsert', run };
 
 async function run(): Promise<Figure[]> {
-  const db = await createBenchDatabase('upsert');
-  // A plain pool for the baselines: pg accepts the COPY submittable only on an ordinary connection.
-  const plain = new pg.Pool({ connectionString: db.url, max: 1 });
+  const { db, plain, siteId, close } = await openPriceWriteBench('upsert');
   try {
-    const benchSite = site();
-    await upsertSites(db.pool, [benchSite]);
     const cases: Case[] = [
       {
         label: '7-day chunk',
@@ -99,20 +69,19 @@ async function run(): Promise<Figure[]> {
     ];
     const figures: Figure[] = [];
     for (const benchCase of cases) {
-      const rates = await measure(db.pool, plain, benchSite.id, benchCase);
+      const rates = await measure(db.pool, plain, siteId, benchCase);
       figures.push(...figuresFor(benchCase, rates));
     }
     figures.push(
       ...figuresOf(SECTION, [
-        { name: 'statements per chunk', value: await statementsPerChunk(db.pool, benchSite.id, cases[0]!.rows), unit: '', note: 'whatever its size' },
+        { name: 'statements per chunk', value: await statementsPerChunk(db.pool, siteId, cases[0]!.rows), unit: '', note: 'whatever its size' },
       ]),
     );
     await mkdir('bench-results', { recursive: true });
     await writeFile(RESULTS_FILE, `${JSON.stringify({ ranAt: new Date().toISOString(), figures }, null, 2)}\n`);
     return figures;
   } finally {
-    await plain.end();
-    await db.drop();
+    await close();
   }
 }
 

@@ -13,17 +13,16 @@
  * updated (`n_tup_upd`), no `updated_at` or `revision_count` change, no row locked (a lock sets xmax,
  * dirties the page and is WAL-logged), and no WAL from the statement (EXPLAIN (ANALYZE, WAL)).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { PriceInterval } from '../../src/amber/models.ts';
 import { createPool, withTransaction, type Queryable } from '../../src/db/pool.ts';
-import { PRICE_TABLE, upsertPriceIntervals, type PriceRow } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
-import { upsertSql, type Column } from '../../src/db/upsert.ts';
+import { PRICE_TABLE, upsertPriceIntervals } from '../../src/db/prices.ts';
+import { upsertSql } from '../../src/db/upsert.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { priceSeries, site } from '../helpers/intervals.ts';
-import { createBenchDatabase } from './bench-database.ts';
-import { CopyIn, copyText } from './copy-in.ts';
+import { priceSeries } from '../helpers/intervals.ts';
+import { plainTransaction } from './bench-database.ts';
 import { atLeast, atMost, figuresOf, median, progress, type Figure } from './figures.ts';
+import { COLUMNS, copyMergeUpsert, openPriceWriteBench, textRows, timed, unnestUpsert } from './price-writes.ts';
 import type { Benchmark } from './run.ts';
 
 const SECTION = 'write path: 7-day chunk, 5-min prices × 3 channels';
@@ -33,29 +32,19 @@ type Loader = 'ours' | 'unnest' | 'rowByRow' | 'copy';
 /** Interleaved, so drift on a busy machine hits every loader alike; row by row is slow, so it runs less. */
 const REPETITIONS: Record<Loader, number> = { ours: 7, unnest: 7, rowByRow: 3, copy: 7 };
 
-const COLUMNS: readonly Column<PriceRow>[] = [...PRICE_TABLE.key, ...PRICE_TABLE.values];
-const UNNEST_SQL = upsertSql(PRICE_TABLE, `SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})`);
 const ROW_SQL = upsertSql(PRICE_TABLE, `VALUES (${COLUMNS.map((c, i) => `$${i + 1}::${c.type}`).join(', ')})`);
-const COPY_TABLE_SQL = 'CREATE TEMP TABLE price_stage (LIKE price_data INCLUDING DEFAULTS) ON COMMIT DROP';
-const COPY_SQL = `COPY price_stage (${COLUMNS.map((c) => c.name).join(', ')}) FROM STDIN`;
-const COPY_MERGE_SQL = upsertSql(PRICE_TABLE, `SELECT ${COLUMNS.map((c) => c.name).join(', ')} FROM price_stage`);
 
 export const writePathBenchmark: Benchmark = { name: 'write-path', run };
 
 async function run(): Promise<Figure[]> {
-  const db = await createBenchDatabase('write');
-  // COPY needs a connection outside pipeline mode (pg refuses custom submittables in it), so the
-  // baselines get a plain pg pool of their own.
-  const plain = new pg.Pool({ connectionString: db.url, max: 1 });
+  const { db, plain, siteId, close } = await openPriceWriteBench('write');
   try {
-    const benchSite = site();
-    await upsertSites(db.pool, [benchSite]);
     const chunk = priceSeries({ startDate: '2025-01-01', days: 7, duration: 5, channelTypes: CHANNELS });
     const loaders: Record<Loader, () => Promise<void>> = {
-      ours: () => withTransaction(db.pool, (tx) => upsertPriceIntervals(tx, benchSite.id, chunk)).then(() => undefined),
-      unnest: () => withTransaction(db.pool, (tx) => unnest(tx, benchSite.id, chunk)),
-      rowByRow: () => rowByRow(plain, benchSite.id, chunk),
-      copy: () => copyMerge(plain, benchSite.id, chunk),
+      ours: () => withTransaction(db.pool, (tx) => upsertPriceIntervals(tx, siteId, chunk)).then(() => undefined),
+      unnest: () => withTransaction(db.pool, (tx) => unnestUpsert(tx, siteId, chunk)),
+      rowByRow: () => rowByRow(plain, siteId, chunk),
+      copy: () => copyMergeUpsert(plain, siteId, chunk),
     };
 
     const fresh: Record<Loader, number[]> = { ours: [], unnest: [], rowByRow: [], copy: [] };
@@ -72,7 +61,7 @@ async function run(): Promise<Figure[]> {
     }
     const rate = (samples: number[]) => chunk.length / (median(samples) / 1000);
 
-    const writes = await identicalReupsertWrites(db.url, benchSite.id, chunk);
+    const writes = await identicalReupsertWrites(db.url, siteId, chunk);
     return figuresOf(SECTION, [
       {
         name: 'ours, fresh insert vs COPY + merge',
@@ -119,61 +108,13 @@ async function run(): Promise<Figure[]> {
       },
     ]);
   } finally {
-    await plain.end();
-    await db.drop();
+    await close();
   }
-}
-
-export async function timed(work: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
-
-/** A column's value as PostgreSQL input text (jsonb as JSON text), or null. */
-export function asText(column: Column<PriceRow>, row: PriceRow): string | null {
-  const value = column.value(row);
-  if (value === null || value === undefined) return null;
-  return column.type === 'jsonb' ? JSON.stringify(value) : String(value);
-}
-
-function textRows(siteId: string, rows: readonly PriceInterval[]): (string | null)[][] {
-  return rows.map((interval) => {
-    const row = { ...interval, siteId };
-    return COLUMNS.map((column) => asText(column, row));
-  });
-}
-
-async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await work(client);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
-async function unnest(tx: Queryable, siteId: string, rows: readonly PriceInterval[]): Promise<void> {
-  const values = textRows(siteId, rows);
-  await tx.query(UNNEST_SQL, COLUMNS.map((_, i) => values.map((row) => row[i] ?? null)));
 }
 
 function rowByRow(pool: pg.Pool, siteId: string, rows: readonly PriceInterval[]): Promise<void> {
-  return inTransaction(pool, async (client) => {
+  return plainTransaction(pool, async (client) => {
     for (const values of textRows(siteId, rows)) await client.query(ROW_SQL, values);
-  });
-}
-
-function copyMerge(pool: pg.Pool, siteId: string, rows: readonly PriceInterval[]): Promise<void> {
-  return inTransaction(pool, async (client) => {
-    await client.query(COPY_TABLE_SQL);
-    await client.query(new CopyIn(COPY_SQL, copyText(textRows(siteId, rows))));
-    await client.query(COPY_MERGE_SQL);
   });
 }
 

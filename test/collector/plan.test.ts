@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Site } from '../../src/amber/models.ts';
 import { backfillChunks, streamRange, trailingWindow, watermarkAfter } from '../../src/collector/plan.ts';
+import { siteModel } from '../helpers/intervals.ts';
 
+/** A 30-minute site with one general meter and no activeFrom: only the dates a test gives bound its streams. */
 function site(overrides: Partial<Site> = {}): Site {
-  return {
-    id: '01TESTSITE0000000000000000',
-    nmi: '4103827719',
-    network: 'Ausgrid',
-    status: 'active',
-    activeFrom: null,
-    closedOn: null,
-    intervalLength: 30,
-    channels: [{ identifier: 'E1', type: 'general', tariff: 'EA116' }],
-    raw: {},
-    ...overrides,
-  };
+  return siteModel({ activeFrom: null, intervalLength: 30, channels: [{ identifier: 'E1', type: 'general', tariff: 'EA116' }], ...overrides });
 }
 
 // 2025-11-20T13:30:00Z is 23:30 on 2025-11-20 in NEM time; 14:30Z is 00:30 on 2025-11-21.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   advanceWatermark,
   markCollected,
@@ -9,23 +9,12 @@ import {
   resetCollectionState,
 } from '../../src/db/collection-state.ts';
 import { upsertSites } from '../../src/db/sites.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { databaseForFile } from '../helpers/database.ts';
 import { site } from '../helpers/intervals.ts';
 
 const A = site({ id: '01SITEA0000000000000000000' });
 const B = site({ id: '01SITEB0000000000000000000' });
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await upsertSites(db.pool, [A, B]);
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE collection_state');
-});
+const db = databaseForFile({ seed: (pool) => upsertSites(pool, [A, B]), truncateBeforeEach: ['collection_state'] });
 
 describe('collection state', () => {
   it('has no state for a stream that was never collected', async () => {

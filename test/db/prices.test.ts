@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { markCollected, readCollectionState } from '../../src/db/collection-state.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { databaseForFile } from '../helpers/database.ts';
 import { priceInterval, priceIntervalFromApi, readPayload, site } from '../helpers/intervals.ts';
 
 const SITE = site();
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await upsertSites(db.pool, [SITE]);
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE price_data, collection_state');
-});
+const db = databaseForFile({ seed: (pool) => upsertSites(pool, [SITE]), truncateBeforeEach: ['price_data', 'collection_state'] });
 
 interface StoredPrice {
   channel_type: string;

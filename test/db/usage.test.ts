@@ -1,23 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { upsertSites } from '../../src/db/sites.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { databaseForFile } from '../helpers/database.ts';
 import { readPayload, site, usageInterval, usageIntervalFromApi } from '../helpers/intervals.ts';
 
 const SITE = site({ id: '01E8RD8PYMAHBTJCSNFA73KH8A' });
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await upsertSites(db.pool, [SITE]);
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE usage_data');
-});
+const db = databaseForFile({ seed: (pool) => upsertSites(pool, [SITE]), truncateBeforeEach: ['usage_data'] });
 
 describe('upsertUsageIntervals', () => {
   it('inserts new rows, mapping every field', async () => {

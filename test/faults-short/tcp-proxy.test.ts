@@ -3,29 +3,23 @@
  * pass a session through untouched, refuse and accept again on the same port, cut every connection, and
  * delay traffic.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { databaseForTest, type TestDatabase } from '../helpers/database.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
 async function setup(): Promise<{ db: TestDatabase; proxy: TcpProxy; connect: () => Promise<pg.Client> }> {
-  const db = await createTestDatabase();
-  cleanups.push(() => db.drop());
+  const db = await databaseForTest();
   const target = new URL(db.url);
   const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
-  cleanups.push(() => proxy.close());
+  onTestFinished(() => proxy.close());
   const viaProxy = new URL(db.url);
   viaProxy.port = String(proxy.port);
   const connect = async (): Promise<pg.Client> => {
     const client = new pg.Client({ connectionString: viaProxy.toString() });
     client.on('error', () => {});
     await client.connect();
-    cleanups.push(() => client.end().catch(() => {}));
+    onTestFinished(() => client.end().catch(() => {}));
     return client;
   };
   return { db, proxy, connect };

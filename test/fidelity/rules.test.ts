@@ -1,32 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import type { Site } from '../../src/amber/models.ts';
+import type { Channel, Site } from '../../src/amber/models.ts';
 import { planBackfillCalls } from '../../src/collector/backfill-requests.ts';
 import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from '../../src/collector/coverage.ts';
 import { forecastRequest } from '../../src/collector/forecasts.ts';
 import { streamRange } from '../../src/collector/plan.ts';
 import { DEFAULT_REPAIR_POLICY, nextCheck, outcomeOf, repairChunks, repairWindow, roundRobin } from '../../src/collector/repair.ts';
+import { siteModel } from '../helpers/intervals.ts';
 
 const HOUR = 60 * 60 * 1000;
 // 13:00 NEM time on 2025-11-21.
 const NOW = new Date('2025-11-21T03:00:00Z');
 
+/** Two general meters on different tariffs and a feed-in: two price channel types, three usage channels. */
+const METERS: Channel[] = [
+  { identifier: 'E1', type: 'general', tariff: 'EA116' },
+  { identifier: 'E2', type: 'general', tariff: 'EA030' },
+  { identifier: 'B1', type: 'feedIn', tariff: 'EA116' },
+];
+
+/** A 5-minute site with `METERS`, active since 2025-01-01. */
 function site(overrides: Partial<Site> = {}): Site {
-  return {
-    id: '01TESTSITE0000000000000000',
-    nmi: '4103827719',
-    network: 'Ausgrid',
-    status: 'active',
-    activeFrom: '2025-01-01',
-    closedOn: null,
-    intervalLength: 5,
-    channels: [
-      { identifier: 'E1', type: 'general', tariff: 'EA116' },
-      { identifier: 'E2', type: 'general', tariff: 'EA030' },
-      { identifier: 'B1', type: 'feedIn', tariff: 'EA116' },
-    ],
-    raw: {},
-    ...overrides,
-  };
+  return siteModel({ activeFrom: '2025-01-01', intervalLength: 5, channels: METERS, ...overrides });
 }
 
 describe('coverage rules', () => {

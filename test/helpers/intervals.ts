@@ -156,6 +156,23 @@ export function site(overrides: Partial<Omit<Site, 'raw'>> = {}): Site {
 }
 
 /**
+ * A `Site` built directly as the domain object, with `raw` left empty: for rules that read only the model
+ * (planning, coverage), where the site's dates, interval length and meters are what a test is about and
+ * so are given by the caller. The rest is an ordinary active site.
+ */
+export function siteModel(spec: Pick<Site, 'activeFrom' | 'intervalLength' | 'channels'> & Partial<Site>): Site {
+  return {
+    id: '01TESTSITE0000000000000000',
+    nmi: '4103827719',
+    network: 'Ausgrid',
+    status: 'active',
+    closedOn: null,
+    raw: {},
+    ...spec,
+  };
+}
+
+/**
  * Every interval of `days` NEM days from `startDate`, for each channel type: what `/prices` returns for
  * a past range. Values vary smoothly through the day, like real prices.
  */

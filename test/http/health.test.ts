@@ -3,7 +3,7 @@
  * database and fake Amber server, asked over loopback HTTP. The readiness rules themselves are checked on
  * `Readiness` directly, with an injected clock, against real databases.
  */
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { addDays, nemDayStart, nemToday } from '../../src/amber/nem-time.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { runDaemon, type DaemonOptions } from '../../src/daemon.ts';
@@ -13,26 +13,10 @@ import { Readiness, readSchemaVersion } from '../../src/http/health.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { captureLogger, type CapturedLogger } from '../helpers/capture-logger.ts';
 import { quoteIdent, withAdmin } from '../helpers/database-admin.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startFakeAmber, type FakeAmber } from '../fake-amber/server.ts';
+import { databaseForTest, type TestDatabase } from '../helpers/database.ts';
+import { fakeAmberForTest } from '../helpers/fake-amber.ts';
+import type { FakeAmber } from '../fake-amber/server.ts';
 import { parsePrometheusText, samplesOf, valueOf } from './prometheus-text.ts';
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function fakeServer(options: Parameters<typeof startFakeAmber>[0] = {}): Promise<FakeAmber> {
-  const fake = await startFakeAmber({ rateLimit: null, ...options });
-  cleanups.push(() => fake.close());
-  return fake;
-}
-
-async function database(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
-  const db = await createTestDatabase(options);
-  cleanups.push(() => db.drop());
-  return db;
-}
 
 /** A config as a user would write it, on an ephemeral HTTP port so test files never collide. */
 function configFor(fake: FakeAmber | null, databaseUrl: string, extra: Record<string, string> = {}): Config {
@@ -65,7 +49,7 @@ async function startDaemon(config: Config, options: DaemonOptions = {}): Promise
     controller.abort();
     await running;
   };
-  cleanups.push(stop);
+  onTestFinished(stop);
   const listening = await Promise.race([log.waitFor('HTTP server listening'), running.then(() => null)]);
   if (!listening) throw new Error('the daemon stopped before its HTTP server listened');
   return { port: listening['port'] as number, log, stop };
@@ -112,8 +96,8 @@ describe('the daemon HTTP endpoints', () => {
   });
 
   it('turns /readyz to 503 when the database goes away and back to 200 when it returns', async () => {
-    const fake = await fakeServer();
-    const db = await database();
+    const fake = await fakeAmberForTest();
+    const db = await databaseForTest();
     const daemon = await startDaemon(configFor(fake, db.url), { cycleCron: '0 0 1 1 *' });
     // Cut the database while nothing is mid-transaction: this test is about /readyz, not about how a
     // transaction in flight survives a restart.
@@ -141,9 +125,9 @@ describe('the daemon HTTP endpoints', () => {
 
   it('serves Prometheus metrics whose values match what the backfill did', async () => {
     const testStart = Date.now() / 1000;
-    const fake = await fakeServer({ rateLimit: { limit: 10_000, windowSeconds: 300 } });
+    const fake = await fakeAmberForTest({ rateLimit: { limit: 10_000, windowSeconds: 300 } });
     fake.inject({ kind: 'retryAfter429', seconds: 0, endpoint: 'prices' });
-    const db = await database();
+    const db = await databaseForTest();
     // No scheduled cycle during the test: only the one every session starts with, so the numbers hold still.
     const daemon = await startDaemon(configFor(fake, db.url), { cycleCron: '0 0 1 1 *' });
     await daemon.log.waitFor('backfill finished');
@@ -223,7 +207,7 @@ describe('Readiness', () => {
   const cycle = { calls: 2, inserted: 0, updated: 0, unchanged: 10, durationMs: 100 };
 
   it('needs recent progress: a stored chunk or a cycle in which every stream succeeded', async () => {
-    const db = await database();
+    const db = await databaseForTest();
     const clock = { now: new Date('2026-03-01T00:00:00Z') };
     const readiness = await readinessFor(db, clock);
     expect(await readiness.check()).toMatchObject({ ready: false, reason: 'nothing collected yet since the collector started' });
@@ -246,7 +230,7 @@ describe('Readiness', () => {
   });
 
   it('is not ready without the writer lock, while stopping, or with a schema older than this process migrated to', async () => {
-    const db = await database();
+    const db = await databaseForTest();
     const clock = { now: new Date('2026-03-01T00:00:00Z') };
     const readiness = await readinessFor(db, clock);
     readiness.collectorEvents.cycleFinished?.({ ...cycle, failedStreams: 0 });
@@ -266,7 +250,7 @@ describe('Readiness', () => {
   });
 
   it('tells an unmigrated database from an unreachable one', async () => {
-    const empty = await database({ migrated: false });
+    const empty = await databaseForTest({ migrated: false });
     const clock = { now: new Date() };
     const readiness = new Readiness({ pool: empty.pool, maxQuietMs: 2 * INTERVAL_MS, now: () => clock.now });
     expect(await readiness.check()).toMatchObject({
@@ -276,7 +260,7 @@ describe('Readiness', () => {
     });
 
     const nowhere = createPool({ url: 'postgres://postgres@127.0.0.1:1/amber', ssl: false }, silentLogger());
-    cleanups.push(() => nowhere.end());
+    onTestFinished(() => nowhere.end());
     const unreachable = new Readiness({ pool: nowhere, maxQuietMs: 2 * INTERVAL_MS });
     expect(await unreachable.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/^database unreachable: .*ECONNREFUSED/) });
   });

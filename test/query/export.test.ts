@@ -4,24 +4,19 @@
  * command reads.
  */
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDatabaseConfig } from '../../src/config.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { isCollectorError } from '../../src/errors.ts';
 import { exportRows } from '../../src/query/export.ts';
 import { memoryOutput, streamOutput } from '../../src/query/output.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { loadFixture, SITE_30, SITE_5, type Fixture } from './fixtures.ts';
+import { databaseForFile } from '../helpers/database.ts';
+import { buildFixture, loadFixture, SITE_30, SITE_5 } from './fixtures.ts';
 
-let db: TestDatabase;
-let fixture: Fixture;
 const BOTH = [SITE_5.id, SITE_30.id];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  fixture = await loadFixture(db.pool);
-});
-afterAll(async () => db.drop());
+const db = databaseForFile({ seed: loadFixture });
+/** What the database holds: the expected figures are recomputed from these objects. */
+const fixture = buildFixture();
 
 async function exportText(options: Partial<Parameters<typeof exportRows>[1]>): Promise<{ text: string; count: number }> {
   const output = memoryOutput();

@@ -31,16 +31,23 @@ export interface Fixture {
   usage: Map<string, UsageInterval[]>;
 }
 
-export async function loadFixture(pool: pg.Pool): Promise<Fixture> {
+/** The intervals `loadFixture` stores, per site id, built afresh without touching a database. */
+export function buildFixture(): Fixture {
   const fixture: Fixture = { prices: new Map(), usage: new Map() };
+  for (const s of [SITE_5, SITE_30]) {
+    fixture.prices.set(s.id, [...USAGE_DAYS, TODAY].flatMap((day) => pricesFor(s, day)));
+    fixture.usage.set(s.id, USAGE_DAYS.flatMap((day) => usageFor(s, day)));
+  }
+  return fixture;
+}
+
+/** Stores the sites, the intervals of `buildFixture` and their collection state; returns what it stored. */
+export async function loadFixture(pool: pg.Pool): Promise<Fixture> {
+  const fixture = buildFixture();
   await upsertSites(pool, [SITE_5, SITE_30]);
   for (const s of [SITE_5, SITE_30]) {
-    const prices = [...USAGE_DAYS, TODAY].flatMap((day) => pricesFor(s, day));
-    const usage = USAGE_DAYS.flatMap((day) => usageFor(s, day));
-    await upsertPriceIntervals(pool, s.id, prices);
-    await upsertUsageIntervals(pool, s.id, usage);
-    fixture.prices.set(s.id, prices);
-    fixture.usage.set(s.id, usage);
+    await upsertPriceIntervals(pool, s.id, fixture.prices.get(s.id)!);
+    await upsertUsageIntervals(pool, s.id, fixture.usage.get(s.id)!);
     await markCollected(pool, { siteId: s.id, dataType: 'price', backfillFrom: '2025-11-19', through: '2025-11-20' });
     await markCollected(pool, { siteId: s.id, dataType: 'usage', backfillFrom: '2025-11-19', through: '2025-11-20' });
   }
@@ -87,6 +94,12 @@ export function nemIso(ms: number): string {
   return `${new Date(ms + 10 * 3600_000).toISOString().slice(0, 19)}+10:00`;
 }
 
+/** Where an interval sits in time, as every price and usage interval carries it. */
+function timesOf(slot: Slot): Pick<Slot, 'date' | 'duration' | 'startTime' | 'endTime' | 'nemTime'> {
+  const { date, duration, startTime, endTime, nemTime } = slot;
+  return { date, duration, startTime, endTime, nemTime };
+}
+
 /** The hour of the day (NEM) an interval starts in, 0..23. */
 function hourOf(slot: Slot): number {
   return Math.floor((slot.index * slot.duration) / 60);
@@ -114,11 +127,7 @@ function pricesFor(s: Site, date: NemDate): PriceInterval[] {
       const type = intervalTypeAt(slot);
       return {
         type,
-        date: slot.date,
-        duration: slot.duration,
-        startTime: slot.startTime,
-        endTime: slot.endTime,
-        nemTime: slot.nemTime,
+        ...timesOf(slot),
         perKwh,
         spotPerKwh: 10,
         renewables: 40 + hourOf(slot),
@@ -159,11 +168,7 @@ function usageFor(s: Site, date: NemDate): UsageInterval[] {
       const quality = date === '2025-11-20' && hourOf(slot) >= 21 ? 'estimated' : 'billable';
       return {
         type: 'Usage' as const,
-        date: slot.date,
-        duration: slot.duration,
-        startTime: slot.startTime,
-        endTime: slot.endTime,
-        nemTime: slot.nemTime,
+        ...timesOf(slot),
         perKwh,
         spotPerKwh: 10,
         renewables: 40,

@@ -4,25 +4,20 @@
  * a session whose TimeZone is not UTC.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UsageInterval } from '../../src/amber/models.ts';
 import { readCoverage } from '../../src/query/coverage.ts';
 import { readPricesNow } from '../../src/query/current.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../../src/query/reports.ts';
 import { chooseWindow, usageSeries, priceSeries } from '../../src/query/series.ts';
 import { listSites } from '../../src/query/sites.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { loadFixture, NOW, SITE_30, SITE_5, type Fixture } from './fixtures.ts';
+import { databaseForFile } from '../helpers/database.ts';
+import { buildFixture, loadFixture, NOW, SITE_30, SITE_5 } from './fixtures.ts';
 
-let db: TestDatabase;
-let fixture: Fixture;
 const BOTH = [SITE_5.id, SITE_30.id];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  fixture = await loadFixture(db.pool);
-});
-afterAll(async () => db.drop());
+const db = databaseForFile({ seed: loadFixture });
+/** What the database holds: the expected figures are recomputed from these objects. */
+const fixture = buildFixture();
 
 function usageOf(siteId: string, date: string): UsageInterval[] {
   return (fixture.usage.get(siteId) ?? []).filter((u) => u.date === date);

@@ -46,6 +46,25 @@ async function restartAndFinish(world: World, env: Record<string, string>, revie
   return completeAt === null ? null : completeAt - proc.startedAt;
 }
 
+/** Starts a collector and SIGKILLs it `afterMs` after its backfill starts; returns it with how it exited. */
+async function killMidBackfill(env: Record<string, string>, afterMs: number): Promise<{ first: CollectorProcess; killed: ProcessExit }> {
+  const first = await startCollectorProcess(env);
+  await first.waitFor(byMessage('backfill started'));
+  await sleep(afterMs);
+  first.child.kill('SIGKILL');
+  return { first, killed: await first.exited };
+}
+
+/** Slows the body of the fake's next prices response to 30 s, starts a collector, and returns it once that download is under way. */
+async function startDuringSlowDownload(world: World, env: Record<string, string>): Promise<CollectorProcess> {
+  world.fake.inject({ kind: 'slowBody', ms: 30_000, endpoint: 'prices' });
+  const proc = await startCollectorProcess(env);
+  await waitForLines(world.fake.requests as unknown as Array<Record<string, unknown>>, (r) => r['fault'] === 'slowBody', {
+    what: 'the slow response',
+  });
+  return proc;
+}
+
 /** SIGKILL at a (seeded) random moment of the backfill, then a restart. */
 function killTrial(seed: number, days: number): Trial {
   const random = seededRandom(seed);
@@ -57,11 +76,7 @@ function killTrial(seed: number, days: number): Trial {
       const world = await createWorld(pacedWorld(days));
       try {
         const env = world.env(PACED_ENV);
-        const first = await startCollectorProcess(env);
-        await first.waitFor(byMessage('backfill started'));
-        await sleep(killAfterMs);
-        first.child.kill('SIGKILL');
-        const killed = await first.exited;
+        const { first, killed } = await killMidBackfill(env, killAfterMs);
         const review: ExitReview = { unexpectedExits: 0, crashesWithoutMessage: 0, problems: [] };
         if (killed.signal !== 'SIGKILL') {
           review.problems.push(`the first collector exited by itself before the kill (${killed.code}: ${exitMessage(first) ?? 'no message'})`);
@@ -88,11 +103,7 @@ function termMidRequest(days: number): Trial {
       const world = await createWorld(pacedWorld(days));
       try {
         const env = world.env(PACED_ENV);
-        world.fake.inject({ kind: 'slowBody', ms: 30_000, endpoint: 'prices' });
-        const proc = await startCollectorProcess(env);
-        await waitForLines(world.fake.requests as unknown as Array<Record<string, unknown>>, (r) => r['fault'] === 'slowBody', {
-          what: 'the slow response',
-        });
+        const proc = await startDuringSlowDownload(world, env);
         return await terminateAndResume(world, env, proc);
       } finally {
         await world.close();
@@ -155,16 +166,8 @@ function killThenTerminate(seed: number, days: number): Trial {
       const world = await createWorld(pacedWorld(days));
       try {
         const env = world.env(PACED_ENV);
-        const first = await startCollectorProcess(env);
-        await first.waitFor(byMessage('backfill started'));
-        await sleep(killAfterMs);
-        first.child.kill('SIGKILL');
-        await first.exited;
-        world.fake.inject({ kind: 'slowBody', ms: 30_000, endpoint: 'prices' });
-        const second = await startCollectorProcess(env);
-        await waitForLines(world.fake.requests as unknown as Array<Record<string, unknown>>, (r) => r['fault'] === 'slowBody', {
-          what: 'the slow response',
-        });
+        await killMidBackfill(env, killAfterMs);
+        const second = await startDuringSlowDownload(world, env);
         return await terminateAndResume(world, env, second);
       } finally {
         await world.close();
