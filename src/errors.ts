@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'DB_UNAVAILABLE'
   | 'DB_SCHEMA_TOO_NEW'
   | 'DB_MIGRATION_CHANGED'
+  | 'DB_MIGRATION_INVALID'
+  | 'DB_MIGRATION_FAILED'
   | 'ABORTED'
   | 'USAGE';
 
@@ -49,7 +51,8 @@ export function abortError(reason?: unknown): CollectorError {
 
 /**
  * Exit codes: 0 clean stop, 1 a problem a person must fix (bad config, bad key, schema newer than the
- * code), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may cure.
+ * code, a misnamed or failing migration), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
+ * cure (a database that is down or dropped the connection included: DB_UNAVAILABLE).
  */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof CollectorError)) return 75;
@@ -58,6 +61,8 @@ export function exitCodeFor(err: unknown): number {
     case 'AMBER_AUTH':
     case 'DB_SCHEMA_TOO_NEW':
     case 'DB_MIGRATION_CHANGED':
+    case 'DB_MIGRATION_INVALID':
+    case 'DB_MIGRATION_FAILED':
       return 1;
     case 'USAGE':
       return 2;

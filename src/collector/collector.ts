@@ -11,7 +11,7 @@ import type { DataType, NemDate, Parsed, PriceInterval, Site, UsageInterval } fr
 import { CollectorError, isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
-import { withTransaction } from '../db/pool.ts';
+import { asDatabaseUnavailable, withTransaction } from '../db/pool.ts';
 import { upsertSites, type UpsertCounts } from '../db/sites.ts';
 import { upsertPriceIntervals } from '../db/prices.ts';
 import { upsertUsageIntervals } from '../db/usage.ts';
@@ -540,9 +540,12 @@ export class Collector {
   private async handleStreamError(stream: Stream, err: unknown): Promise<void> {
     if (isCollectorError(err, 'ABORTED')) return;
     if (isFatal(err)) throw err;
-    const code = err instanceof CollectorError ? err.code : 'UNEXPECTED';
-    const message = err instanceof Error ? err.message : String(err);
-    this.log.warn({ site: stream.site.id, dataType: stream.dataType, code, err }, 'stream failed; it will be retried next cycle');
+    // withTransaction already reports a lost connection as DB_UNAVAILABLE; a plain pool query (outside a
+    // transaction) still fails with pg's own error, so both are named here before the code is read.
+    const failure = asDatabaseUnavailable(err);
+    const code = failure instanceof CollectorError ? failure.code : 'UNEXPECTED';
+    const message = failure instanceof Error ? failure.message : String(failure);
+    this.log.warn({ site: stream.site.id, dataType: stream.dataType, code, err: failure }, 'stream failed; it will be retried next cycle');
     this.deps.events?.streamFailed?.({ siteId: stream.site.id, dataType: stream.dataType, code });
     try {
       await recordCollectionError(this.deps.pool, {

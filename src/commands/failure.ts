@@ -4,6 +4,7 @@
  * database could not be reached.
  */
 import pg from 'pg';
+import { isConnectionFailure } from '../db/pool.ts';
 import { isCollectorError } from '../errors.ts';
 import type { Output } from '../query/output.ts';
 
@@ -26,7 +27,9 @@ export async function reportFailure(err: unknown, context: FailureContext): Prom
     await say(err.message);
     return 1;
   }
-  if (err instanceof pg.DatabaseError) {
+  // A server that went away mid-command (a restart: 57P01) answers with a DatabaseError too, but it is a
+  // connection problem (75), not the command's statement (1).
+  if (err instanceof pg.DatabaseError && !isConnectionFailure(err)) {
     await say(context.databaseError(err));
     return 1;
   }

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { withTransaction } from './pool.ts';
+import { isConnectionFailure, withTransaction } from './pool.ts';
 
 /** Two levels up from both `src/db/` (tests, `node src/...`) and `dist/db/` (the built package). */
 const DEFAULT_DIRECTORY = fileURLToPath(new URL('../../sql/migrations/', import.meta.url));
@@ -56,7 +56,15 @@ export async function migrate(
       try {
         await client.query(migration.sql);
       } catch (err) {
-        throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`, { cause: err });
+        // A lost connection is left to withTransaction (DB_UNAVAILABLE: a restart retries). Anything else is
+        // the migration's SQL meeting this database (a bug, data a new constraint rejects, a missing
+        // privilege) and fails the same way on every restart until a person acts.
+        if (isConnectionFailure(err)) throw err;
+        const sqlState = (err as { code?: unknown }).code;
+        throw new CollectorError('DB_MIGRATION_FAILED', `migration ${migration.name} failed: ${(err as Error).message}`, {
+          details: { migration: migration.name, ...(typeof sqlState === 'string' ? { sqlState } : {}) },
+          cause: err,
+        });
       }
       await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
         migration.version,
@@ -75,7 +83,8 @@ export async function migrate(
 
 /**
  * The migration files in `directory`, ordered by version. A packaging mistake (a misnamed `.sql` file, a
- * duplicate number, a gap) throws: silently skipping a migration would leave a schema nobody tested.
+ * duplicate number, a gap) throws DB_MIGRATION_INVALID: silently skipping a migration would leave a schema
+ * nobody tested.
  */
 async function readMigrations(directory: string): Promise<Migration[]> {
   const files = (await readdir(directory)).filter((file) => file.endsWith('.sql')).sort();
@@ -83,7 +92,7 @@ async function readMigrations(directory: string): Promise<Migration[]> {
   for (const file of files) {
     const version = FILE_NAME.exec(file)?.[1];
     if (version === undefined) {
-      throw new Error(`migration file ${file} is misnamed: expected NNNNNN_slug.sql (six digits, lowercase slug)`);
+      throw invalid(directory, file, `migration file ${file} is misnamed: expected NNNNNN_slug.sql (six digits, lowercase slug)`);
     }
     const sql = (await readFile(join(directory, file), 'utf8')).replace(/\r\n/g, '\n');
     migrations.push({ version: Number(version), name: file, sql, checksum: createHash('sha256').update(sql).digest('hex') });
@@ -91,7 +100,9 @@ async function readMigrations(directory: string): Promise<Migration[]> {
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
       const previous = migrations[index - 1];
-      throw new Error(
+      throw invalid(
+        directory,
+        migration.name,
         previous?.version === migration.version
           ? `migrations ${previous.name} and ${migration.name} share version ${migration.version}`
           : `migration version ${index + 1} is missing (found ${migration.name} next)`,
@@ -99,6 +110,10 @@ async function readMigrations(directory: string): Promise<Migration[]> {
     }
   });
   return migrations;
+}
+
+function invalid(directory: string, file: string, message: string): CollectorError {
+  return new CollectorError('DB_MIGRATION_INVALID', `${message} (in ${directory})`, { details: { directory, file } });
 }
 
 function pendingMigrations(known: readonly Migration[], recorded: ReadonlyArray<{ version: number; name: string; checksum: string }>): Migration[] {

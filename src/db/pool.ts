@@ -49,14 +49,17 @@ export function createPool(config: Config['database'], logger: Logger, options: 
 }
 
 /**
- * Runs `fn` inside BEGIN/COMMIT on one client. Any error rolls back and is rethrown; the client is then
- * destroyed rather than returned to the pool, because its state after a failure is unknown.
+ * Runs `fn` inside BEGIN/COMMIT on one client. Any error rolls back and is rethrown (a lost connection as
+ * `DB_UNAVAILABLE`, see `asDatabaseUnavailable`); the client is then destroyed rather than returned to the
+ * pool, because its state after a failure is unknown.
  *
  * On a pool from `createPool`, BEGIN shares the round trip of fn's first statement, and statements fn
  * issues without awaiting each other (`Promise.all`) share one too; they still run in the order issued.
  */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((err: unknown) => {
+    throw asDatabaseUnavailable(err);
+  });
   // pg leaves a checked-out client without an 'error' listener, so a connection cut mid-transaction (a
   // Postgres restart) would be an uncaught exception. The failing query reports the same error instead.
   const ignoreConnectionError = (): void => {};
@@ -80,11 +83,54 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query('ROLLBACK').catch(() => {
       // The connection is broken; destroying it below discards the transaction anyway.
     });
-    throw err;
+    throw asDatabaseUnavailable(err);
   } finally {
     client.removeListener('error', ignoreConnectionError);
     client.release(failure);
   }
+}
+
+/**
+ * Server errors that mean the connection is gone or cannot be had, whatever the statement was: class 08
+ * (connection_exception), admin_shutdown (a restart or pg_terminate_backend), crash_shutdown,
+ * cannot_connect_now (starting up or shutting down), too_many_connections.
+ */
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** Socket and DNS failures on the way to the server. */
+const SOCKET_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * pg and pg-pool report a dropped or timed-out connection with plain Errors that carry no code, so their
+ * messages are all there is to go on (pg 8: client.js and pg-pool's index.js).
+ */
+const PG_CONNECTION_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * True when `err` says the database connection failed or could not be made, as opposed to a statement the
+ * server rejected (syntax, constraint, permission): the first kind goes away by itself, the second does not.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  // A refused dual-stack connect: one error per address tried.
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.every(isConnectionFailure);
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return PG_CONNECTION_MESSAGE.test(err.message);
+  if (err instanceof pg.DatabaseError) return code.startsWith('08') || CONNECTION_SQLSTATES.has(code);
+  return SOCKET_ERROR_CODES.has(code);
+}
+
+/**
+ * The one translation of a lost or refused database connection into `DB_UNAVAILABLE` (retryable), keeping
+ * pg's error as the cause and its code in `details.causeCode`. Anything else is returned unchanged: SQL
+ * errors keep their SQLSTATE for callers that branch on it, and CollectorErrors are already classified.
+ */
+export function asDatabaseUnavailable<T>(err: T): T | CollectorError {
+  if (!isConnectionFailure(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  return new CollectorError('DB_UNAVAILABLE', `database connection failed: ${errorMessage(err)}`, {
+    retryable: true,
+    details: typeof code === 'string' ? { causeCode: code } : {},
+    cause: err,
+  });
 }
 
 export interface WaitForDatabaseOptions {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
-import { CollectorError } from '../../src/errors.ts';
+import { CollectorError, exitCodeFor } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -129,19 +129,42 @@ describe('migrate', () => {
     expect((error as Error).message).toMatch(/upgrade/i);
   });
 
-  it('rolls back every pending migration when one fails, naming the file', async () => {
+  it('rolls back every pending migration when one fails, naming the file (DB_MIGRATION_FAILED, exit 1)', async () => {
     const dir = migrationsDir({ [next('broken')]: 'CREATE TABLE broken (id int;' });
 
-    await expect(migrate(db.pool, log, { directory: dir })).rejects.toThrow(next('broken'));
+    const error = await migrate(db.pool, log, { directory: dir }).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(CollectorError);
+    expect(error).toMatchObject({ code: 'DB_MIGRATION_FAILED', details: { migration: next('broken'), sqlState: '42601' } });
+    expect((error as Error).message).toContain(next('broken'));
+    expect(exitCodeFor(error)).toBe(1);
+    expect(await tables()).toEqual([]);
+  });
+
+  it('reports a connection lost while a migration runs as DB_UNAVAILABLE (a restart retries), not as a broken migration', async () => {
+    const dir = migrationsDir({ [next('cut')]: `SELECT pg_terminate_backend(pg_backend_pid());` });
+
+    const error = await migrate(db.pool, log, { directory: dir }).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(CollectorError);
+    expect(error).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true, details: { causeCode: '57P01' } });
+    expect(exitCodeFor(error)).toBe(75);
     expect(await tables()).toEqual([]);
   });
 
   it.each([
-    ['a gap in the numbering', { [next('skip', 2)]: 'SELECT 1;' }, new RegExp(`version ${PACKAGED.length + 1} is missing`)],
-    ['a duplicate number', { '000001_again.sql': 'SELECT 1;' }, /share version 1/],
-    ['a misnamed file', { '2_Bad-Name.sql': 'SELECT 1;' }, /misnamed/],
-  ])('rejects %s before touching the database', async (_case, extra, message) => {
-    await expect(migrate(db.pool, log, { directory: migrationsDir(extra) })).rejects.toThrow(message);
+    ['a gap in the numbering', { [next('skip', 2)]: 'SELECT 1;' }, next('skip', 2), new RegExp(`version ${PACKAGED.length + 1} is missing`)],
+    ['a duplicate number', { '000001_again.sql': 'SELECT 1;' }, INITIAL, /000001_again\.sql and 000001_initial\.sql share version 1/],
+    ['a misnamed file', { '2_Bad-Name.sql': 'SELECT 1;' }, '2_Bad-Name.sql', /2_Bad-Name\.sql is misnamed/],
+  ])('rejects %s before touching the database (DB_MIGRATION_INVALID, exit 1)', async (_case, extra, file, message) => {
+    const dir = migrationsDir(extra);
+
+    const error = await migrate(db.pool, log, { directory: dir }).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(CollectorError);
+    expect(error).toMatchObject({ code: 'DB_MIGRATION_INVALID', details: { directory: dir, file } });
+    expect((error as Error).message).toMatch(message);
+    expect(exitCodeFor(error)).toBe(1);
     expect(await tables()).toEqual([]);
   });
 

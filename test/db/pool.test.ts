@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, waitForDatabase, withTransaction } from '../../src/db/pool.ts';
+import { asDatabaseUnavailable, createPool, isConnectionFailure, waitForDatabase, withTransaction } from '../../src/db/pool.ts';
 import { CollectorError } from '../../src/errors.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -82,20 +83,60 @@ describe('withTransaction', () => {
     }
   });
 
-  it('survives the connection being cut mid-transaction: the query fails, nothing is thrown uncaught', async () => {
+  it('survives the connection being cut mid-transaction: the query fails as DB_UNAVAILABLE, nothing is thrown uncaught', async () => {
     const pool = createPool({ url: db.url, ssl: false }, silentLogger(), { max: 1 });
     try {
-      await expect(
-        withTransaction(pool, async (client) => {
-          const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-          // Not events.once(): it would listen for 'error' itself and hide what this test is about.
-          const ended = new Promise((resolve) => client.once('end', resolve));
-          await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
-          await ended; // the 'error' event has fired while the client was checked out
-          await client.query('SELECT 1');
-        }),
-      ).rejects.toThrow();
-      expect((await pool.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+      const error = await withTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // Not events.once(): it would listen for 'error' itself and hide what this test is about.
+        const ended = new Promise((resolve) => client.once('end', resolve));
+        await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await ended; // the 'error' event has fired while the client was checked out
+        await client.query('SELECT 1');
+      }).catch((err: unknown) => err);
+
+      expect(error).toBeInstanceOf(CollectorError);
+      expect(error).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true });
+      expect((error as Error).cause).toBeInstanceOf(Error);
+      expect(await pool.query('SELECT 1 AS ok').then((r) => r.rows)).toEqual([{ ok: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('reports a backend terminated during a statement as DB_UNAVAILABLE, keeping the server error (57P01) as cause', async () => {
+    const pool = createPool({ url: db.url, ssl: false }, silentLogger(), { max: 1, applicationName: 'terminated-mid-statement' });
+    try {
+      const error = await withTransaction(pool, async (client) => {
+        await client.query('INSERT INTO items VALUES (4)');
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const sleeping = client.query('SELECT pg_sleep(30)');
+        await expect.poll(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'`, [rows[0]?.pid])).rowCount).toBe(1);
+        await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await sleeping;
+      }).catch((err: unknown) => err);
+
+      expect(error).toBeInstanceOf(CollectorError);
+      expect(error).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true, details: { causeCode: '57P01' } });
+      expect((error as Error).message).toContain('terminating connection due to administrator command');
+      expect((error as Error).cause).toBeInstanceOf(pg.DatabaseError);
+      expect((await db.pool.query('SELECT id FROM items WHERE id = 4')).rowCount).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('reports a database that refuses connections as DB_UNAVAILABLE before running the callback', async () => {
+    const pool = createPool({ url: 'postgres://collector@127.0.0.1:1/collector', ssl: false }, silentLogger());
+    let ran = false;
+    try {
+      const error = await withTransaction(pool, async () => {
+        ran = true;
+      }).catch((err: unknown) => err);
+
+      expect(error).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true });
+      expect((error as Error).message).toContain('ECONNREFUSED');
+      expect(ran).toBe(false);
     } finally {
       await pool.end();
     }
@@ -109,6 +150,63 @@ describe('withTransaction', () => {
       }),
     ).rejects.toMatchObject({ code: '23505' });
     expect((await db.pool.query('SELECT id FROM items WHERE id = 3')).rowCount).toBe(0);
+  });
+});
+
+describe('isConnectionFailure / asDatabaseUnavailable', () => {
+  /** The error the server itself sends for `sql`. */
+  async function serverError(sql: string): Promise<unknown> {
+    return db.pool.query(sql).catch((err: unknown) => err);
+  }
+  function sqlState(code: string, message: string): pg.DatabaseError {
+    return Object.assign(new pg.DatabaseError(message, 0, 'error'), { code });
+  }
+  function socketError(code: string): Error {
+    return Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });
+  }
+
+  it('leaves statements the server rejects as they are: syntax, constraint, missing table, permission, cancel', async () => {
+    const rejected = [
+      await serverError('SELEC 1'),
+      await serverError('SELECT * FROM no_such_table'),
+      await serverError('SELECT 1/0'),
+      sqlState('57014', 'canceling statement due to statement timeout'),
+      sqlState('23505', 'duplicate key value violates unique constraint'),
+      sqlState('42501', 'permission denied for table items'),
+      sqlState('28P01', 'password authentication failed for user "amber"'),
+      sqlState('3D000', 'database "amber" does not exist'),
+      new Error('boom'),
+      new CollectorError('AMBER_NETWORK', 'fetch failed'),
+    ];
+    for (const err of rejected) {
+      expect(isConnectionFailure(err), String(err)).toBe(false);
+      expect(asDatabaseUnavailable(err)).toBe(err);
+    }
+  });
+
+  it('names every way a connection is lost or refused, keeping the original as cause', () => {
+    const lost = [
+      sqlState('57P01', 'terminating connection due to administrator command'),
+      sqlState('57P02', 'terminating connection because of crash of another server process'),
+      sqlState('57P03', 'the database system is starting up'),
+      sqlState('08006', 'connection failure'),
+      sqlState('53300', 'sorry, too many clients already'),
+      socketError('ECONNREFUSED'),
+      socketError('ECONNRESET'),
+      socketError('ETIMEDOUT'),
+      new AggregateError([socketError('ECONNREFUSED'), socketError('ECONNREFUSED')]),
+      new Error('Connection terminated unexpectedly'),
+      new Error('Connection terminated due to connection timeout'),
+      new Error('timeout exceeded when trying to connect'),
+      new Error('Client has encountered a connection error and is not queryable'),
+    ];
+    for (const err of lost) {
+      expect(isConnectionFailure(err), String(err)).toBe(true);
+      const translated = asDatabaseUnavailable(err);
+      expect(translated).toBeInstanceOf(CollectorError);
+      expect(translated).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true, cause: err });
+    }
+    expect(asDatabaseUnavailable(lost[0])).toMatchObject({ details: { causeCode: '57P01' }, message: 'database connection failed: terminating connection due to administrator command' });
   });
 });
 
