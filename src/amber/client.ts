@@ -27,6 +27,13 @@ const MAX_CURRENT_INTERVALS = 2048;
 const RESOLUTIONS = [5, 30];
 /** Rejected elements shown in one log line; the count is always logged. */
 const LOGGED_REJECTIONS = 3;
+/**
+ * The longest a 429 holds every call, whatever its headers ask (or one window, if the declared window is
+ * longer). Amber's window is 5 minutes, so this honours a lockout of 12 windows, while a garbage header (a
+ * reset of 10 days) stalls collection for an hour at most. Too short costs one more 429 per hour; too long
+ * costs hours of data, so err short.
+ */
+const MAX_LOCKOUT_MS = 60 * 60 * 1000;
 
 export type Endpoint = 'sites' | 'prices' | 'currentPrices' | 'usage';
 
@@ -218,17 +225,29 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
     }
   }
 
-  /** Retry-After wins, then RateLimit-Reset, then a full window; plus backoff jitter so waiters don't stampede. */
+  /**
+   * Retry-After wins, then RateLimit-Reset, then a full window; plus backoff jitter so waiters don't stampede.
+   * A header's pause is honoured even beyond the window (retrying early only earns more 429s), up to
+   * MAX_LOCKOUT_MS.
+   */
   function pauseForLockout(target: CallTarget, attempt: number, headers: ResponseHeaders): void {
     const retryAfterMs = parseRetryAfterMs(headers['retry-after'], wallClock());
     const resetMs = limiter.resetDelayMs(headers);
-    const [baseMs, source]: [number, RateLimitedEvent['source']] =
+    const windowMs = limiter.snapshot().windowSeconds * 1000;
+    const [requestedMs, source]: [number, RateLimitedEvent['source']] =
       retryAfterMs !== null
         ? [retryAfterMs, 'retry-after']
         : resetMs !== null
           ? [resetMs, 'ratelimit-reset']
-          : [limiter.snapshot().windowSeconds * 1000, 'window'];
-    const waitMs = baseMs + backoffDelayMs(attempt - 1, retry, random);
+          : [windowMs, 'window'];
+    const maxMs = Math.max(MAX_LOCKOUT_MS, windowMs);
+    if (requestedMs > maxMs) {
+      logger.warn(
+        { ...describe(target), source, requestedMs, maxMs, retryAfter: headers['retry-after'] ?? null, ...rateLimitHeaders(headers) },
+        'Amber asked for an implausibly long 429 pause; capping it',
+      );
+    }
+    const waitMs = Math.min(requestedMs, maxMs) + backoffDelayMs(attempt - 1, retry, random);
     limiter.pauseUntil(clock.now() + waitMs);
     logger.warn(
       { ...describe(target), attempt, waitMs, source, retryAfter: headers['retry-after'] ?? null, ...rateLimitHeaders(headers) },

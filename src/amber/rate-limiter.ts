@@ -194,10 +194,13 @@ export class RateLimiter {
     return last - now;
   }
 
-  /** Milliseconds until the server's quota resets, clamped to [0, window]; null when the headers don't say. */
+  /**
+   * Milliseconds until the server's quota resets, at least 0 and possibly longer than the window (a lockout,
+   * or a server window longer than ours); null when the headers don't say. Bounding it is the caller's call.
+   */
   resetDelayMs(headers: ResponseHeaders): number | null {
     const { resetSeconds } = declaredQuota(headers);
-    return resetSeconds === null ? null : this.resetMs(resetSeconds);
+    return resetSeconds === null ? null : this.untilReset(resetSeconds);
   }
 
   /**
@@ -211,7 +214,12 @@ export class RateLimiter {
     const now = this.clock.now();
     this.prune(now);
     const missing = this.limit - totalCount(this.log) - remaining;
-    if (missing > 0) this.record(now + this.resetMs(resetSeconds) - this.windowMs, missing);
+    // Clamped to the window: the log models one window, so a placeholder must leave it within one (a later
+    // one would sit in the future and skew `inWindow` and estimates). A reset beyond the window on a success
+    // says our window is stale or the header is garbage; if the key really is locked, the next call gets a
+    // 429, whose pause honours the full reset (client.ts): at most one call lost.
+    const resetMs = resetSeconds === null ? this.windowMs : Math.min(this.untilReset(resetSeconds), this.windowMs);
+    if (missing > 0) this.record(now + resetMs - this.windowMs, missing);
   }
 
   private get effectiveWindowMs(): number {
@@ -283,10 +291,10 @@ export class RateLimiter {
     this.log.splice(index, 0, { at, count });
   }
 
-  private resetMs(resetSeconds: number | null): number {
-    if (resetSeconds === null) return this.windowMs;
+  /** A `RateLimit-Reset` (delta or epoch seconds) as milliseconds from now, never negative. */
+  private untilReset(resetSeconds: number): number {
     const delta = resetSeconds > EPOCH_THRESHOLD_SECONDS ? resetSeconds - this.wallClock() / 1000 : resetSeconds;
-    return Math.min(Math.max(delta * 1000, 0), this.windowMs);
+    return Math.max(delta * 1000, 0);
   }
 }
 

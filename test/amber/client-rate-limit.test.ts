@@ -6,9 +6,11 @@ import { describe, expect, test, type TestContext } from 'vitest';
 import { createAmberClient, type AmberClient, type RateLimitedEvent } from '../../src/amber/client.ts';
 import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
 import { silentLogger } from '../../src/logger.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
 import { SITE } from './elements.ts';
 import { sendJson, startLoopback, type LoopbackHandler } from './loopback.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
+import { VirtualClock } from './virtual-clock.ts';
 
 /** Tests here run concurrently, so each cleans up through its own context. */
 async function setup(context: TestContext, handler: LoopbackHandler, options: { policy?: string; maxAttempts?: number } = {}) {
@@ -158,5 +160,108 @@ describe.concurrent('pacing against a real server', () => {
     expect(await runWorkers(client, 6, 1)).toBe(6);
     expect(budget.overBudget()).toBe(0);
     expect(maxInAnyWindow(budget.arrivals, 1_000)).toBeLessThanOrEqual(3);
+  });
+});
+
+/**
+ * Lockouts of many minutes, so in virtual time: the limiter and client share a `VirtualClock`, which jumps
+ * over each pause as soon as nothing else is pending. The loopback server stamps requests with that clock.
+ */
+async function virtualSetup(
+  context: TestContext,
+  respond: (res: Parameters<LoopbackHandler>[1], nowMs: number, index: number) => void,
+  policy = '50;w=300',
+) {
+  const clock = new VirtualClock();
+  const times: number[] = [];
+  const server = await startLoopback((_req, res, index) => {
+    times.push(clock.now());
+    respond(res, clock.now(), index);
+  });
+  const log = captureLogger();
+  const rateLimited: RateLimitedEvent[] = [];
+  const client = createAmberClient({
+    baseUrl: server.baseUrl,
+    apiKey: 'psk_test',
+    limiter: createRateLimiter({ policy, clock }),
+    logger: log.logger,
+    requestTimeoutMs: 2_000,
+    retry: { maxAttempts: 5, baseMs: 20, capMs: 20 },
+    random: () => 0.5,
+    onRateLimited: (event) => rateLimited.push(event),
+  });
+  context.onTestFinished(async () => {
+    await client.close();
+    await server.close();
+  });
+  return { client, times, rateLimited, lines: log.lines };
+}
+
+/** Answers 429 (remaining 0, the seconds left as RateLimit-Reset) until `lockedUntilMs`, then 200. */
+function lockedUntil(lockedUntilMs: number, extra: Record<string, string> = {}) {
+  return (res: Parameters<LoopbackHandler>[1], nowMs: number): void => {
+    if (nowMs >= lockedUntilMs) return sendJson(res, 200, [SITE]);
+    const reset = String(Math.ceil((lockedUntilMs - nowMs) / 1000));
+    sendJson(res, 429, TOO_MANY, { 'ratelimit-policy': '50;w=300', 'ratelimit-remaining': '0', 'ratelimit-reset': reset, ...extra });
+  };
+}
+
+const CLAMP_WARNING = 'Amber asked for an implausibly long 429 pause; capping it';
+
+describe.concurrent('429 pauses longer than the window (virtual time)', () => {
+  test.for([2, 5])('RateLimit-Reset of %i× the 300 s window: one pause that long, no early retry', async (factor, context) => {
+    const lockMs = factor * 300_000;
+    const { client, times, rateLimited, lines } = await virtualSetup(context, lockedUntil(lockMs));
+    expect((await client.listSites()).items).toHaveLength(1);
+    expect(times).toEqual([0, lockMs + 10]);
+    expect(rateLimited).toEqual([{ endpoint: 'sites', attempt: 1, waitMs: lockMs + 10, source: 'ratelimit-reset' }]);
+    expect(lines.filter((line) => line['msg'] === CLAMP_WARNING)).toEqual([]);
+  });
+
+  test('Retry-After beyond the window still takes precedence over RateLimit-Reset', async (context) => {
+    const { client, times, rateLimited } = await virtualSetup(context, (res, _now, index) =>
+      index === 0
+        ? sendJson(res, 429, TOO_MANY, { 'retry-after': '900', 'ratelimit-remaining': '0', 'ratelimit-reset': '60' })
+        : sendJson(res, 200, [SITE]),
+    );
+    await client.listSites();
+    expect(times).toEqual([0, 900_010]);
+    expect(rateLimited[0]).toMatchObject({ source: 'retry-after', waitMs: 900_010 });
+  });
+
+  test.for([
+    ['RateLimit-Reset of 10 days', { 'ratelimit-reset': '864000' }, 'ratelimit-reset'],
+    ['epoch RateLimit-Reset 10 days ahead', { 'ratelimit-reset': String(Math.floor(Date.now() / 1000) + 864_000) }, 'ratelimit-reset'],
+    ['Retry-After of 10 days', { 'retry-after': '864000' }, 'retry-after'],
+  ] as const)('a garbage %s is capped at one hour, with a warning', async ([, headers, source], context) => {
+    const { client, times, rateLimited, lines } = await virtualSetup(context, (res, _now, index) =>
+      index === 0 ? sendJson(res, 429, TOO_MANY, headers) : sendJson(res, 200, [SITE]),
+    );
+    await client.listSites();
+    expect(times).toEqual([0, 3_600_010]);
+    expect(rateLimited).toEqual([{ endpoint: 'sites', attempt: 1, waitMs: 3_600_010, source }]);
+    const warning = lines.find((line) => line['msg'] === CLAMP_WARNING);
+    expect(warning).toMatchObject({ level: 40, source, maxMs: 3_600_000 });
+    expect(warning!['requestedMs']).toBeGreaterThan(863_000_000);
+  });
+
+  test.for([
+    ['50;w=300', 120],
+    ['50;w=7200', 7_000],
+  ] as const)('with policy %s a reset of %i s, inside the window, behaves as before', async ([policy, reset], context) => {
+    const { client, times, rateLimited, lines } = await virtualSetup(
+      context,
+      (res, _now, index) =>
+        index === 0
+          ? sendJson(res, 429, TOO_MANY, { 'ratelimit-policy': policy, 'ratelimit-remaining': '0', 'ratelimit-reset': String(reset) })
+          : sendJson(res, 200, [SITE]),
+      policy,
+    );
+    await client.listSites();
+    // The pause ends at reset + jitter; the placeholders for the server's spent quota leave at reset + the
+    // 250 ms margin and hold the call that little longer.
+    expect(rateLimited[0]).toMatchObject({ source: 'ratelimit-reset', waitMs: reset * 1000 + 10 });
+    expect(times).toEqual([0, reset * 1000 + 250]);
+    expect(lines.filter((line) => line['msg'] === CLAMP_WARNING)).toEqual([]);
   });
 });

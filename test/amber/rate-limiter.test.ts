@@ -137,13 +137,25 @@ describe('reconciling with the server', () => {
     expect(limiter.resetDelayMs(lowerCased)).toBeNull();
   });
 
-  test('an epoch-style RateLimit-Reset is converted, and any reset is clamped to the window', () => {
+  test('an epoch-style RateLimit-Reset is converted; a reset beyond the window is reported as is (the client bounds it)', () => {
     const wallNow = Date.parse('2026-03-10T06:45:00Z');
     const limiter = createRateLimiter({ clock: new VirtualClock(), wallClock: () => wallNow });
     expect(limiter.resetDelayMs({ 'ratelimit-reset': String(wallNow / 1000 + 90) })).toBe(90_000);
     expect(limiter.resetDelayMs({ 'ratelimit-reset': String(wallNow / 1000 - 90) })).toBe(0);
-    expect(limiter.resetDelayMs({ 'ratelimit-reset': '100000' })).toBe(300_000);
+    expect(limiter.resetDelayMs({ 'ratelimit-reset': String(wallNow / 1000 + 1_500) })).toBe(1_500_000);
+    expect(limiter.resetDelayMs({ 'ratelimit-reset': '120' })).toBe(120_000);
+    expect(limiter.resetDelayMs({ 'ratelimit-reset': '600' })).toBe(600_000);
+    expect(limiter.resetDelayMs({ 'ratelimit-reset': '100000' })).toBe(100_000_000);
     expect(limiter.resetDelayMs({ 'ratelimit-reset': '-5' })).toBeNull();
+  });
+
+  test('a success whose RateLimit-Reset lies beyond the window holds its placeholders for one window only', async () => {
+    const clock = new VirtualClock();
+    const limiter = createRateLimiter({ policy: '5;w=60', clock });
+    limiter.observe({ 'ratelimit-remaining': '0', 'ratelimit-reset': '600' });
+    expect(limiter.snapshot()).toMatchObject({ remaining: 0, inWindow: 5 });
+    await limiter.acquire();
+    expect(clock.now()).toBe(60_250);
   });
 
   test('the draft >= 07 RateLimit field (r, t) is understood', async () => {
