@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AmberClient } from '../../src/amber/client.ts';
 import { readCollectionState, resetCollectionState } from '../../src/db/collection-state.ts';
 import { diffPrices, diffUsage } from '../helpers/ground-truth.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
@@ -188,6 +189,66 @@ describe('incremental cycles', () => {
       const recovered = await diffPrices(h.pool, h.fake, broken.id, '2025-11-01', '2025-11-21');
       expect({ missing: recovered.missing.length, wrong: recovered.wrong.length }).toEqual({ missing: 0, wrong: 0 });
       expect((await readCollectionState(h.pool, broken.id, 'price'))?.consecutiveFailures).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('chunks in memory', () => {
+  /** Counts the client's prices and usage calls in flight, keeping the most seen at once and their order. */
+  function observeCalls(): { wrap: (client: AmberClient) => AmberClient; most: () => number; order: string[] } {
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const track = <T>(key: string, call: () => Promise<T>): Promise<T> => {
+      order.push(key);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      return call().finally(() => (inFlight -= 1));
+    };
+    const wrap = (client: AmberClient): AmberClient => ({
+      ...client,
+      getPrices: (siteId, ...rest) => track(`${siteId}|price`, () => client.getPrices(siteId, ...rest)),
+      getUsage: (siteId, ...rest) => track(`${siteId}|usage`, () => client.getUsage(siteId, ...rest)),
+    });
+    return { wrap, most: () => most, order };
+  }
+
+  it('the backfill holds one chunk at a time and takes the streams in turns', async () => {
+    const h = await startHarness({ now: NOW });
+    try {
+      const calls = observeCalls();
+      const collector = h.newCollector({ historicalStartDate: START, wrapClient: calls.wrap });
+      await collector.discoverSites(AbortSignal.timeout(10_000));
+      await collector.backfill(AbortSignal.timeout(60_000));
+      expect(calls.most()).toBe(1);
+      const streams = new Set(calls.order);
+      expect(streams.size).toBeGreaterThanOrEqual(4);
+      // Every stream has its first chunk stored before any stream gets its second.
+      expect(new Set(calls.order.slice(0, streams.size)).size).toBe(streams.size);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a cycle during the backfill adds at most one more chunk, and both finish complete', async () => {
+    const h = await startHarness({ now: NOW });
+    try {
+      const calls = observeCalls();
+      const collector = h.newCollector({ historicalStartDate: START, wrapClient: calls.wrap });
+      const sites = await collector.discoverSites(AbortSignal.timeout(10_000));
+      h.fake.inject({ kind: 'slowHeaders', ms: 20, times: 1_000 });
+      const backfill = collector.backfill(AbortSignal.timeout(60_000));
+      const summary = await collector.runCycle(AbortSignal.timeout(60_000));
+      await backfill;
+      while (collector.backfillRunning) await new Promise((r) => setTimeout(r, 20));
+      expect(summary).toMatchObject({ failedStreams: 0 });
+      expect(calls.most()).toBe(2);
+      for (const site of sites.filter((s) => s.status === 'active')) {
+        const prices = await diffPrices(h.pool, h.fake, site.id, START, '2025-11-21');
+        expect({ missing: prices.missing.length, wrong: prices.wrong.length }).toEqual({ missing: 0, wrong: 0 });
+      }
     } finally {
       await h.close();
     }

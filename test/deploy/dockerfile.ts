@@ -84,6 +84,17 @@ export function stageEnv(stage: Stage): Record<string, string> {
   return env;
 }
 
+/**
+ * The node options the image runs the daemon with: the words of the last stage's exec-form CMD between
+ * `node` and the script (`CMD ["node", "--a", "--b", "dist/cli.js", "run"]` gives `["--a", "--b"]`).
+ */
+export function daemonNodeFlags(dockerfile: string): string[] {
+  const cmd = parseDockerfile(dockerfile).at(-1)?.instructions.find((i) => i.keyword === 'CMD');
+  if (!cmd?.execForm || cmd.words[0] !== 'node') throw new Error('the runtime stage has no exec-form CMD starting with node');
+  const script = cmd.words.findIndex((word, index) => index > 0 && !word.startsWith('-'));
+  return cmd.words.slice(1, script === -1 ? undefined : script);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // .dockerignore
 

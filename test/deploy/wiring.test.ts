@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../src/config.ts';
 import {
+  daemonNodeFlags,
   dockerignoreMatcher,
   durationSeconds,
   interpolate,
@@ -92,9 +93,18 @@ describe('Dockerfile', () => {
     expect(runtime.instructions.some((i) => i.keyword === 'RUN' && /apk add .*\btini\b|apt-get install .*\btini\b/.test(i.args))).toBe(true);
     const cmd = only(runtime, 'CMD');
     expect(cmd.execForm).toBe(true);
-    expect(cmd.words.slice(0, 2)).toEqual(['node', 'dist/cli.js']);
+    expect(cmd.words[0]).toBe('node');
+    expect(cmd.words.slice(-2)).toEqual(['dist/cli.js', 'run']);
     expect(stageEnv(runtime)).toMatchObject({ NODE_ENV: 'production', TZ: 'UTC' });
     expect(only(runtime, 'EXPOSE').words).toEqual(['8080']);
+  });
+
+  it('runs the daemon with heap flags, and `npm start` runs it with the same ones', () => {
+    const flags = daemonNodeFlags(read('Dockerfile'));
+    // What keeps the daemon's peak and idle memory within the targets `npm run bench -- daemon` checks.
+    expect(flags).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--max-old-space-size=\d+$/)]));
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['start']).toBe(['node', ...flags, 'dist/cli.js', 'run'].join(' '));
   });
 
   it('has an exec-form HEALTHCHECK on /healthz that needs nothing but node', () => {

@@ -15,9 +15,16 @@ export interface Harness {
   pool: pg.Pool;
   dbUrl: string;
   clock: { now: Date };
-  newCollector(overrides?: Partial<CollectionSettings> & { logger?: Logger; onFatal?: (err: unknown) => void }): Collector;
+  newCollector(overrides?: CollectorOverrides): Collector;
   close(): Promise<void>;
 }
+
+export type CollectorOverrides = Partial<CollectionSettings> & {
+  logger?: Logger;
+  onFatal?: (err: unknown) => void;
+  /** Wraps the Amber client the collector gets, to observe its calls. */
+  wrapClient?: (client: AmberClient) => AmberClient;
+};
 
 export async function startHarness(options: { now: Date; fake?: FakeAmberOptions }): Promise<Harness> {
   const clock = { now: options.now };
@@ -30,7 +37,7 @@ export async function startHarness(options: { now: Date; fake?: FakeAmberOptions
     dbUrl: db.url,
     clock,
     newCollector(overrides = {}) {
-      const { logger = silentLogger(), onFatal = (err: unknown) => { throw err; }, ...settings } = overrides;
+      const { logger = silentLogger(), onFatal = (err: unknown) => { throw err; }, wrapClient = (c: AmberClient) => c, ...settings } = overrides;
       // A generous local budget: these tests are about correctness, the pacing tests are elsewhere.
       const limiter = createRateLimiter({ policy: { limit: 100_000, windowSeconds: 1 } });
       const client = createAmberClient({
@@ -45,7 +52,7 @@ export async function startHarness(options: { now: Date; fake?: FakeAmberOptions
       clients.push(client);
       return new Collector({
         pool: db.pool,
-        client,
+        client: wrapClient(client),
         logger,
         estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
         onFatal,
