@@ -247,7 +247,7 @@ describe('docker-compose.yml', () => {
     const serviceKeys = new Set(
       ('build cap_add cap_drop cgroup_parent command configs container_name cpus cpu_shares cpuset depends_on devices dns ' +
         'entrypoint env_file environment expose extends extra_hosts healthcheck hostname image init ipc labels links logging ' +
-        'mem_limit network_mode networks pid platform ports privileged pull_policy read_only restart secrets security_opt ' +
+        'mem_limit network_mode networks pid platform ports privileged profiles pull_policy read_only restart secrets security_opt ' +
         'shm_size stdin_open stop_grace_period stop_signal sysctls tmpfs tty ulimits user volumes volumes_from working_dir').split(' '),
     );
     for (const [name, service] of Object.entries(compose.services) as Array<[string, Record<string, unknown>]>) {
