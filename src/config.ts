@@ -38,6 +38,8 @@ export interface Config {
     usagePollMinutes: number;
     /** null keeps every forecast. */
     forecastRetentionDays: number | null;
+    /** Forecasts of intervals that ended this many days ago are compacted; null (FORECAST_COMPACT_AFTER_DAYS=0) never. */
+    forecastCompactAfterDays: number | null;
   };
   log: { level: LogLevel; format: 'json' | 'pretty' };
   http: { port: number; apiToken: string | null };
@@ -178,6 +180,9 @@ function envSchema(today: string) {
     USAGE_POLL_MINUTES: wholeNumber({ min: 5, max: 1440, fallback: 60 }),
     // Days of forecast prices kept, >= 1. Default unset: keep everything.
     FORECAST_RETENTION_DAYS: wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER, fallback: null }),
+    // Days after an interval ends before its forecasts are compacted to the vintages at fixed lead times, >= 0;
+    // 0 never compacts (like PRICE_REVISION_DAYS=0, zero turns the feature off). Default 7.
+    FORECAST_COMPACT_AFTER_DAYS: wholeNumber({ min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 7 }),
     // trace | debug | info | warn (or warning) | error | fatal | silent, any case. Default INFO.
     LOG_LEVEL: variable((raw) => {
       const level = LOG_LEVEL_ALIASES[(raw ?? 'info').toLowerCase()];
@@ -217,6 +222,7 @@ function toConfig(env: Env): Config {
       usageRevisionDays: env.USAGE_REVISION_DAYS,
       usagePollMinutes: env.USAGE_POLL_MINUTES,
       forecastRetentionDays: env.FORECAST_RETENTION_DAYS,
+      forecastCompactAfterDays: env.FORECAST_COMPACT_AFTER_DAYS === 0 ? null : env.FORECAST_COMPACT_AFTER_DAYS,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN },

@@ -49,6 +49,7 @@ describe('parseConfig', () => {
         usageRevisionDays: 7,
         usagePollMinutes: 60,
         forecastRetentionDays: null,
+        forecastCompactAfterDays: 7,
       },
       log: { level: 'info', format: 'json' },
       http: { port: 8080, apiToken: null },
@@ -69,6 +70,7 @@ describe('parseConfig', () => {
       USAGE_REVISION_DAYS: '60',
       USAGE_POLL_MINUTES: '1440',
       FORECAST_RETENTION_DAYS: '30',
+      FORECAST_COMPACT_AFTER_DAYS: '14',
       LOG_LEVEL: 'Warning',
       LOG_FORMAT: 'PRETTY',
       HTTP_PORT: '9000',
@@ -89,6 +91,7 @@ describe('parseConfig', () => {
       usageRevisionDays: 60,
       usagePollMinutes: 1440,
       forecastRetentionDays: 30,
+      forecastCompactAfterDays: 14,
     });
     expect(config.log).toEqual({ level: 'warn', format: 'pretty' });
     expect(config.http).toEqual({ port: 9000, apiToken: 'token' });
@@ -100,6 +103,12 @@ describe('parseConfig', () => {
     expect(config.log.level).toBe('info');
     expect(config.http).toEqual({ port: 8080, apiToken: null });
     expect(config.collection.forecastRetentionDays).toBeNull();
+  });
+
+  it.each([
+    ['0', null], ['1', 1], [' 7 ', 7], ['', 7], ['365', 365],
+  ])('reads FORECAST_COMPACT_AFTER_DAYS=%j as %j (0: never compact)', (raw, expected) => {
+    expect(parse({ FORECAST_COMPACT_AFTER_DAYS: raw }).collection.forecastCompactAfterDays).toBe(expected);
   });
 
   it('lets PORT (set by hosting platforms) win over HTTP_PORT', () => {
@@ -172,6 +181,9 @@ describe('parseConfig', () => {
       ['USAGE_POLL_MINUTES', '1441', 'USAGE_POLL_MINUTES: expected a whole number from 5 to 1440, got "1441"'],
       ['FORECAST_RETENTION_DAYS', '0', 'FORECAST_RETENTION_DAYS: expected a whole number of at least 1, got "0"'],
       ['FORECAST_RETENTION_DAYS', 'forever', 'FORECAST_RETENTION_DAYS: expected a whole number of at least 1, got "forever"'],
+      ['FORECAST_COMPACT_AFTER_DAYS', '-1', 'FORECAST_COMPACT_AFTER_DAYS: expected a whole number of at least 0, got "-1"'],
+      ['FORECAST_COMPACT_AFTER_DAYS', '1.5', 'FORECAST_COMPACT_AFTER_DAYS: expected a whole number of at least 0, got "1.5"'],
+      ['FORECAST_COMPACT_AFTER_DAYS', 'never', 'FORECAST_COMPACT_AFTER_DAYS: expected a whole number of at least 0, got "never"'],
       ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: expected one of TRACE, DEBUG, INFO, WARN, WARNING, ERROR, FATAL, SILENT, got "verbose"'],
       ['LOG_FORMAT', 'xml', 'LOG_FORMAT: expected one of json, pretty, got "xml"'],
       ['HTTP_PORT', '-1', 'HTTP_PORT: expected a whole number from 0 to 65535, got "-1"'],

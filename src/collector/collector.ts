@@ -48,7 +48,13 @@ const SITE_REFRESH_MS = 60 * 60 * 1000;
 export type CollectionSettings = Pick<
   Config['collection'],
   'historicalStartDate' | 'priceRevisionDays' | 'usageRevisionDays' | 'usagePollMinutes'
-> & { siteIds: readonly string[] | null; forecastRetentionDays?: number | null };
+> & {
+  siteIds: readonly string[] | null;
+  /** Unset or null: keep every forecast. */
+  forecastRetentionDays?: number | null;
+  /** Unset or null: never compact the forecast archive (the daemon passes the configured default, 7). */
+  forecastCompactAfterDays?: number | null;
+};
 
 export interface CollectorDeps {
   pool: pg.Pool;
@@ -319,7 +325,14 @@ export class Collector {
     const sites = this.streams().filter((s) => s.dataType === 'price' && s.range.to === today).map((s) => s.site);
     const { pool, client, settings } = this.deps;
     const summary = await archiveForecasts(
-      { pool, client, logger: this.log, now: this.now, retentionDays: settings.forecastRetentionDays ?? null },
+      {
+        pool,
+        client,
+        logger: this.log,
+        now: this.now,
+        retentionDays: settings.forecastRetentionDays ?? null,
+        compactAfterDays: settings.forecastCompactAfterDays ?? null,
+      },
       sites,
       signal,
     );

@@ -3,12 +3,12 @@
  * everything forecast after it, and keeps whatever changed since the last snapshot, so users can study
  * how forecasts converge on the actual price.
  */
+import type pg from 'pg';
 import type { AmberClient, CurrentPricesParams } from '../amber/client.ts';
 import type { PriceInterval, Site } from '../amber/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { pruneForecasts, storeForecastSnapshots } from '../db/forecasts.ts';
-import type { Queryable } from '../db/pool.ts';
+import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/forecasts.ts';
 
 /**
  * Amber forecasts reach the end of the next NEM day (AEMO pre-dispatch), so never more than 48 h ahead:
@@ -27,12 +27,14 @@ export function forecastRequest(site: Pick<Site, 'intervalLength'>): CurrentPric
 }
 
 export interface ForecastDeps {
-  pool: Queryable;
+  pool: pg.Pool;
   client: AmberClient;
   logger: Logger;
   now: () => Date;
   /** Days of forecasts kept, by interval end; null keeps everything. */
   retentionDays: number | null;
+  /** Intervals that ended this many days ago are compacted (see compactForecasts); null never compacts. */
+  compactAfterDays: number | null;
 }
 
 export interface ForecastSummary {
@@ -40,12 +42,14 @@ export interface ForecastSummary {
   stored: number;
   unchanged: number;
   pruned: number;
+  /** Snapshots deleted by compaction. */
+  compacted: number;
   failedSites: number;
 }
 
 /** One snapshot per site, side by side. A site that fails is logged and skipped; only a bad API key throws. */
 export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[], signal: AbortSignal): Promise<ForecastSummary> {
-  const summary: ForecastSummary = { calls: 0, stored: 0, unchanged: 0, pruned: 0, failedSites: 0 };
+  const summary: ForecastSummary = { calls: 0, stored: 0, unchanged: 0, pruned: 0, compacted: 0, failedSites: 0 };
   await Promise.all(
     sites.map(async (site) => {
       try {
@@ -58,6 +62,9 @@ export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[
         if (deps.retentionDays !== null) {
           summary.pruned += await pruneForecasts(deps.pool, site.id, new Date(fetchedAt.getTime() - deps.retentionDays * DAY_MS));
         }
+        if (deps.compactAfterDays !== null) {
+          summary.compacted += await compactSlice(deps, site.id, new Date(fetchedAt.getTime() - deps.compactAfterDays * DAY_MS));
+        }
       } catch (err) {
         if (isCollectorError(err, 'ABORTED') || signal.aborted) return;
         if (isFatal(err)) throw err;
@@ -68,6 +75,21 @@ export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[
   );
   deps.logger.debug({ ...summary }, 'price forecasts archived');
   return summary;
+}
+
+/**
+ * Compacts one bounded slice of the site's archive (at most COMPACTION_SLICE_DAYS of intervals), so a
+ * backlog (a first start with a long archive, or after FORECAST_COMPACT_AFTER_DAYS is lowered) is worked
+ * off a slice per cycle instead of in one long transaction. Returns the rows deleted.
+ */
+async function compactSlice(deps: ForecastDeps, siteId: string, through: Date): Promise<number> {
+  const slice = await compactForecasts(deps.pool, siteId, through);
+  if (slice === null) return 0;
+  deps.logger.debug(
+    { site: siteId, from: slice.from.toISOString(), through: slice.through.toISOString(), kept: slice.kept, deleted: slice.deleted },
+    'price forecasts compacted',
+  );
+  return slice.deleted;
 }
 
 function isForecast(interval: PriceInterval): boolean {

@@ -1,9 +1,12 @@
 /**
  * The forecast archive: one `/prices/current` call per site and cycle, snapshots stored only when they
- * changed, pruned by FORECAST_RETENTION_DAYS, and comparable with actual prices once those are known.
+ * changed, pruned by FORECAST_RETENTION_DAYS, compacted after FORECAST_COMPACT_AFTER_DAYS, and comparable
+ * with actual prices once those are known.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
+import { FORECAST_LEAD_MINUTES } from '../../src/db/forecasts.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 
 // 13:00 NEM time on 2025-11-21.
@@ -100,4 +103,51 @@ describe('forecast archive', () => {
     expect(oldest.rows[0]!.oldest.getTime()).toBeGreaterThanOrEqual(later.getTime() - 24 * 60 * MINUTE_MS);
     expect(await snapshots()).toBeGreaterThan(0);
   });
+
+  it('compacts intervals older than FORECAST_COMPACT_AFTER_DAYS as cycles go by, and leaves younger ones whole', async () => {
+    const log = captureLogger('debug');
+    const compacting = h.newCollector({ historicalStartDate: '2025-11-19', forecastCompactAfterDays: 1, logger: log.logger });
+    await compacting.discoverSites(AbortSignal.timeout(10_000));
+    // 27 hours of cycles every 5 minutes, from where the earlier tests left the clock.
+    const start = h.clock.now.getTime();
+    const perInterval = async () =>
+      (await h.pool.query<{ site_id: string; nem_time: Date; n: number }>(
+        `SELECT site_id, nem_time, max(n)::int AS n FROM (
+           SELECT site_id, nem_time, count(*) AS n FROM price_forecasts GROUP BY site_id, channel_type, nem_time, duration) s
+         GROUP BY 1, 2`,
+      )).rows;
+    for (let i = 1; i <= 27 * 12; i += 1) await cycleAt(new Date(start + i * 5 * MINUTE_MS), compacting);
+    // Snapshot counts per interval before the next cycle moves the cutoff by another 5 minutes.
+    const cutoff = new Date(h.clock.now.getTime() - 24 * 60 * MINUTE_MS);
+    const rows = await perInterval();
+    const markers = await h.pool.query<{ site_id: string; compacted_through: Date }>('SELECT site_id, compacted_through FROM forecast_compaction');
+
+    expect(markers.rows.map((m) => m.site_id).sort()).toEqual([FIVE_MINUTE_SITE, HALF_HOUR_SITE].sort());
+    // Each marker stands at the end of the last interval due: the cutoff itself, or for the half-hour site
+    // the last half hour before it.
+    for (const m of markers.rows) {
+      expect(m.compacted_through.getTime()).toBeLessThanOrEqual(cutoff.getTime());
+      expect(m.compacted_through.getTime()).toBeGreaterThan(cutoff.getTime() - 30 * MINUTE_MS);
+    }
+    const old = rows.filter((r) => r.nem_time <= cutoff);
+    const young = rows.filter((r) => r.nem_time > cutoff);
+    expect(old.length).toBeGreaterThan(0);
+    expect(Math.max(...old.map((r) => r.n))).toBeLessThanOrEqual(FORECAST_LEAD_MINUTES.length + 2);
+    // Younger intervals keep every vintage: half-hourly forecasts change on every 5-minute poll of the fake.
+    expect(Math.max(...young.map((r) => r.n))).toBeGreaterThan(FORECAST_LEAD_MINUTES.length + 2);
+    expect(log.lines.find((l) => l['msg'] === 'price forecasts compacted')).toMatchObject({
+      site: expect.any(String),
+      from: expect.any(String),
+      through: expect.any(String),
+      kept: expect.any(Number),
+      deleted: expect.any(Number),
+    });
+
+    // The accuracy view still lines the compacted forecasts up with actual prices.
+    const accuracy = await h.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM price_forecast_accuracy WHERE nem_time <= $1 AND actual_per_kwh IS NOT NULL',
+      [cutoff],
+    );
+    expect(accuracy.rows[0]!.n).toBeGreaterThan(0);
+  }, 240_000);
 });

@@ -92,7 +92,8 @@ describe('migration 000002 on a database collected before it', () => {
       await upsertPriceIntervals(db.pool, SITE.id, [...priceDay('2025-03-01', 'general', { duration: 5 }), ...priceDay('2025-03-02', 'general', { duration: 5, skip: [7] })]);
       await db.pool.query(`INSERT INTO collection_state (site_id, data_type, backfill_from, collected_through) VALUES ($1, 'price', '2025-03-01', '2025-03-02')`, [SITE.id]);
 
-      expect((await migrate(db.pool, silentLogger())).applied).toEqual(['000002_data_fidelity.sql']);
+      // Later migrations follow it; this test is about 000002.
+      expect((await migrate(db.pool, silentLogger())).applied[0]).toBe('000002_data_fidelity.sql');
       expect(await coverageRows(db, 'price')).toEqual([
         { nem_date: '2025-03-01', channel: 'feedIn', duration: 5, expected: 288, stored: 0 },
         { nem_date: '2025-03-01', channel: 'general', duration: 5, expected: 288, stored: 288 },

@@ -27,6 +27,7 @@ export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValu
   USAGE_REVISION_DAYS: ['0', 'seven'],
   USAGE_POLL_MINUTES: ['1', '99999'],
   FORECAST_RETENTION_DAYS: ['0', '1e3'],
+  FORECAST_COMPACT_AFTER_DAYS: ['-1', '7d'],
   LOG_LEVEL: ['chatty', 'verbose'],
   LOG_FORMAT: ['xml'],
   HTTP_PORT: ['70000', 'http'],
