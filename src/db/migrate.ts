@@ -87,7 +87,7 @@ export async function migrate(
  * nobody tested.
  */
 async function readMigrations(directory: string): Promise<Migration[]> {
-  const files = (await readdir(directory)).filter((file) => file.endsWith('.sql')).sort();
+  const files = await sqlFilesIn(directory);
   const migrations: Migration[] = [];
   for (const file of files) {
     const version = FILE_NAME.exec(file)?.[1];
@@ -110,6 +110,24 @@ async function readMigrations(directory: string): Promise<Migration[]> {
     }
   });
   return migrations;
+}
+
+/**
+ * The `.sql` files in `directory`, sorted. None at all is a packaging mistake as well (the image or checkout
+ * lacks `sql/migrations`), not an empty schema to run with.
+ */
+async function sqlFilesIn(directory: string): Promise<string[]> {
+  const entries = await readdir(directory).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  });
+  const files = entries.filter((file) => file.endsWith('.sql')).sort();
+  if (files.length === 0) {
+    throw new CollectorError('DB_MIGRATION_INVALID', `no migrations in ${directory}: the sql/migrations folder is missing or empty (it ships beside dist/)`, {
+      details: { directory },
+    });
+  }
+  return files;
 }
 
 function invalid(directory: string, file: string, message: string): CollectorError {

@@ -168,6 +168,22 @@ describe('migrate', () => {
     expect(await tables()).toEqual([]);
   });
 
+  it.for([
+    ['missing', () => join(tmpdir(), `amber-no-migrations-${process.pid}`)],
+    ['empty', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'amber-migrations-'));
+      scratch.push(dir);
+      return dir;
+    }],
+  ] as const)('rejects a %s migrations folder before touching the database (DB_MIGRATION_INVALID, exit 1)', async ([, directory]) => {
+    const dir = directory();
+    const error = await migrate(db.pool, log, { directory: dir }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'DB_MIGRATION_INVALID', details: { directory: dir } });
+    expect((error as Error).message).toMatch(/no migrations in/);
+    expect(exitCodeFor(error)).toBe(1);
+    expect(await tables()).toEqual([]);
+  });
+
   it('ignores files that are not .sql', async () => {
     const result = await migrate(db.pool, log, { directory: migrationsDir({ 'README.md': '# notes' }) });
     expect(result.applied).toEqual(PACKAGED);
