@@ -127,6 +127,7 @@ function notifyAll(observers: readonly CollectorEvents[], logger: Logger): Colle
     backfillProgress: each('backfillProgress'),
     cycleFinished: each('cycleFinished'),
     streamFailed: each('streamFailed'),
+    forecastsArchived: each('forecastsArchived'),
   };
 }
 

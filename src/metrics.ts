@@ -50,6 +50,7 @@ export class CollectorMetrics {
   private readonly cycles: Counter<'outcome'>;
   private readonly lastCycle: Gauge;
   private readonly writerLock: Gauge;
+  private readonly forecastRows: Counter<'change'>;
 
   constructor(options: MetricsOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -163,6 +164,12 @@ export class CollectorMetrics {
       help: '1 while this process holds the single-writer lock and collects; 0 while another collector does.',
       registers,
     });
+    this.forecastRows = new Counter({
+      name: name('forecast_rows_total'),
+      help: 'Rows of the forecast archive (price_forecasts), by change: stored (a forecast changed), pruned (FORECAST_RETENTION_DAYS) or compacted (deleted by FORECAST_COMPACT_AFTER_DAYS).',
+      labelNames: ['change'],
+      registers,
+    });
     new Gauge({
       name: name('build_info'),
       help: 'Always 1; the labels carry the collector and Node.js versions.',
@@ -220,6 +227,11 @@ export class CollectorMetrics {
     },
     streamFailed: ({ siteId, dataType, code }) => {
       this.streamFailures.inc({ ...streamLabels(siteId, dataType), code });
+    },
+    forecastsArchived: ({ stored, pruned, compacted }) => {
+      this.forecastRows.inc({ change: 'stored' }, stored);
+      this.forecastRows.inc({ change: 'pruned' }, pruned);
+      this.forecastRows.inc({ change: 'compacted' }, compacted);
     },
   };
 

@@ -30,7 +30,7 @@ import { backfillChunks, maxDate, minDate, streamRange, trailingWindow, watermar
 import { ChunkSlots } from './chunk-slots.ts';
 import { BackfillProgress } from './progress.ts';
 import { BackfillRequestServer, processIdentity } from './backfill-requests.ts';
-import { archiveForecasts } from './forecasts.ts';
+import { archiveForecasts, type ForecastSummary } from './forecasts.ts';
 import { DEFAULT_REPAIR_POLICY, repairGaps, repairWindow, type RepairPolicy } from './repair.ts';
 
 /** A chunk whose response keeps failing validation is retried this many times before the watermark moves past it. */
@@ -87,6 +87,8 @@ export interface CollectorEvents {
   backfillProgress?(progress: { siteId: string; dataType: DataType; done: number; total: number }): void;
   cycleFinished?(summary: CycleSummary): void;
   streamFailed?(stream: { siteId: string; dataType: DataType; code: string }): void;
+  /** After each cycle's forecast snapshot: rows stored, pruned (retention) and deleted by compaction. */
+  forecastsArchived?(summary: ForecastSummary): void;
 }
 
 export interface ChunkResult extends UpsertCounts {
@@ -336,6 +338,7 @@ export class Collector {
       sites,
       signal,
     );
+    this.deps.events?.forecastsArchived?.(summary);
     return summary.calls;
   }
 

@@ -146,8 +146,8 @@ describe('the daemon HTTP endpoints', () => {
     expect(seen.get('prices 429')).toBe(1);
     expect(valueOf(samples, 'amber_collector_api_rate_limited_total', { endpoint: 'prices' })).toBe(1);
 
-    // The budget the server declared. Responses are read concurrently (one call in flight per stream in the
-    // backfill and in the cycle), so the last one read may be a few calls older than the last one sent.
+    // The budget the server declared. A cycle's calls can overlap a backfill call, so the last response read
+    // may be a few calls older than the last one sent.
     const admitted = fake.requests.filter((r) => r.status !== 429).length;
     expect(valueOf(samples, 'amber_collector_rate_limit_limit')).toBe(10_000);
     expect(valueOf(samples, 'amber_collector_rate_limit_window_seconds')).toBe(300);
@@ -178,6 +178,12 @@ describe('the daemon HTTP endpoints', () => {
       const endOfWatermarkDay = nemDayStart(addDays(state.collectedThrough!, 1)).getTime() / 1000;
       expect(valueOf(samples, 'amber_collector_collected_through_timestamp_seconds', stream)).toBe(endOfWatermarkDay);
     }
+
+    // Every forecast row stored was counted; nothing is old enough to prune or compact.
+    const forecasts = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM price_forecasts');
+    expect(forecasts.rows[0]!.n).toBeGreaterThan(0);
+    expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'stored' })).toBe(forecasts.rows[0]!.n);
+    expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'compacted' })).toBe(0);
 
     expect(valueOf(samples, 'amber_collector_cycle_duration_seconds_count')).toBe(1);
     expect(valueOf(samples, 'amber_collector_cycles_total', { outcome: 'ok' })).toBe(1);

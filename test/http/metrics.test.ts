@@ -89,6 +89,18 @@ describe('CollectorMetrics', () => {
     expect(valueOf(samples, 'amber_collector_last_cycle_timestamp_seconds')).toBe(NOW.getTime() / 1000);
   });
 
+  it('counts forecast archive rows stored, pruned and compacted', async () => {
+    const metrics = new CollectorMetrics({ now: () => NOW });
+    const archived = { calls: 2, unchanged: 900, failedSites: 0 };
+    metrics.collectorEvents.forecastsArchived?.({ ...archived, stored: 300, pruned: 0, compacted: 0 });
+    metrics.collectorEvents.forecastsArchived?.({ ...archived, stored: 20, pruned: 5, compacted: 1_000 });
+
+    const samples = await scrape(metrics);
+    expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'stored' })).toBe(320);
+    expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'pruned' })).toBe(5);
+    expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'compacted' })).toBe(1_000);
+  });
+
   it('reads the rate limiter at scrape time, preferring the server\'s RateLimit-Remaining', async () => {
     let snapshot: RateLimiterSnapshot = { limit: 50, windowSeconds: 300, remaining: null, inWindow: 12, pausedUntil: null, queued: 0 };
     const metrics = new CollectorMetrics({ rateLimit: () => snapshot });
