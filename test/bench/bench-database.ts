@@ -4,21 +4,14 @@
  */
 import type pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
-import { createPool } from '../../src/db/pool.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { createDatabase, databaseUrl, dropDatabase, withAdmin } from '../helpers/database-admin.ts';
+import { openScratchDatabase, type ScratchDatabase } from '../helpers/database-admin.ts';
 
 export function benchServerUrl(): string {
   return process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 }
 
-export interface BenchDatabase {
-  name: string;
-  url: string;
-  pool: pg.Pool;
-  /** Closes the pool and drops the database. */
-  drop(): Promise<void>;
-}
+export type BenchDatabase = ScratchDatabase;
 
 let created = 0;
 
@@ -26,19 +19,9 @@ export async function createBenchDatabase(label: string): Promise<BenchDatabase>
   const serverUrl = benchServerUrl();
   created += 1;
   const name = `amber_bench_${label}_${process.pid}_${created}`;
-  await withAdmin(serverUrl, (admin) => createDatabase(admin, name, 'template0'));
-  const url = databaseUrl(serverUrl, name);
-  const pool = createPool({ url, ssl: false }, silentLogger(), { max: 4, applicationName: `amber-bench-${label}` });
-  await migrate(pool, silentLogger());
-  return {
-    name,
-    url,
-    pool,
-    async drop() {
-      await pool.end();
-      await withAdmin(serverUrl, (admin) => dropDatabase(admin, name));
-    },
-  };
+  const db = await openScratchDatabase(serverUrl, name, 'template0', `amber-bench-${label}`);
+  await migrate(db.pool, silentLogger());
+  return db;
 }
 
 /** `SELECT version()` in short, e.g. `PostgreSQL 15.20`. */

@@ -4,6 +4,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { createPool } from '../../src/db/pool.ts';
+import { silentLogger } from '../../src/logger.ts';
 
 /** Every database one test run creates starts with this, so teardown can find leftovers. */
 export function runPrefix(pid: number, startedAt: number): string {
@@ -50,4 +52,29 @@ export async function withAdmin<T>(url: string, fn: (admin: pg.Client) => Promis
   } finally {
     await admin.end();
   }
+}
+
+/** A database made for one test file, test or benchmark section, with a pool on it. */
+export interface ScratchDatabase {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** Clones `template` as database `name` on the server at `serverUrl` and opens a small pool on it. */
+export async function openScratchDatabase(serverUrl: string, name: string, template: string, applicationName: string): Promise<ScratchDatabase> {
+  await withAdmin(serverUrl, (admin) => createDatabase(admin, name, template));
+  const url = databaseUrl(serverUrl, name);
+  const pool = createPool({ url, ssl: false }, silentLogger(), { max: 4, applicationName });
+  return {
+    name,
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      await withAdmin(serverUrl, (admin) => dropDatabase(admin, name));
+    },
+  };
 }

@@ -5,17 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, inject, onTestFinished } from 'vitest';
-import { createPool } from '../../src/db/pool.ts';
-import { silentLogger } from '../../src/logger.ts';
-import { createDatabase, databaseUrl, dropDatabase, withAdmin } from './database-admin.ts';
+import { openScratchDatabase, type ScratchDatabase } from './database-admin.ts';
 
-export interface TestDatabase {
-  url: string;
-  name: string;
-  pool: pg.Pool;
-  /** Closes the pool and drops the database. */
-  drop(): Promise<void>;
-}
+export type TestDatabase = ScratchDatabase;
 
 /**
  * Creates a fresh database: a copy of the migrated template, or with `migrated: false` an empty one
@@ -26,18 +18,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   const template = inject('templateDatabase');
   const name = `${template.replace(/_tmpl$/, '')}_${randomBytes(4).toString('hex')}`;
   // template0 is never connected to, so cloning it cannot collide with another file doing the same.
-  await withAdmin(serverUrl, (admin) => createDatabase(admin, name, options.migrated === false ? 'template0' : template));
-  const url = databaseUrl(serverUrl, name);
-  const pool = createPool({ url, ssl: false }, silentLogger(), { max: 4, applicationName: 'amber-collector-test' });
-  return {
-    url,
-    name,
-    pool,
-    async drop() {
-      await pool.end();
-      await withAdmin(serverUrl, (admin) => dropDatabase(admin, name));
-    },
-  };
+  return openScratchDatabase(serverUrl, name, options.migrated === false ? 'template0' : template, 'amber-collector-test');
 }
 
 /**
