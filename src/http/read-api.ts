@@ -92,14 +92,32 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/**
+ * No stored interval lies outside these years; refusing such dates up front keeps year 9999 from reaching
+ * date arithmetic (which would step past year 9999) and SQL.
+ */
+const PLAUSIBLE_YEARS = { first: 2000, last: 2100 };
+const plausibleYear = (value: string): boolean => {
+  const year = Number(value.slice(0, 4));
+  return year >= PLAUSIBLE_YEARS.first && year <= PLAUSIBLE_YEARS.last;
+};
+const yearRange = `years ${PLAUSIBLE_YEARS.first} to ${PLAUSIBLE_YEARS.last}`;
+
 const siteParam = z.string().trim().min(1, { error: 'expected a site id' });
 
-const timeParam = z.string().refine((value) => isNemDate(value) || (ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value))), {
-  error: (issue) =>
-    `expected a NEM date (YYYY-MM-DD) or an ISO 8601 instant with an offset (e.g. 2025-11-20T13:00:00+10:00), got ${JSON.stringify(issue.input)}`,
-});
+const timeParam = z
+  .string()
+  .refine((value) => isNemDate(value) || (ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value))), {
+    error: (issue) =>
+      `expected a NEM date (YYYY-MM-DD) or an ISO 8601 instant with an offset (e.g. 2025-11-20T13:00:00+10:00), got ${JSON.stringify(issue.input)}`,
+    abort: true,
+  })
+  .refine(plausibleYear, { error: (issue) => `expected a date in the ${yearRange}, got ${JSON.stringify(issue.input)}` });
 
-const dateParam = z.string().refine(isNemDate, { error: (issue) => `expected a date as YYYY-MM-DD, got ${JSON.stringify(issue.input)}` });
+const dateParam = z
+  .string()
+  .refine(isNemDate, { error: (issue) => `expected a date as YYYY-MM-DD, got ${JSON.stringify(issue.input)}`, abort: true })
+  .refine(plausibleYear, { error: (issue) => `expected a date in the ${yearRange}, got ${JSON.stringify(issue.input)}` });
 
 const siteOnly = z.strictObject({ site: siteParam.optional() });
 
@@ -122,16 +140,23 @@ function badRequest(problems: string[]): CollectorError {
   return new CollectorError('USAGE', 'invalid query parameters', { details: { problems } });
 }
 
-/** The query string as an object (without `token`, which belongs to authentication), refusing repeats. */
+/** Control characters (NUL included, which PostgreSQL cannot even receive) belong in no parameter. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** The query string as an object (without `token`, which belongs to authentication), refusing repeats and control characters. */
 function queryObject(url: URL): Record<string, string> {
   const query: Record<string, string> = {};
-  const repeated: string[] = [];
+  const problems: string[] = [];
   for (const [key, value] of url.searchParams) {
     if (key === 'token') continue;
-    if (Object.hasOwn(query, key)) repeated.push(`${key}: given more than once`);
+    if (CONTROL_CHARACTER.test(key) || CONTROL_CHARACTER.test(value)) {
+      problems.push(`${JSON.stringify(key.slice(0, 40))}: control characters are not allowed in parameters`);
+      continue;
+    }
+    if (Object.hasOwn(query, key)) problems.push(`${key}: given more than once`);
     query[key] = value;
   }
-  if (repeated.length > 0) throw badRequest(repeated);
+  if (problems.length > 0) throw badRequest(problems);
   return query;
 }
 

@@ -131,6 +131,13 @@ describe('validation', () => {
     ['/api/prices?channel=,', 'channel: expected channel types or meter ids'],
     ['/api/costs?from=2025-11-20T00:00:00Z', 'from: expected a date as YYYY-MM-DD'],
     ['/api/prices?window=5m&from=2024-11-01&to=2025-10-31', 'window: window=5m over this range could return up to'],
+    ['/api/prices?from=9999-01-01&to=9999-12-31', 'from: expected a date in the years 2000 to 2100, got "9999-01-01"'],
+    ['/api/usage?to=9999-12-31T23:59:59Z', 'to: expected a date in the years 2000 to 2100'],
+    ['/api/prices?from=1999-12-31', 'from: expected a date in the years 2000 to 2100'],
+    ['/api/costs?from=1900-01-01&to=9999-12-31', 'to: expected a date in the years 2000 to 2100'],
+    ['/api/usage?channel=%00', '"channel": control characters are not allowed in parameters'],
+    ['/api/prices/current?site=a%1Bb', '"site": control characters are not allowed in parameters'],
+    ['/api/sites?%0A=1', '"\\n": control characters are not allowed in parameters'],
   ];
   it.each(cases)('%s → 400 saying what is wrong', async (path, problem) => {
     const { status, body } = await get(path);
