@@ -51,18 +51,28 @@ export async function startHttpServer(options: {
   logger: Logger;
 }): Promise<HttpServer> {
   const { routes, apiToken, logger } = options;
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const respond = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
+    const url = requestUrl(req.url ?? '/');
+    if (url === null) {
+      // A client's mistake, and scanners send these by the thousand: not worth more than a debug line.
+      logger.debug({ method: sample(req.method), target: sample(req.url) }, 'malformed request target; answered 400');
+      return sendJson(res, 400, { error: 'malformed request target' });
+    }
     const route = routes.find((r) => matches(r, req.method ?? 'GET', url.pathname));
     if (!route) return sendJson(res, 404, { error: 'not found' });
     if (route.protected && apiToken && !authorized(req, url, apiToken)) {
       res.setHeader('www-authenticate', 'Bearer');
       return sendJson(res, 401, { error: 'a bearer token is required (HTTP_API_TOKEN)' });
     }
+    return route.handle(req, res, url);
+  };
+  const server = createServer((req, res) => {
+    // Whatever a request makes a handler throw, synchronously or not, ends here and never reaches the
+    // process-level handler, which would stop the daemon.
     Promise.resolve()
-      .then(() => route.handle(req, res, url))
+      .then(() => respond(req, res))
       .catch((err: unknown) => {
-        logger.error({ err, path: url.pathname }, 'HTTP handler failed');
+        logger.error({ err, method: sample(req.method), target: sample(req.url) }, 'HTTP handler failed; answered 500');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
         else res.destroy();
       });
@@ -86,6 +96,22 @@ export async function startHttpServer(options: {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The request target as a URL, or null when it is not one: origin-form (`/path?query`, taken literally, so
+ * `//x/healthz` is the path `//x/healthz`, not the host x) or absolute-form (`http://host/path`, which
+ * HTTP/1.1 servers must accept). `*` (OPTIONS) and anything the URL parser refuses are null.
+ */
+function requestUrl(target: string): URL | null {
+  if (target.startsWith('/')) return URL.parse(`http://localhost${target}`);
+  const absolute = URL.parse(target);
+  return absolute !== null && (absolute.protocol === 'http:' || absolute.protocol === 'https:') ? absolute : null;
+}
+
+/** A client-supplied value for a log line: bounded, so a hostile request cannot flood the log. */
+function sample(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > 200 ? `${value.slice(0, 200)}…` : value;
 }
 
 /** A port that is taken or not allowed is a setting to change, not something a restart cures. */

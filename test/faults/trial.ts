@@ -153,15 +153,3 @@ export function lineTime(line: Record<string, unknown>): number {
 export function expectLogged(log: CapturedLogger, msg: string, what: string): string[] {
   return log.lines.some((line) => line['msg'] === msg) ? [] : [`${what}: no log line "${msg}"`];
 }
-
-/** Deterministic uniform [0, 1) numbers (mulberry32), so a "random" trial can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -4,56 +4,17 @@
  * `Readiness` directly, with an injected clock, against real databases.
  */
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { addDays, nemDayStart, nemToday } from '../../src/amber/nem-time.ts';
-import { parseConfig, type Config } from '../../src/config.ts';
-import { runDaemon, type DaemonOptions } from '../../src/daemon.ts';
+import { addDays, nemDayStart } from '../../src/amber/nem-time.ts';
+import { runDaemon } from '../../src/daemon.ts';
 import { readCollectionStates } from '../../src/db/collection-state.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { Readiness, readSchemaVersion } from '../../src/http/health.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { captureLogger, type CapturedLogger } from '../helpers/capture-logger.ts';
 import { quoteIdent, withAdmin } from '../helpers/database-admin.ts';
+import { daemonConfigFor, startDaemonForTest } from '../helpers/daemon.ts';
 import { databaseForTest, type TestDatabase } from '../helpers/database.ts';
 import { fakeAmberForTest } from '../helpers/fake-amber.ts';
-import type { FakeAmber } from '../fake-amber/server.ts';
 import { parsePrometheusText, samplesOf, valueOf } from './prometheus-text.ts';
-
-/** A config as a user would write it, on an ephemeral HTTP port so test files never collide. */
-function configFor(fake: FakeAmber | null, databaseUrl: string, extra: Record<string, string> = {}): Config {
-  const parsed = parseConfig({
-    AMBER_API_KEY: fake?.apiKey ?? 'psk_unused',
-    AMBER_API_BASE_URL: fake?.url ?? 'http://127.0.0.1:9/v1',
-    DATABASE_URL: databaseUrl,
-    HISTORICAL_START_DATE: addDays(nemToday(new Date()), -20),
-    AMBER_RATE_LIMIT: '1000;w=1',
-    ...extra,
-  });
-  return { ...parsed, http: { ...parsed.http, port: 0 } };
-}
-
-interface RunningDaemon {
-  port: number;
-  log: CapturedLogger;
-  stop(): Promise<void>;
-}
-
-async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<RunningDaemon> {
-  const log = captureLogger();
-  const controller = new AbortController();
-  const running = runDaemon(config, log.logger, controller.signal, { lockRetryMs: 100, ...options });
-  running.catch(() => {}); // Inspected by stop(); a failure must not surface as an unhandled rejection first.
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    controller.abort();
-    await running;
-  };
-  onTestFinished(stop);
-  const listening = await Promise.race([log.waitFor('HTTP server listening'), running.then(() => null)]);
-  if (!listening) throw new Error('the daemon stopped before its HTTP server listened');
-  return { port: listening['port'] as number, log, stop };
-}
 
 async function get(port: number, path: string, method = 'GET'): Promise<{ status: number; headers: Headers; text: string; json: () => Record<string, unknown> }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { method });
@@ -76,7 +37,7 @@ async function waitForStatus(port: number, path: string, status: number, deadlin
 describe('the daemon HTTP endpoints', () => {
   it('answers /healthz while the database is still unreachable, and /readyz says why it is not ready', async () => {
     // Port 1 on loopback refuses connections: a database that is not up yet.
-    const daemon = await startDaemon(configFor(null, 'postgres://postgres@127.0.0.1:1/amber'));
+    const daemon = await startDaemonForTest(daemonConfigFor(null, 'postgres://postgres@127.0.0.1:1/amber'));
     const health = await get(daemon.port, '/healthz');
     expect(health.status).toBe(200);
     expect(health.headers.get('content-type')).toMatch(/^application\/json/);
@@ -98,7 +59,7 @@ describe('the daemon HTTP endpoints', () => {
   it('turns /readyz to 503 when the database goes away and back to 200 when it returns', async () => {
     const fake = await fakeAmberForTest();
     const db = await databaseForTest();
-    const daemon = await startDaemon(configFor(fake, db.url), { cycleCron: '0 0 1 1 *' });
+    const daemon = await startDaemonForTest(daemonConfigFor(fake, db.url), { cycleCron: '0 0 1 1 *' });
     // Cut the database while nothing is mid-transaction: this test is about /readyz, not about how a
     // transaction in flight survives a restart.
     await daemon.log.waitFor('backfill finished');
@@ -129,7 +90,7 @@ describe('the daemon HTTP endpoints', () => {
     fake.inject({ kind: 'retryAfter429', seconds: 0, endpoint: 'prices' });
     const db = await databaseForTest();
     // No scheduled cycle during the test: only the one every session starts with, so the numbers hold still.
-    const daemon = await startDaemon(configFor(fake, db.url), { cycleCron: '0 0 1 1 *' });
+    const daemon = await startDaemonForTest(daemonConfigFor(fake, db.url), { cycleCron: '0 0 1 1 *' });
     await daemon.log.waitFor('backfill finished');
     await daemon.log.waitFor('cycle finished');
 
@@ -193,8 +154,8 @@ describe('the daemon HTTP endpoints', () => {
   });
 
   it('stops with CONFIG_INVALID naming HTTP_PORT when the port is taken', async () => {
-    const first = await startDaemon(configFor(null, 'postgres://postgres@127.0.0.1:1/amber'));
-    const config = configFor(null, 'postgres://postgres@127.0.0.1:1/amber');
+    const first = await startDaemonForTest(daemonConfigFor(null, 'postgres://postgres@127.0.0.1:1/amber'));
+    const config = daemonConfigFor(null, 'postgres://postgres@127.0.0.1:1/amber');
     const second = runDaemon({ ...config, http: { ...config.http, port: first.port } }, silentLogger(), new AbortController().signal);
     await expect(second).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('HTTP_PORT') });
   });

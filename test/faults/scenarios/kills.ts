@@ -5,9 +5,10 @@
  * The fake Amber server lives in the test process, so it outlives every collector process.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 import { startTcpProxy } from '../../helpers/tcp-proxy.ts';
 import { byMessage, exitMessage, startCollectorProcess, type CollectorProcess, type ProcessExit } from '../child-rig.ts';
-import { outcomeOf, seededRandom, waitForLines, type Scenario, type Size, type Trial, type TrialResult } from '../trial.ts';
+import { outcomeOf, waitForLines, type Scenario, type Size, type Trial, type TrialResult } from '../trial.ts';
 import { createWorld, type World, pacedWorld, PACED_ENV } from '../world.ts';
 
 /** run.ts promises to stop within this after SIGTERM (inside Docker's 10 s grace period). */
