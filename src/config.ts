@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { isNemDate, nemToday } from './amber/nem-time.ts';
+import { isNemDate, nemToday } from './domain/nem-time.ts';
 import { CollectorError } from './errors.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';

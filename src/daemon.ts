@@ -3,7 +3,6 @@
  * migrations → single-writer lock → Amber client → collector → cron cycles. It owns the order of start-up
  * and shutdown; the pieces it wires know nothing of each other.
  */
-import cron from 'node-cron';
 import type { Dispatcher } from 'undici';
 import { createAmberClient } from './amber/client.ts';
 import { createRateLimiter } from './amber/rate-limiter.ts';
@@ -13,7 +12,7 @@ import { readCollectionStates, resetCollectionState } from './db/collection-stat
 import { migrate } from './db/migrate.ts';
 import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';
-import { isCollectorError, isFatal } from './errors.ts';
+import { isCollectorError } from './errors.ts';
 import { dashboardRoutes } from './http/dashboard.ts';
 import { healthRoutes, Readiness, readSchemaVersion } from './http/health.ts';
 import { readRoutes } from './http/read-api.ts';
@@ -28,11 +27,6 @@ export interface DaemonOptions {
   lockRetryMs?: number;
   /** HTTP dispatcher for Amber calls (tests inject one with short timeouts). */
   dispatcher?: Dispatcher;
-}
-
-/** `*\/N * * * *`: cycles start on minute boundaries that are multiples of N (UTC). */
-export function cycleCronFor(intervalMinutes: number): string {
-  return intervalMinutes >= 60 ? '0 * * * *' : `*/${intervalMinutes} * * * *`;
 }
 
 /** Runs until `signal` aborts (clean stop, resolves) or a fatal error (rejects with it). */
@@ -68,6 +62,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     pool,
     client,
     settings: { ...config.collection, siteIds: config.amber.siteIds },
+    ...(options.cycleCron ? { cycleCron: options.cycleCron } : {}),
     logger: logger.child({ component: 'collector' }),
     estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
     events: notifyAll([metrics.collectorEvents, readiness.collectorEvents], logger),
@@ -89,8 +84,11 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
         reinitPending = false;
         logger.warn('FORCE_REINIT=true: collecting everything again from HISTORICAL_START_DATE (rows are upserted, nothing is deleted); unset it once this run is done');
       }
-      const session = AbortSignal.any([run, lock.lostSignal]);
-      await collect(collector, session, options.cycleCron ?? cycleCronFor(config.collection.intervalMinutes), logger, failFatally);
+      // One collection session: the collector runs while this process holds the writer lock. Not awaited,
+      // so a stop during start-up (sites still being read) aborts it instead of waiting for it.
+      collector.start().catch(failFatally);
+      await aborted(AbortSignal.any([run, lock.lostSignal]));
+      await collector.stop();
       readiness.setCollecting(false);
       metrics.setWriterLockHeld(false);
       if (lock.lostSignal.aborted && !run.aborted) await waitForDatabase(pool, logger, run);
@@ -99,7 +97,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     if (!isCollectorError(err, 'ABORTED')) throw err;
   } finally {
     readiness.markStopping();
-    await collector.settle();
+    await collector.stop();
     await lock.release();
     await client.close();
     await pool.end();
@@ -131,44 +129,10 @@ function notifyAll(observers: readonly CollectorEvents[], logger: Logger): Colle
   };
 }
 
-/** One collection session: runs while this process holds the writer lock. */
-async function collect(
-  collector: Collector,
-  session: AbortSignal,
-  cycleCron: string,
-  logger: Logger,
-  onFatal: (err: unknown) => void,
-): Promise<void> {
-  const tick = async (): Promise<void> => {
-    try {
-      await collector.runCycle(session);
-    } catch (err) {
-      if (isCollectorError(err, 'ABORTED')) return;
-      if (isFatal(err)) onFatal(err);
-      else logger.error({ err }, 'cycle failed; the next cycle tries again');
-    }
-  };
-  // Requests made with `amber-collector backfill` run as soon as they are made, while this session holds the lock.
-  const servingRequests = collector.serveBackfillRequests(session);
-  try {
-    await collector.discoverSites(session);
-    await collector.logPlan();
-    void collector.backfill(session);
-  } catch (err) {
-    if (isCollectorError(err, 'ABORTED')) return;
-    if (isFatal(err)) return onFatal(err);
-    logger.error({ err }, 'could not read the sites list; the next cycle tries again');
-  }
-  const task = cron.createTask(cycleCron, tick, { name: 'collection-cycle', timezone: 'UTC' });
-  task.on('execution:missed', () => logger.warn('a cycle was missed (the process was paused or busy); the next one catches up'));
-  await task.start();
-  void tick();
-  await new Promise<void>((resolve) => {
-    if (session.aborted) resolve();
-    else session.addEventListener('abort', () => resolve(), { once: true });
+/** Resolves once `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await task.stop();
-  await task.destroy();
-  await collector.settle();
-  await servingRequests;
 }

@@ -9,10 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent, RateLimitedEvent } from './amber/client.ts';
-import type { DataType, NemDate } from './amber/models.ts';
-import { addDays, nemDayStart } from './amber/nem-time.ts';
+import type { DataType, NemDate } from './domain/models.ts';
+import { addDays, nemDayStart } from './domain/nem-time.ts';
 import type { RateLimiterSnapshot } from './amber/rate-limiter.ts';
-import type { ChunkResult, CollectorEvents, CycleSummary } from './collector/collector.ts';
+import type { ChunkResult } from './collector/chunk.ts';
+import type { CollectorEvents } from './collector/collector.ts';
+import type { CycleSummary } from './collector/cycle.ts';
 import type { CollectionState } from './db/collection-state.ts';
 
 const METRIC_PREFIX = 'amber_collector_';

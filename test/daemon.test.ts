@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { nemToday, addDays } from '../src/amber/nem-time.ts';
+import { nemToday, addDays } from '../src/domain/nem-time.ts';
 import { parseConfig } from '../src/config.ts';
 import { runDaemon } from '../src/daemon.ts';
 import { readCollectionStates } from '../src/db/collection-state.ts';

@@ -7,8 +7,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { abortError, CollectorError, isCollectorError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { NemDate, Parsed, PriceInterval, Site, UsageInterval } from './models.ts';
-import { daysBetween, isNemDate, lastUsageDay, MAX_RANGE_DAYS } from './nem-time.ts';
+import type { NemDate, Parsed, PriceInterval, Site, UsageInterval } from '../domain/models.ts';
+import { daysBetween, isNemDate, lastUsageDay, MAX_RANGE_DAYS } from '../domain/nem-time.ts';
 import type { Clock, Priority, RateLimiter, ResponseHeaders } from './rate-limiter.ts';
 import {
   backoffDelayMs,

@@ -10,8 +10,8 @@
 import { z } from 'zod';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Channel, Parsed, PriceInterval, RejectedItem, Site, TariffInformation, UsageInterval } from './models.ts';
-import { isNemDate } from './nem-time.ts';
+import type { Channel, Parsed, PriceInterval, RejectedItem, Site, TariffInformation, UsageInterval } from '../domain/models.ts';
+import { isNemDate } from '../domain/nem-time.ts';
 
 /** Billing interval assumed for sites from before `intervalLength` existed (Nov 2024). */
 export const DEFAULT_INTERVAL_LENGTH = 30;

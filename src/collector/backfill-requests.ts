@@ -9,8 +9,8 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { DataType, NemDate, Site } from '../amber/models.ts';
-import { addDays, compareNemDates, nemToday, splitIntoChunks } from '../amber/nem-time.ts';
+import type { DataType, NemDate, Site } from '../domain/models.ts';
+import { addDays, compareNemDates, maxDate, minDate, nemToday, splitIntoChunks } from '../domain/nem-time.ts';
 import { abortError, CollectorError, isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import {
@@ -25,8 +25,7 @@ import {
   type PlannedCall,
 } from '../db/backfill-requests.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
-import type { CollectDays } from './collector.ts';
-import { maxDate, minDate } from './plan.ts';
+import type { CollectDays } from './chunk.ts';
 
 export interface BackfillPlan {
   calls: PlannedCall[];

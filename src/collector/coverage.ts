@@ -3,8 +3,8 @@
  * how lists of days are shown to people. The ledger itself lives in the `coverage` table
  * (`src/db/coverage.ts`), recounted in every chunk's transaction.
  */
-import type { DataType, NemDate, Site } from '../amber/models.ts';
-import { addDays, compareNemDates, daysBetween, nemToday } from '../amber/nem-time.ts';
+import type { DataType, NemDate, Site } from '../domain/models.ts';
+import { addDays, compareNemDates, daysBetween, nemToday } from '../domain/nem-time.ts';
 
 const MINUTES_PER_DAY = 24 * 60;
 

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { AmberClient, CurrentPricesParams } from '../amber/client.ts';
-import type { PriceInterval, Site } from '../amber/models.ts';
+import type { PriceInterval, Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/forecasts.ts';

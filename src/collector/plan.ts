@@ -2,13 +2,8 @@
  * Pure planning: which NEM days each stream (one site × one data type) wants, and which requests cover them.
  * No I/O here, so every rule is unit-tested without HTTP or a database.
  */
-import type { DataType, NemDate, Site } from '../amber/models.ts';
-import { addDays, compareNemDates, nemToday, splitIntoChunks } from '../amber/nem-time.ts';
-
-export interface DayRange {
-  startDate: NemDate;
-  endDate: NemDate;
-}
+import type { DataType, NemDate, Site } from '../domain/models.ts';
+import { addDays, compareNemDates, maxDate, minDate, nemToday, splitIntoChunks, type DayRange } from '../domain/nem-time.ts';
 
 export interface StreamRange {
   /** First NEM day collected: the later of HISTORICAL_START_DATE and the site's activeFrom. */
@@ -22,12 +17,21 @@ export interface StreamRange {
   lastCompleteDay: NemDate;
 }
 
-export function maxDate(a: NemDate, b: NemDate): NemDate {
-  return compareNemDates(a, b) >= 0 ? a : b;
+/** One site × one data type, with the days it wants. */
+export interface Stream {
+  site: Site;
+  dataType: DataType;
+  range: StreamRange;
 }
 
-export function minDate(a: NemDate, b: NemDate): NemDate {
-  return compareNemDates(a, b) <= 0 ? a : b;
+/** Every stream of `sites` that can have data now, prices before usage per site. */
+export function streamsOf(sites: readonly Site[], historicalStartDate: NemDate, now: Date): Stream[] {
+  return sites.flatMap((site) =>
+    (['price', 'usage'] as const).flatMap((dataType) => {
+      const range = streamRange(site, dataType, historicalStartDate, now);
+      return range ? [{ site, dataType, range }] : [];
+    }),
+  );
 }
 
 /** The days a stream wants, or null when the site can have no data of this type yet (pending, or closed before the start date). */

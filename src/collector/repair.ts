@@ -7,15 +7,17 @@
  * missing at Amber for good. Days whose re-fetch brought nothing new back off (1 h, 6 h, 1 day, then
  * weekly by default), so such a day cannot starve the others or burn the budget forever.
  */
-import type { DataType, NemDate, Site } from '../amber/models.ts';
-import { addDays, compareNemDates, daysBetween, MAX_RANGE_DAYS } from '../amber/nem-time.ts';
+import type { DataType, NemDate, Site } from '../domain/models.ts';
+import { addDays, compareNemDates, daysBetween, MAX_RANGE_DAYS, minDate, type DayRange } from '../domain/nem-time.ts';
 import { abortError, isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readIncompleteDays, writeCoverageChecks, type CoverageCheck, type DayCount, type IncompleteDay } from '../db/coverage.ts';
 import type { Queryable } from '../db/pool.ts';
-import type { CollectDays } from './collector.ts';
+import type { CollectionState } from '../db/collection-state.ts';
+import type { CollectDays } from './chunk.ts';
+import type { RevisionSettings } from './data-types.ts';
 import { completeThrough } from './coverage.ts';
-import { minDate, trailingWindow, type DayRange, type StreamRange } from './plan.ts';
+import { trailingWindow, type Stream, type StreamRange } from './plan.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -66,6 +68,22 @@ export function repairWindow(
   const through = minDate(minDate(collected.through, completeThrough(dataType, now)), addDays(trailingStart, -1));
   const from = compareNemDates(collected.from, range.from) > 0 ? collected.from : range.from;
   return compareNemDates(from, through) <= 0 ? { startDate: from, endDate: through } : null;
+}
+
+/** The streams with days to repair, each with its repair window (pure: the states are read by the caller). */
+export function repairStreams(
+  streams: readonly Stream[],
+  states: readonly CollectionState[],
+  settings: RevisionSettings,
+  now: Date,
+): RepairStream[] {
+  return streams.flatMap((stream) => {
+    const state = states.find((st) => st.siteId === stream.site.id && st.dataType === stream.dataType);
+    const revisionDays = stream.dataType === 'price' ? settings.priceRevisionDays : settings.usageRevisionDays;
+    const collected = { from: state?.backfillFrom ?? stream.range.from, through: state?.collectedThrough ?? null };
+    const window = repairWindow(stream.range, stream.dataType, collected, revisionDays, now);
+    return window ? [{ site: stream.site, dataType: stream.dataType, window }] : [];
+  });
 }
 
 /**

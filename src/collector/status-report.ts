@@ -3,8 +3,8 @@
  * stored, completeness against the coverage ledger, incomplete days by kind, freshness, the last error,
  * and the API calls still to make, with an ETA under the rate budget.
  */
-import type { DataType, NemDate, Site } from '../amber/models.ts';
-import { compareNemDates } from '../amber/nem-time.ts';
+import type { DataType, NemDate, Site } from '../domain/models.ts';
+import { compareNemDates, minDate } from '../domain/nem-time.ts';
 import { createRateLimiter } from '../amber/rate-limiter.ts';
 import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/backfill-requests.ts';
 import { readCollectionStates, type CollectionState } from '../db/collection-state.ts';
@@ -12,7 +12,7 @@ import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../d
 import type { Queryable } from '../db/pool.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from './coverage.ts';
-import { backfillChunks, minDate, streamRange, type StreamRange } from './plan.ts';
+import { backfillChunks, streamRange, type StreamRange } from './plan.ts';
 import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from './repair.ts';
 
 const MINUTE_MS = 60_000;

@@ -9,11 +9,11 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { Dispatcher } from 'undici';
 import { createAmberClient } from '../amber/client.ts';
-import type { DataType, NemDate, Site } from '../amber/models.ts';
-import { compareNemDates, isNemDate, nemToday } from '../amber/nem-time.ts';
+import type { DataType, NemDate, Site } from '../domain/models.ts';
+import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
 import { createRateLimiter } from '../amber/rate-limiter.ts';
 import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/backfill-requests.ts';
-import { Collector } from '../collector/collector.ts';
+import { ChunkCollector } from '../collector/chunk.ts';
 import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';
 import {
   cancelBackfillRequest,
@@ -192,16 +192,8 @@ async function runHere(created: BackfillRequest, config: Config, pool: pg.Pool, 
     requestTimeoutMs: config.amber.requestTimeoutMs,
     ...(env.dispatcher ? { dispatcher: env.dispatcher } : {}),
   });
-  const collector = new Collector({
-    pool,
-    client,
-    settings: { ...config.collection, siteIds: config.amber.siteIds },
-    logger,
-    estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
-    // Fatal errors (a rejected key) also fail the request, which is how they are reported here.
-    onFatal: () => undefined,
-    now: env.now,
-  });
+  // The chunk alone (no whole Collector): a request needs fetch → store in one transaction, nothing else.
+  const chunks = new ChunkCollector({ pool, client, logger, historicalStartDate: config.collection.historicalStartDate, now: env.now });
   const writes: Promise<void>[] = [];
   let reported = alreadyReported;
   try {
@@ -209,7 +201,7 @@ async function runHere(created: BackfillRequest, config: Config, pool: pg.Pool, 
     const status = await runBackfillRequest(
       {
         pool,
-        collect: (...args) => collector.collectDays(...args),
+        collect: chunks.collectDays,
         logger,
         onProgress: (r, done) => {
           for (; reported < done; reported += 1) writes.push(env.out.write(progressLine(r, reported)));
@@ -225,7 +217,6 @@ async function runHere(created: BackfillRequest, config: Config, pool: pg.Pool, 
     if (isCollectorError(err, 'ABORTED')) return cancel(created, pool, env);
     throw err;
   } finally {
-    await collector.settle();
     await client.close();
   }
 }

@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import type { DataType, NemDate } from '../amber/models.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
+import type { DayRange } from '../domain/nem-time.ts';
 import type { Logger } from '../logger.ts';
 import type { Queryable } from './pool.ts';
 
@@ -15,10 +16,8 @@ export const BACKFILL_REQUEST_CHANNEL = 'amber_backfill_requests';
 
 export type BackfillRequestStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export interface PlannedCall {
+export interface PlannedCall extends DayRange {
   dataType: DataType;
-  startDate: NemDate;
-  endDate: NemDate;
 }
 
 export interface BackfillRequest {

@@ -5,7 +5,7 @@
  * Callers that store rows and move the watermark pass the same transaction client to both, so the
  * watermark never claims a day whose rows were rolled back.
  */
-import type { DataType, NemDate } from '../amber/models.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
 import type { Queryable } from './pool.ts';
 
 export interface CollectionState {

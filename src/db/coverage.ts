@@ -5,7 +5,7 @@
  * agrees with the data. The counting rules live in SQL (`recount_coverage`, migration 000002) so the
  * migration that seeds an existing database and the collector count the same way.
  */
-import type { DataType, NemDate } from '../amber/models.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
 import type { Queryable } from './pool.ts';
 
 /** One NEM day of one stream after a recount, totalled over its channels. */

@@ -8,7 +8,7 @@
  * lead times, so the compacted archive still answers "what was forecast L before the interval" exactly.
  */
 import type pg from 'pg';
-import type { PriceInterval } from '../amber/models.ts';
+import type { PriceInterval } from '../domain/models.ts';
 import { endInstant } from './intervals.ts';
 import { withTransaction, type Queryable } from './pool.ts';
 

@@ -1,5 +1,5 @@
 /** Columns every price and usage row shares: the API's BaseInterval, flattened. */
-import type { BaseInterval } from '../amber/models.ts';
+import type { BaseInterval } from '../domain/models.ts';
 import type { Column } from './upsert.ts';
 
 /** The interval's end as an instant, so two spellings of one moment (`Z`, `+10:00`) are one key. */

@@ -1,5 +1,5 @@
 /** `price_data`: one row per (site, channel type, interval end, duration). */
-import type { PriceInterval } from '../amber/models.ts';
+import type { PriceInterval } from '../domain/models.ts';
 import { endInstant, intervalKeyColumns, intervalValueColumns } from './intervals.ts';
 import type { Queryable } from './pool.ts';
 import { upsertRows, type UpsertCounts, type UpsertTable } from './upsert.ts';

@@ -1,5 +1,5 @@
 /** `sites`: the account's sites as the API last described them. */
-import type { Site } from '../amber/models.ts';
+import type { Site } from '../domain/models.ts';
 import type { Queryable } from './pool.ts';
 import { upsertRows, type UpsertCounts, type UpsertTable } from './upsert.ts';
 

@@ -2,7 +2,7 @@
  * The sites as last stored from `/sites`, for work that must not spend an API call to learn them:
  * `status`, on-demand backfill requests and their `--dry-run`.
  */
-import type { Channel, Site } from '../amber/models.ts';
+import type { Channel, Site } from '../domain/models.ts';
 import type { Queryable } from './pool.ts';
 
 interface SiteRow {

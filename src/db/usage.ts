@@ -1,5 +1,5 @@
 /** `usage_data`: one row per (site, meter channel, interval end, duration). */
-import type { UsageInterval } from '../amber/models.ts';
+import type { UsageInterval } from '../domain/models.ts';
 import { endInstant, intervalKeyColumns, intervalValueColumns } from './intervals.ts';
 import type { Queryable } from './pool.ts';
 import { upsertRows, type UpsertCounts, type UpsertTable } from './upsert.ts';

@@ -10,7 +10,8 @@
  * - `/metrics` is the Prometheus exposition of `CollectorMetrics`.
  */
 import type pg from 'pg';
-import type { CollectorEvents, CycleSummary } from '../collector/collector.ts';
+import type { CollectorEvents } from '../collector/collector.ts';
+import type { CycleSummary } from '../collector/cycle.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { sendJson, type Route } from './server.ts';

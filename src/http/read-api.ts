@@ -20,8 +20,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import { z } from 'zod';
-import type { NemDate } from '../amber/models.ts';
-import { addDays, daysBetween, isNemDate, nemDayStart, nemToday } from '../amber/nem-time.ts';
+import type { NemDate } from '../domain/models.ts';
+import { addDays, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { readCoverage } from '../query/coverage.ts';
 import { readPricesNow } from '../query/current.ts';

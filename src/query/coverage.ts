@@ -2,8 +2,8 @@
  * Collection progress per stream (site × data type): how much of the backfill is done, and whether the
  * days it claims are complete (rows stored against rows expected from the site's interval length).
  */
-import type { DataType, NemDate } from '../amber/models.ts';
-import { addDays, nemToday } from '../amber/nem-time.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
+import { addDays, nemToday } from '../domain/nem-time.ts';
 import type { Queryable } from '../db/pool.ts';
 import { dateText } from './nem-sql.ts';
 

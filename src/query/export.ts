@@ -7,8 +7,8 @@
  * the exact digits the API sent and instants do not depend on any time zone: `nem_time` is written at
  * +10:00 like the API's `nemTime`, the other instants in UTC.
  */
-import type { NemDate } from '../amber/models.ts';
-import { addDays, nemDayStart } from '../amber/nem-time.ts';
+import type { NemDate } from '../domain/models.ts';
+import { addDays, nemDayStart } from '../domain/nem-time.ts';
 import type { Queryable } from '../db/pool.ts';
 import { csvLine } from './format.ts';
 import { nemIsoText, nemWallClock } from './nem-sql.ts';

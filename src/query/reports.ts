@@ -6,7 +6,7 @@
  * energy in kWh; prices in c/kWh. Import and feed-in are told apart by channel type, never by the sign of
  * kWh (the live API reports feed-in kWh as positive and feed-in cost as negative, i.e. income).
  */
-import type { DataType, NemDate } from '../amber/models.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
 import type { Queryable } from '../db/pool.ts';
 import { channelOrder, dateText, isImport } from './nem-sql.ts';
 import { listSites, type SiteInfo } from './sites.ts';

@@ -1,5 +1,5 @@
 /** The stored sites, and turning a `--site` / `?site=` argument into the list of sites a report covers. */
-import type { Channel, NemDate } from '../amber/models.ts';
+import type { Channel, NemDate } from '../domain/models.ts';
 import type { Queryable } from '../db/pool.ts';
 import { CollectorError } from '../errors.ts';
 import { dateText } from './nem-sql.ts';

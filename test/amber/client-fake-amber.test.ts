@@ -4,7 +4,7 @@
  */
 import { describe, expect, test, type TestContext } from 'vitest';
 import { createAmberClient } from '../../src/amber/client.ts';
-import { addDays, lastUsageDay, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, lastUsageDay, nemToday } from '../../src/domain/nem-time.ts';
 import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
 import type { Logger } from '../../src/logger.ts';
 import { silentLogger } from '../../src/logger.ts';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import type { PriceInterval, Site, UsageInterval } from '../../src/amber/models.ts';
+import type { PriceInterval, Site, UsageInterval } from '../../src/domain/models.ts';
 import { parsePriceIntervals, parseSites, parseUsageIntervals, truncatedSample } from '../../src/amber/schemas.ts';
 import { isCollectorError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';

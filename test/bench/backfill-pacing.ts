@@ -14,7 +14,7 @@
  * group of `limit` must wait a full window after the group before it.
  */
 import { createRateLimiter, DEFAULT_MARGIN_MS } from '../../src/amber/rate-limiter.ts';
-import { addDays, daysBetween, lastUsageDay, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, daysBetween, lastUsageDay, nemToday } from '../../src/domain/nem-time.ts';
 import type { FakeSiteSpec } from '../fake-amber/server.ts';
 import { createBenchDatabase } from './bench-database.ts';
 import { BENCH_NOW, benchCollector, benchSite } from './bench-collector.ts';

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { createAmberClient } from '../../src/amber/client.ts';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import type { RateLimiter } from '../../src/amber/rate-limiter.ts';
 import { Collector, type CollectorEvents } from '../../src/collector/collector.ts';
 import { readCollectionStates } from '../../src/db/collection-state.ts';
@@ -56,6 +56,7 @@ export function benchCollector(options: {
     },
     settings: {
       historicalStartDate: options.historicalStartDate,
+      intervalMinutes: 5,
       priceRevisionDays: 2,
       usageRevisionDays: 7,
       usagePollMinutes: 60,

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { startFakeAmber, type FakeAmber, type RequestLogEntry } from '../fake-amber/server.ts';
 import { benchSite } from './bench-collector.ts';
 import { createBenchDatabase, type BenchDatabase } from './bench-database.ts';

@@ -4,7 +4,7 @@
  * fake server does: the real budget, which a real-time run could not afford to wait out.
  */
 import { createRateLimiter, type RateLimiter } from '../../src/amber/rate-limiter.ts';
-import { addDays, daysBetween, lastUsageDay, nemToday, splitIntoChunks } from '../../src/amber/nem-time.ts';
+import { addDays, daysBetween, lastUsageDay, nemToday, splitIntoChunks } from '../../src/domain/nem-time.ts';
 import { maxInAnyWindow } from '../amber/pacing-stats.ts';
 import { VirtualClock } from '../amber/virtual-clock.ts';
 import { atMost, figuresOf, type Figure } from './figures.ts';

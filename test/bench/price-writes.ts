@@ -7,7 +7,7 @@
  * - COPY: `COPY … FROM STDIN` into a temporary table, then one INSERT … SELECT from it (`copy-in.ts`).
  */
 import pg from 'pg';
-import type { PriceInterval } from '../../src/amber/models.ts';
+import type { PriceInterval } from '../../src/domain/models.ts';
 import type { Queryable } from '../../src/db/pool.ts';
 import { PRICE_TABLE, type PriceRow } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';

@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { advanceWatermark } from '../../src/db/collection-state.ts';
 import { lockStreamCoverage, recountCoverage } from '../../src/db/coverage.ts';
 import { createPool, withTransaction, type Queryable } from '../../src/db/pool.ts';

@@ -16,7 +16,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
-import type { PriceInterval } from '../../src/amber/models.ts';
+import type { PriceInterval } from '../../src/domain/models.ts';
 import type { Queryable } from '../../src/db/pool.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { priceSeries } from '../helpers/intervals.ts';

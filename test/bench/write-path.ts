@@ -14,7 +14,7 @@
  * dirties the page and is WAL-logged), and no WAL from the statement (EXPLAIN (ANALYZE, WAL)).
  */
 import type pg from 'pg';
-import type { PriceInterval } from '../../src/amber/models.ts';
+import type { PriceInterval } from '../../src/domain/models.ts';
 import { createPool, withTransaction, type Queryable } from '../../src/db/pool.ts';
 import { PRICE_TABLE, upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSql } from '../../src/db/upsert.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Site } from '../../src/amber/models.ts';
+import type { Site } from '../../src/domain/models.ts';
 import { backfillChunks, streamRange, trailingWindow, watermarkAfter } from '../../src/collector/plan.ts';
 import { siteModel } from '../helpers/intervals.ts';
 

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
-import type { Site } from '../../src/amber/models.ts';
+import type { Site } from '../../src/domain/models.ts';
 import { reportFailure } from '../../src/commands/failure.ts';
 import { captureLogger, type CapturedLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { startFakeAmber, type FakeAmber } from '../fake-amber/server.ts';
 import { dockerignoreMatcher, parseDockerfile, stageEnv, type Stage } from './dockerfile.ts';
 

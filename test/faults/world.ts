@@ -6,7 +6,7 @@
  * so nothing the oracle checks changes while a trial runs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { diffPrices, diffUsage } from '../helpers/ground-truth.ts';
 import { defaultSites, startFakeAmber, type FakeAmber, type FakeSiteSpec, type RateLimitPolicy } from '../fake-amber/server.ts';

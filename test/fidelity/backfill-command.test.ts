@@ -3,7 +3,7 @@
  * lock deciding who calls Amber: the command itself, a running daemon, or the command after the daemon left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
 import { parseConfig, parseMonitorConfig } from '../../src/config.ts';
 import { runDaemon } from '../../src/daemon.ts';

@@ -2,8 +2,8 @@
  * Hand-made days of prices and usage for the database-level fidelity tests: whole NEM days of intervals
  * at a given length, with chosen intervals left out, so every expected count is known.
  */
-import type { Channel, NemDate, PriceInterval, Site, UsageInterval } from '../../src/amber/models.ts';
-import { nemDayStart } from '../../src/amber/nem-time.ts';
+import type { Channel, NemDate, PriceInterval, Site, UsageInterval } from '../../src/domain/models.ts';
+import { nemDayStart } from '../../src/domain/nem-time.ts';
 
 const MINUTE_MS = 60_000;
 const NEM_OFFSET_MS = 10 * 60 * MINUTE_MS;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Channel, Site } from '../../src/amber/models.ts';
+import type { Channel, Site } from '../../src/domain/models.ts';
 import { planBackfillCalls } from '../../src/collector/backfill-requests.ts';
 import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from '../../src/collector/coverage.ts';
 import { forecastRequest } from '../../src/collector/forecasts.ts';

@@ -59,6 +59,7 @@ export async function startHarness(options: { now: Date; fake?: FakeAmberOptions
         now: () => clock.now,
         settings: {
           historicalStartDate: '2025-09-22',
+          intervalMinutes: 5,
           priceRevisionDays: 2,
           usageRevisionDays: 7,
           usagePollMinutes: 60,

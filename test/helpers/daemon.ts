@@ -3,7 +3,7 @@
  * the test finishes.
  */
 import { onTestFinished } from 'vitest';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { runDaemon, type DaemonOptions } from '../../src/daemon.ts';
 import type { FakeAmber } from '../fake-amber/server.ts';

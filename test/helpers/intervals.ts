@@ -7,7 +7,7 @@
  * its own. The factories build realistic JSON first and map it, so `raw` always matches the fields.
  */
 import { readFileSync } from 'node:fs';
-import type { Channel, PriceInterval, PriceIntervalType, Site, TariffInformation, UsageInterval } from '../../src/amber/models.ts';
+import type { Channel, PriceInterval, PriceIntervalType, Site, TariffInformation, UsageInterval } from '../../src/domain/models.ts';
 import { sharedAmberPath } from './shared.ts';
 
 type Json = Record<string, unknown>;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, nemToday } from '../../src/amber/nem-time.ts';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';

@@ -4,7 +4,7 @@
  * `Readiness` directly, with an injected clock, against real databases.
  */
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { addDays, nemDayStart } from '../../src/amber/nem-time.ts';
+import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { runDaemon } from '../../src/daemon.ts';
 import { readCollectionStates } from '../../src/db/collection-state.ts';
 import { createPool } from '../../src/db/pool.ts';

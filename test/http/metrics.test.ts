@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RateLimiterSnapshot } from '../../src/amber/rate-limiter.ts';
-import type { ChunkResult } from '../../src/collector/collector.ts';
+import type { ChunkResult } from '../../src/collector/chunk.ts';
 import { CollectorMetrics } from '../../src/metrics.ts';
 import { parsePrometheusText, valueOf, type Sample } from './prometheus-text.ts';
 

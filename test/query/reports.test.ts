@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { UsageInterval } from '../../src/amber/models.ts';
+import type { UsageInterval } from '../../src/domain/models.ts';
 import { readCoverage } from '../../src/query/coverage.ts';
 import { readPricesNow } from '../../src/query/current.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../../src/query/reports.ts';

@@ -8,8 +8,8 @@
  * piled up while no cycle ran.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NemDate } from '../../../src/amber/models.ts';
-import { addDays, nemToday } from '../../../src/amber/nem-time.ts';
+import type { NemDate } from '../../../src/domain/models.ts';
+import { addDays, nemToday } from '../../../src/domain/nem-time.ts';
 import { startHarness } from '../../helpers/collector-harness.ts';
 import { diffPrices, diffUsage } from '../../helpers/ground-truth.ts';
 import { byMessage, exitMessage, startCollectorProcess } from '../child-rig.ts';

@@ -4,7 +4,7 @@
  * for a past day. The good data must land, the bad must be logged with a sample and fetched again later,
  * and nothing may crash.
  */
-import { addDays } from '../../../src/amber/nem-time.ts';
+import { addDays } from '../../../src/domain/nem-time.ts';
 import type { FaultSpec } from '../../fake-amber/server.ts';
 import type { CapturedLogger } from '../../helpers/capture-logger.ts';
 import { daemonTrial, type Scenario, type Size, type Trial } from '../trial.ts';

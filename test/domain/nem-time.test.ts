@@ -9,7 +9,7 @@ import {
   nemDayStart,
   nemToday,
   splitIntoChunks,
-} from '../../src/amber/nem-time.ts';
+} from '../../src/domain/nem-time.ts';
 
 /**
  * The module must not depend on the machine's time zone. Each test runs under several TZ values; V8 reads

@@ -58,18 +58,27 @@ export function compareNemDates(a: NemDate, b: NemDate): number {
   return Math.sign(daysBetween(b, a));
 }
 
-export interface DateChunk {
+/** An inclusive range of NEM days: a request's `startDate`..`endDate`, a window, a gap. */
+export interface DayRange {
   startDate: NemDate;
   endDate: NemDate;
+}
+
+export function maxDate(a: NemDate, b: NemDate): NemDate {
+  return compareNemDates(a, b) >= 0 ? a : b;
+}
+
+export function minDate(a: NemDate, b: NemDate): NemDate {
+  return compareNemDates(a, b) <= 0 ? a : b;
 }
 
 /**
  * Inclusive ranges of at most `maxDays` calendar days covering `from`..`to` (inclusive), oldest first.
  * Empty when `from` is after `to`.
  */
-export function splitIntoChunks(from: NemDate, to: NemDate, maxDays: number = MAX_RANGE_DAYS): DateChunk[] {
+export function splitIntoChunks(from: NemDate, to: NemDate, maxDays: number = MAX_RANGE_DAYS): DayRange[] {
   if (!Number.isInteger(maxDays) || maxDays < 1) throw new RangeError(`maxDays must be a positive integer, got ${maxDays}`);
-  const chunks: DateChunk[] = [];
+  const chunks: DayRange[] = [];
   for (let start = from; compareNemDates(start, to) <= 0; start = addDays(start, maxDays)) {
     const fullEnd = addDays(start, maxDays - 1);
     chunks.push({ startDate: start, endDate: compareNemDates(fullEnd, to) < 0 ? fullEnd : to });
