@@ -16,6 +16,7 @@ import { isCollectorError } from './errors.ts';
 import { dashboardRoutes } from './http/dashboard.ts';
 import { healthRoutes, Readiness, readSchemaVersion } from './http/health.ts';
 import { readRoutes } from './http/read-api.ts';
+import { statusSettingsOf } from './query/collection-status.ts';
 import { startHttpServer, type Route } from './http/server.ts';
 import type { Logger } from './logger.ts';
 import { CollectorMetrics } from './metrics.ts';
@@ -36,7 +37,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
   const metrics = new CollectorMetrics({ rateLimit: () => limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000 });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
-  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool }), ...dashboardRoutes()];
+  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool, status: statusSettingsOf(config) }), ...dashboardRoutes()];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)
   // while Postgres is still starting.
   const http = await startHttpServer({ port: config.http.port, routes, apiToken: config.http.apiToken, logger: logger.child({ component: 'http' }) });

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
-import { buildStatusReport, type StatusReport, type StreamStatus } from '../collector/status-report.ts';
+import { buildStatusReport, statusSettingsOf, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { reportFailure } from './failure.ts';
 import { createPool } from '../db/pool.ts';
 import { CollectorError } from '../errors.ts';
@@ -90,7 +90,7 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
   try {
     database = env.openDatabase(config.database);
     if (options.site !== null) await requireSite(database.pool, options.site);
-    const report = await buildStatusReport(database.pool, { ...config.collection, ...config.amber }, env.now, { siteId: options.site });
+    const report = await buildStatusReport(database.pool, statusSettingsOf(config), env.now, { siteId: options.site });
     const verdict = judge(report, env.now, options);
     await env.out.write(options.json ? `${JSON.stringify({ ...verdict, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now));
     return verdict.exitCode;

@@ -4,7 +4,7 @@
  *
  *   GET /api/sites                  the stored sites
  *   GET /api/summary                stored ranges, row counts and all-time usage totals (?site=)
- *   GET /api/status                 collection progress and coverage per site and data type (?site=)
+ *   GET /api/status                 collection status per site and data type, as `amber-collector status --json` (?site=)
  *   GET /api/prices                 price series (?site, from, to, channel, window, agg)
  *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
  *   GET /api/prices/current         the current price and the stored forecast of one site (?site=)
@@ -23,7 +23,7 @@ import { z } from 'zod';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
-import { readCoverage } from '../query/coverage.ts';
+import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
 import { readPricesNow } from '../query/current.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
@@ -32,6 +32,8 @@ import { sendJson, type Route } from './server.ts';
 
 export interface ReadApiDeps {
   pool: pg.Pool;
+  /** The collection settings `/api/status` judges staleness, gaps and ETAs by (see statusSettingsOf). */
+  status: StatusSettings;
   /** The clock for defaults and "current"; tests pin it. */
   now?: () => Date;
   /** Most points one series response may hold. Default 20,000. */
@@ -54,9 +56,10 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
       return summary(pool, sites.map((s) => s.id));
     }),
     jsonRoute('/api/status', siteOnly, async (query) => {
-      const sites = await selectSites(pool, query.site ?? null);
+      // selectSites turns an unknown ?site= into a 400 that lists the known ones.
+      const site = query.site === undefined ? null : ((await selectSites(pool, query.site))[0]?.id ?? null);
       const at = now();
-      return { now: at.toISOString(), streams: await readCoverage(pool, { siteIds: sites.map((s) => s.id), now: at }) };
+      return { now: at.toISOString(), ...(await buildStatusReport(pool, deps.status, at, { siteId: site })) };
     }),
     jsonRoute('/api/prices', seriesQuery, async (query) => {
       const range = await seriesRange(pool, query, now());

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
-import { buildStatusReport, type StatusReport } from '../../src/collector/status-report.ts';
+import { buildStatusReport, type StatusReport } from '../../src/query/collection-status.ts';
 import { readIncompleteDays } from '../../src/db/coverage.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { diffPrices, diffUsage } from '../helpers/ground-truth.ts';

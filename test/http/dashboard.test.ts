@@ -13,6 +13,7 @@ import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
+import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -72,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
-      routes: [...readRoutes({ pool: h.pool }), ...dashboardRoutes()],
+      routes: [...readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS }), ...dashboardRoutes()],
       apiToken: TOKEN,
       logger: silentLogger(),
     });

@@ -9,6 +9,7 @@ import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { dailyCosts, dailyPrices } from '../../src/query/reports.ts';
+import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { loadFixture, NOW, SITE_30, SITE_5 } from '../query/fixtures.ts';
 
@@ -20,7 +21,7 @@ const TOKEN = 'correct-horse-battery-staple';
 beforeAll(async () => {
   db = await createTestDatabase();
   await loadFixture(db.pool);
-  const routes = readRoutes({ pool: db.pool, now: () => NOW });
+  const routes = readRoutes({ pool: db.pool, status: DEFAULT_STATUS_SETTINGS, now: () => NOW });
   server = await startHttpServer({ port: 0, host: '127.0.0.1', routes, apiToken: null, logger: silentLogger() });
   guarded = await startHttpServer({ port: 0, host: '127.0.0.1', routes, apiToken: TOKEN, logger: silentLogger() });
 });
@@ -175,11 +176,9 @@ describe('other endpoints', () => {
     expect(body.streams).toHaveLength(4);
     expect(body.streams.find((s: any) => s.siteId === SITE_30.id && s.dataType === 'usage')).toMatchObject({
       percentComplete: 100,
-      rows: 192,
-      expectedRows: 192,
-      rowsPercent: 100,
+      intervals: { stored: 96, expected: 96 },
       consecutiveFailures: 1,
-      lastError: 'AMBER_SERVER: 502 from /usage',
+      lastError: { message: 'AMBER_SERVER: 502 from /usage', current: true },
     });
   });
 
@@ -214,8 +213,8 @@ describe('database not ready', () => {
     const empty = await createTestDatabase({ migrated: false });
     const unreachable = createPool({ url: 'postgres://postgres@127.0.0.1:1/nothing', ssl: false }, silentLogger());
     const servers = [
-      await startHttpServer({ port: 0, host: '127.0.0.1', routes: readRoutes({ pool: empty.pool }), apiToken: null, logger: silentLogger() }),
-      await startHttpServer({ port: 0, host: '127.0.0.1', routes: readRoutes({ pool: unreachable }), apiToken: null, logger: silentLogger() }),
+      await startHttpServer({ port: 0, host: '127.0.0.1', routes: readRoutes({ pool: empty.pool, status: DEFAULT_STATUS_SETTINGS }), apiToken: null, logger: silentLogger() }),
+      await startHttpServer({ port: 0, host: '127.0.0.1', routes: readRoutes({ pool: unreachable, status: DEFAULT_STATUS_SETTINGS }), apiToken: null, logger: silentLogger() }),
     ];
     try {
       for (const on of servers) {

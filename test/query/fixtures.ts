@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { NemDate, PriceInterval, PriceIntervalType, Site, UsageInterval } from '../../src/domain/models.ts';
 import { nemDayStart } from '../../src/domain/nem-time.ts';
 import { markCollected, recordCollectionError } from '../../src/db/collection-state.ts';
+import { recountCoverage } from '../../src/db/coverage.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
@@ -50,6 +51,9 @@ export async function loadFixture(pool: pg.Pool): Promise<Fixture> {
     await upsertUsageIntervals(pool, s.id, fixture.usage.get(s.id)!);
     await markCollected(pool, { siteId: s.id, dataType: 'price', backfillFrom: '2025-11-19', through: '2025-11-20' });
     await markCollected(pool, { siteId: s.id, dataType: 'usage', backfillFrom: '2025-11-19', through: '2025-11-20' });
+    // The coverage ledger, as the collector's chunk transactions keep it.
+    await recountCoverage(pool, s.id, 'price', '2025-11-19', TODAY);
+    await recountCoverage(pool, s.id, 'usage', USAGE_DAYS[0], USAGE_DAYS[1]);
   }
   await recordCollectionError(pool, { siteId: SITE_30.id, dataType: 'usage', backfillFrom: '2025-11-19', error: 'AMBER_SERVER: 502 from /usage' });
   return fixture;

@@ -6,12 +6,13 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { UsageInterval } from '../../src/domain/models.ts';
-import { readCoverage } from '../../src/query/coverage.ts';
+import { buildStatusReport } from '../../src/query/collection-status.ts';
 import { readPricesNow } from '../../src/query/current.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../../src/query/reports.ts';
 import { chooseWindow, usageSeries, priceSeries } from '../../src/query/series.ts';
 import { listSites } from '../../src/query/sites.ts';
 import { databaseForFile } from '../helpers/database.ts';
+import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 import { buildFixture, loadFixture, NOW, SITE_30, SITE_5 } from './fixtures.ts';
 
 const BOTH = [SITE_5.id, SITE_30.id];
@@ -89,7 +90,7 @@ describe('NEM-day boundaries', () => {
       daily: await usageSeries(pool, seriesRange, '1d', 'sum'),
       monthly: await priceSeries(pool, seriesRange, '1mo', 'avg'),
       hourly: await priceSeries(pool, seriesRange, '1h', 'max'),
-      coverage: await readCoverage(pool, { siteIds: BOTH, now: NOW }),
+      status: await buildStatusReport(pool, DEFAULT_STATUS_SETTINGS, NOW),
       now: await readPricesNow(pool, { siteId: SITE_5.id, now: NOW }),
     });
     const inUtc = await run(db.pool);
@@ -150,26 +151,27 @@ describe('summary', () => {
   });
 });
 
-describe('readCoverage', () => {
-  it('compares rows with the rows the interval length implies, and reports the last error', async () => {
-    const coverage = await readCoverage(db.pool, { siteIds: BOTH, now: NOW });
-    const find = (siteId: string, dataType: string) => coverage.find((c) => c.siteId === siteId && c.dataType === dataType)!;
+describe('buildStatusReport', () => {
+  it('counts intervals against the ones the interval length implies, and reports the last error', async () => {
+    const report = await buildStatusReport(db.pool, DEFAULT_STATUS_SETTINGS, NOW);
+    const find = (siteId: string, dataType: string) => report.streams.find((c) => c.siteId === siteId && c.dataType === dataType)!;
+    // Prices are due through yesterday (the 20th), usage through the day before (the 19th).
     expect(find(SITE_5.id, 'price')).toMatchObject({
-      backfillFrom: '2025-11-19',
+      wanted: { from: '2025-11-19', through: '2025-11-20' },
       collectedThrough: '2025-11-20',
-      targetThrough: '2025-11-20',
-      daysCollected: 2,
-      daysTotal: 2,
       percentComplete: 100,
-      rows: 2 * 288 * 3,
-      expectedRows: 2 * 288 * 3,
-      rowsPercent: 100,
+      intervals: { stored: 2 * 288 * 3, expected: 2 * 288 * 3 },
       lastError: null,
     });
-    expect(find(SITE_30.id, 'usage')).toMatchObject({ rows: 2 * 48 * 2, expectedRows: 2 * 48 * 2, consecutiveFailures: 1, lastError: 'AMBER_SERVER: 502 from /usage' });
-    // Two days later with nothing new collected, the backfill is behind.
-    const later = await readCoverage(db.pool, { siteIds: [SITE_5.id], now: new Date(NOW.getTime() + 2 * 86_400_000) });
-    expect(later[0]).toMatchObject({ daysCollected: 2, daysTotal: 4, percentComplete: 50 });
+    expect(find(SITE_30.id, 'usage')).toMatchObject({
+      intervals: { stored: 48 * 2, expected: 48 * 2 },
+      consecutiveFailures: 1,
+      lastError: { message: 'AMBER_SERVER: 502 from /usage', current: true },
+    });
+    // Two days later with nothing new collected, prices are due through the 22nd: the 21st is stored
+    // (it was today), the 22nd was never fetched.
+    const later = await buildStatusReport(db.pool, DEFAULT_STATUS_SETTINGS, new Date(NOW.getTime() + 2 * 86_400_000), { siteId: SITE_5.id });
+    expect(later.streams[0]).toMatchObject({ dataType: 'price', percentComplete: 75, gapDays: { notCollected: 1, incomplete: 0, unavailable: 0 } });
   });
 });
 

@@ -317,20 +317,21 @@
       show('coverage', message('Nothing collected yet.'));
       return;
     }
-    const head = el('tr', {}, ['Data', 'Backfill', 'Collected', 'Rows', 'Last success', 'Last error'].map((h) => el('th', { text: h })));
+    const head = el('tr', {}, ['Data', 'Complete', 'Collected', 'Intervals', 'Last success', 'Last error'].map((h) => el('th', { text: h })));
+    // The same figures as `amber-collector status`: intervals stored out of expected over the days due by now.
     const rows = status.streams.map((s) => {
       const progress = s.percentComplete === null ? message('not started') : el('div', { className: 'progress' }, [
         el('progress', { max: '100', value: String(s.percentComplete) }),
         el('span', { text: `${fixed(s.percentComplete, 1)}%` }),
       ]);
-      const failing = s.consecutiveFailures > 0;
+      const error = s.lastError;
       return el('tr', {}, [
         el('td', { text: s.dataType }),
         el('td', {}, progress),
-        el('td', { text: s.backfillFrom ? `${s.backfillFrom} → ${s.collectedThrough || '…'} (of ${s.targetThrough})` : '–' }),
-        el('td', { className: 'num', text: s.expectedRows > 0 ? `${s.rows.toLocaleString()} / ${s.expectedRows.toLocaleString()} (${fixed(s.rowsPercent, 1)}%)` : String(s.rows) }),
+        el('td', { text: s.wanted ? `${s.wanted.from} → ${s.collectedThrough || '…'} (of ${s.wanted.through})` : '–' }),
+        el('td', { className: 'num', text: `${s.intervals.stored.toLocaleString()} / ${s.intervals.expected.toLocaleString()}` }),
         el('td', { text: ago(s.lastSuccessAt) }),
-        el('td', { className: failing ? 'error' : 'meta', text: s.lastError ? `${failing ? `${s.consecutiveFailures}× ` : 'earlier: '}${s.lastError} (${ago(s.lastErrorAt)})` : '–' }),
+        el('td', { className: error?.current ? 'error' : 'meta', text: error ? `${error.current ? `${s.consecutiveFailures}× ` : 'earlier: '}${error.message} (${ago(error.at)})` : '–' }),
       ]);
     });
     show('coverage', el('table', {}, [el('thead', {}, head), el('tbody', {}, rows)]));

@@ -1,8 +1,11 @@
 /**
- * What `amber-collector status` reports, from the database alone: per stream (site × data type) the days
- * stored, completeness against the coverage ledger, incomplete days by kind, freshness, the last error,
- * and the API calls still to make, with an ETA under the rate budget.
+ * The one read model of collection status, behind `amber-collector status`, `/api/status` and the
+ * dashboard, from the database alone: per stream (site × data type) the days stored, completeness against
+ * the coverage ledger, incomplete days by kind, freshness, the last error, and the API calls still to
+ * make, with an ETA under the rate budget. Completeness is intervals stored out of intervals expected over
+ * the days that should be complete by now, so every view shows the same percent.
  */
+import type { MonitorConfig } from '../config.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, minDate } from '../domain/nem-time.ts';
 import { createRateLimiter } from '../amber/rate-limiter.ts';
@@ -11,9 +14,9 @@ import { readCollectionStates, type CollectionState } from '../db/collection-sta
 import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage.ts';
 import type { Queryable } from '../db/pool.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
-import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from './coverage.ts';
-import { backfillChunks, streamRange, type StreamRange } from './plan.ts';
-import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from './repair.ts';
+import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from '../collector/coverage.ts';
+import { backfillChunks, streamRange, type StreamRange } from '../collector/plan.ts';
+import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../collector/repair.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -27,6 +30,13 @@ export interface StatusSettings {
   siteIds: readonly string[] | null;
   /** Gap repair calls per cycle, for the ETA; default DEFAULT_REPAIR_POLICY's. */
   repairCallsPerCycle?: number;
+}
+
+/** The status settings out of the configuration (`status` reads only the monitor part of it). */
+export function statusSettingsOf(config: Pick<MonitorConfig, 'amber' | 'collection'>): StatusSettings {
+  const { rateLimit, siteIds } = config.amber;
+  const { intervalMinutes, usagePollMinutes, priceRevisionDays, usageRevisionDays } = config.collection;
+  return { rateLimit, siteIds, intervalMinutes, usagePollMinutes, priceRevisionDays, usageRevisionDays };
 }
 
 /** Days still missing intervals, as compact ranges (`2025-03-02..2025-03-05`), by kind. */
@@ -61,6 +71,8 @@ export interface StreamStatus {
   lastSuccessAt: string | null;
   /** The last error recorded; `current` when no success came after it. */
   lastError: { at: string | null; message: string; current: boolean } | null;
+  /** Failed fetches since the last success. */
+  consecutiveFailures: number;
   stale: boolean;
   staleAfterMinutes: number;
   remainingCalls: { backfill: number; repair: number };
@@ -175,6 +187,7 @@ async function streamStatus(
           current: lastSuccess === null || (state.lastErrorAt !== null && state.lastErrorAt > lastSuccess),
         }
       : null,
+    consecutiveFailures: state?.consecutiveFailures ?? 0,
     stale: lastSuccess === null || now.getTime() - lastSuccess.getTime() > staleAfter * MINUTE_MS,
     staleAfterMinutes: staleAfter,
   };
