@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { isConnectionFailure, withTransaction } from './pool.ts';
+import { isConnectionFailure, withTransaction, type Queryable } from './pool.ts';
 
 /** Two levels up from both `src/db/` (tests, `node src/...`) and `dist/db/` (the built package). */
 const DEFAULT_DIRECTORY = fileURLToPath(new URL('../../sql/migrations/', import.meta.url));
@@ -28,6 +28,12 @@ interface Migration {
   sql: string;
   /** sha256 of the text with line endings normalised, so a CRLF checkout does not look like an edit. */
   checksum: string;
+}
+
+/** The highest applied migration version; throws (SQLSTATE 42P01) when no migration ever ran. */
+export async function readSchemaVersion(db: Queryable): Promise<number> {
+  const result = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+  return result.rows[0]?.version ?? 0;
 }
 
 export async function migrate(

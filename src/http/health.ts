@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
 import type { CycleSummary } from '../collector/cycle.ts';
-import type { Queryable } from '../db/pool.ts';
+import { readSchemaVersion } from '../db/migrate.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { sendJson, type Route } from './server.ts';
 
@@ -39,12 +39,6 @@ export interface ReadinessReport {
   /** The first failing check's reason; null when ready. */
   reason: string | null;
   checks: { database: CheckResult; migrations: CheckResult; writerLock: CheckResult; collection: CheckResult };
-}
-
-/** The highest applied migration version; throws (SQLSTATE 42P01) when no migration ever ran. */
-export async function readSchemaVersion(db: Queryable): Promise<number> {
-  const result = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
-  return result.rows[0]?.version ?? 0;
 }
 
 /**

@@ -22,6 +22,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
+import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
 import { readPricesNow } from '../query/current.ts';
@@ -195,9 +196,7 @@ function jsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler
  * unreachable, reads fail with a 503 a client can retry rather than a 500 that looks like a bug.
  */
 function databaseNotReady(err: unknown): boolean {
-  if (err instanceof pg.DatabaseError) return err.code === '42P01' || err.code === '57P03'; // no table yet; starting up
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code); // ECONNREFUSED, ENOTFOUND, ETIMEDOUT, …
+  return isConnectionFailure(err) || (err instanceof pg.DatabaseError && err.code === '42P01'); // or no table yet
 }
 
 // ---------------------------------------------------------------------------------------------------
