@@ -53,6 +53,12 @@ export function nemDayStart(date: NemDate): Date {
   return new Date(utcMidnightOf(date) - NEM_OFFSET_MS);
 }
 
+/** An instant as ISO 8601 at +10:00, the way the API writes `nemTime`. */
+export function nemIsoInstant(instant: Date | number): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  return `${new Date(ms + NEM_OFFSET_MS).toISOString().slice(0, 19)}+10:00`;
+}
+
 /** Negative when `a` is before `b`, zero when equal, positive when after. */
 export function compareNemDates(a: NemDate, b: NemDate): number {
   return Math.sign(daysBetween(b, a));

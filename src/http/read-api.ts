@@ -7,7 +7,7 @@
  *   GET /api/status                 collection status per site and data type, as `amber-collector status --json` (?site=)
  *   GET /api/prices                 price series (?site, from, to, channel, window, agg)
  *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
- *   GET /api/prices/current         the current price and the stored forecast of one site (?site=)
+ *   GET /api/prices/current         the current price and forecast of one site from the forecast archive (?site=)
  *   GET /api/costs                  import / feed-in / net dollars per NEM day (?site, from, to as dates)
  *
  * Series parameters: `from`/`to` are NEM dates (YYYY-MM-DD; `to` inclusive) or ISO 8601 instants with an
@@ -21,7 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import { z } from 'zod';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
+import { addDays, daysBetween, isNemDate, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
 import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
@@ -207,7 +207,7 @@ async function seriesRange(pool: pg.Pool, query: z.output<typeof seriesQuery>, n
   const today = nemToday(now);
   const to = query.to === undefined ? nemDayStart(addDays(today, 2)) : instantOf(query.to, 'end');
   const from = query.from === undefined ? new Date(to.getTime() - DEFAULT_SERIES_DAYS * 86_400_000) : instantOf(query.from, 'start');
-  if (from.getTime() >= to.getTime()) throw badRequest([`from: must be before to (${nemIso(from)} is not before ${nemIso(to)})`]);
+  if (from.getTime() >= to.getTime()) throw badRequest([`from: must be before to (${nemIsoInstant(from)} is not before ${nemIsoInstant(to)})`]);
   return { sites, channels: query.channel ?? null, from, to };
 }
 
@@ -225,10 +225,5 @@ function planWindow(kind: 'price' | 'usage', range: SeriesRange, requested: (typ
 }
 
 function describeRange(range: SeriesRange, plan: { window: string; chosen: string }, agg: string, maxPoints: number) {
-  return { from: nemIso(range.from), to: nemIso(range.to), window: plan.window, windowChosen: plan.chosen, agg, maxPoints };
-}
-
-/** An instant as ISO 8601 at +10:00, like the API's nemTime. */
-function nemIso(instant: Date): string {
-  return `${new Date(instant.getTime() + 10 * 3_600_000).toISOString().slice(0, 19)}+10:00`;
+  return { from: nemIsoInstant(range.from), to: nemIsoInstant(range.to), window: plan.window, windowChosen: plan.chosen, agg, maxPoints };
 }

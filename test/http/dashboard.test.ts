@@ -62,6 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
   let browser: Browser;
   let base: string;
   let fiveMinuteSite: string;
+  let thirtyMinuteSite: string;
 
   beforeAll(async () => {
     // Real time as the data clock: the page computes "today" from the browser's clock.
@@ -69,7 +70,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const collector = h.newCollector({ historicalStartDate: addDays(nemToday(new Date()), -9) });
     const sites = await collector.discoverSites(AbortSignal.timeout(10_000));
     await collector.backfill(AbortSignal.timeout(60_000));
+    // One incremental cycle archives the current prices and the forecast, as the daemon's first cycle does.
+    await collector.runCycle(AbortSignal.timeout(30_000));
+    await collector.settle();
     fiveMinuteSite = sites.find((s) => s.intervalLength === 5 && s.status === 'active')!.id;
+    thirtyMinuteSite = sites.find((s) => s.intervalLength === 30 && s.status === 'active')!.id;
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
@@ -130,9 +135,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const cards = await page.locator('#now-cards .card h3').allTextContents();
     expect(cards).toEqual(['General', 'Controlled load', 'Feed-in']);
     expect(await page.locator('#now-cards .price').first().textContent()).toMatch(/^-?\d+\.\d c\/kWh$/);
-    // The collector stores actual prices only (no forecast table yet): the page says so instead of failing.
-    const forecast = page.locator('#forecast');
-    if ((await forecast.locator('table').count()) === 0) expect(await forecast.textContent()).toContain('No forecast stored');
+    // The running interval and the forecast come from the archived snapshot.
+    for (const meta of await page.locator('#now-cards .card .meta:last-child').allTextContents()) expect(meta).toMatch(/· current, (estimate|final)$/);
+    const forecastHead = await page.locator('#forecast thead th').allTextContents();
+    expect(forecastHead).toEqual(['From', 'General', 'Controlled load', 'Feed-in']);
+    expect(await page.locator('#forecast tbody tr').count()).toBe(24);
+    expect(await page.locator('#forecast-meta').textContent()).toMatch(/^From the forecast fetched (just now|\d+ min ago)/);
+    expect(await page.locator('#prices-meta').textContent()).toContain('5-minute intervals · dashed: forecast');
+    const legend = await page.locator('#prices-chart .u-legend th').allTextContents();
+    expect(legend).toContain('General forecast');
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);
@@ -142,14 +153,37 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it("names a 30-minute site's interval length, not the 5-minute window", async () => {
+    const { page, problems } = await open({ width: 1280, height: 900 });
+    await page.selectOption('#site', thirtyMinuteSite);
+    await page.locator('#prices-meta', { hasText: '30-minute intervals' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#prices-meta').textContent()).not.toContain('5m');
+    expect(await page.locator('#now-cards .card h3').allTextContents()).toEqual(['General']);
+    expect(await page.locator('#forecast thead th').allTextContents()).toEqual(['From', 'General']);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('fits a 390×844 phone screen without horizontal scrolling', async () => {
     const { page, problems } = await open({ width: 390, height: 844 });
-    await page.waitForSelector('#prices-chart canvas');
+    // The 5-minute site: three channels and their forecasts make the longest legend.
+    await page.selectOption('#site', fiveMinuteSite);
+    await page.locator('#prices-chart .u-legend th', { hasText: 'Controlled load forecast' }).waitFor({ timeout: 10_000 });
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     const chartWidth = await page.evaluate<number>("document.querySelector('#prices-chart canvas').getBoundingClientRect().width");
     expect(chartWidth).toBeGreaterThan(300);
     expect(chartWidth).toBeLessThanOrEqual(390);
     expect(await paintedPixels(page, 'prices-chart')).toBeGreaterThan(5_000);
+    // Every legend entry of the price chart stays on screen, also while a finger on the chart shows values.
+    const plot = page.locator('#prices-chart .u-over');
+    const box = (await plot.boundingBox())!;
+    await plot.hover({ position: { x: box.width * 0.9, y: box.height / 2 } });
+    await expect.poll(() => page.locator('#prices-chart .u-legend .u-value').first().textContent()).not.toBe('--');
+    const outside = await page.evaluate<string[]>(`[...document.querySelectorAll('#prices-chart .u-legend tr')]
+      .filter((tr) => { const box = tr.getBoundingClientRect(); return box.left < 0 || box.right > 390; })
+      .map((tr) => tr.textContent)`);
+    expect(outside).toEqual([]);
+    await page.locator('#prices').screenshot({ path: `${ARTIFACTS}dashboard-phone-prices.png` });
     await page.screenshot({ path: `${ARTIFACTS}dashboard-phone.png`, fullPage: true });
     expect(problems).toEqual([]);
     await page.close();

@@ -12,12 +12,13 @@
   const CHANNEL_NAMES = { general: 'General', controlledLoad: 'Controlled load', feedIn: 'Feed-in' };
   const SPIKE_COLOUR = '#d62728';
   const POTENTIAL_COLOUR = '#ff8c1a';
+  const WINDOW_MINUTES = { '5m': 5, '30m': 30, '1h': 60 };
 
   // The page was opened as /?token=…: the API needs the same token, sent as a bearer header.
   const token = new URLSearchParams(location.search).get('token');
   const authHeaders = token ? { authorization: `Bearer ${token}` } : {};
 
-  const state = { site: null, siteChannels: [], days: 7, charts: new Map() };
+  const state = { site: null, siteChannels: [], siteIntervalMinutes: 30, days: 7, charts: new Map() };
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
@@ -145,10 +146,14 @@
     if (now.channels.length === 0) {
       show('now-cards', message('No prices stored yet.'));
       show('forecast');
+      document.getElementById('forecast-meta').textContent = '';
       return;
     }
     show('now-cards', ...now.channels.map(priceCard));
     show('forecast', forecastTable(now));
+    document.getElementById('forecast-meta').textContent = now.forecastFetchedAt
+      ? `From the forecast fetched ${ago(now.forecastFetchedAt)}, in 30-minute slots`
+      : '';
   }
 
   function priceCard(channel) {
@@ -184,7 +189,7 @@
   /** The stored forecast in 30-minute slots (5-minute prices averaged), up to 12 hours ahead. */
   function forecastTable(now) {
     if (now.forecast.length === 0) {
-      return message('No forecast stored; the latest actual price is shown above.');
+      return message('No forecast archived for the hours ahead (the collector archives one every cycle); the latest actual price is shown above.');
     }
     const channels = now.channels.map((c) => c.channelType);
     const slots = new Map();
@@ -214,21 +219,24 @@
     const today = nemToday();
     const from = addDays(today, -(state.days - 1));
     const to = addDays(today, 1); // tomorrow: stored forecasts show as dashed lines
-    const data = await api('/api/prices', { site: state.site, from, to });
-    const forecasts = data.series.some((s) => s.points.some((p) => p.forecasts > 0));
+    const [data, now] = await Promise.all([api('/api/prices', { site: state.site, from, to }), api('/api/prices/current', { site: state.site })]);
+    const archived = archivedForecastPoints(now);
+    const forecasts = archived.size > 0 || data.series.some((s) => s.points.some((p) => p.forecasts > 0));
     document.getElementById('prices-meta').textContent =
-      `${from} to ${to} · ${data.window} ${data.window === '5m' ? 'intervals' : 'averages'}${forecasts ? ' · dashed: forecast' : ''} · red: spike, orange: potential spike`;
-    if (data.series.every((s) => s.points.length === 0)) {
+      `${from} to ${to} · ${describeWindow(data.window)}${forecasts ? ' · dashed: forecast' : ''} · red: spike, orange: potential spike`;
+    if (data.series.every((s) => s.points.length === 0) && archived.size === 0) {
       replaceChart('prices-chart', message('No prices stored for this range.'));
       return;
     }
-    const times = [...new Set(data.series.flatMap((s) => s.points.map((p) => epoch(p.start))))].sort((a, b) => a - b);
+    const series = data.series.map((s) => ({ ...s, points: [...s.points, ...(archived.get(s.channelType) || [])] }));
+    for (const [channelType, points] of archived) if (!series.some((s) => s.channelType === channelType)) series.push({ channelType, points });
+    const times = [...new Set(series.flatMap((s) => s.points.map((p) => epoch(p.start))))].sort((a, b) => a - b);
     const index = new Map(times.map((t, i) => [t, i]));
     const columns = [];
-    const series = [];
+    const lines = [];
     const spikes = new Array(times.length).fill(null);
     const potential = new Array(times.length).fill(null);
-    for (const s of data.series) {
+    for (const s of series) {
       const actual = new Array(times.length).fill(null);
       const forecast = new Array(times.length).fill(null);
       let lastActual = null;
@@ -246,19 +254,43 @@
       if (lastActual !== null && forecast.some((v) => v !== null)) forecast[lastActual] = actual[lastActual];
       const colour = CHANNEL_COLOURS[s.channelType] || '#555';
       columns.push(actual);
-      series.push(line(channelName(s.channelType), colour));
+      lines.push(line(channelName(s.channelType), colour));
       if (forecast.some((v) => v !== null)) {
         columns.push(forecast);
-        series.push(line(`${channelName(s.channelType)} forecast`, colour, { dash: [6, 4] }));
+        lines.push(line(`${channelName(s.channelType)} forecast`, colour, { dash: [6, 4] }));
       }
     }
     columns.push(spikes, potential);
-    series.push(markers('Spike', SPIKE_COLOUR), markers('Potential spike', POTENTIAL_COLOUR));
+    lines.push(markers('Spike', SPIKE_COLOUR), markers('Potential spike', POTENTIAL_COLOUR));
     drawChart(
       'prices-chart',
-      { series: [{ label: 'NEM time' }, ...series], axes: [{}, { label: 'c/kWh', size: 56 }], scales: { x: { time: true } } },
+      { series: [{ label: 'NEM time' }, ...lines], axes: [{}, { label: 'c/kWh', size: 56 }], scales: { x: { time: true } } },
       [times, ...columns],
     );
+  }
+
+  /** The archived current interval and forecast as chart points per channel type, flagged as forecasts. */
+  function archivedForecastPoints(now) {
+    const byChannel = new Map();
+    const rows = [...now.channels.map((c) => c.current).filter((p) => p && p.fetchedAt), ...now.forecast.filter((p) => p.fetchedAt)];
+    for (const row of rows) {
+      if (!byChannel.has(row.channelType)) byChannel.set(row.channelType, []);
+      byChannel.get(row.channelType).push({
+        start: row.start,
+        perKwh: row.perKwh,
+        forecasts: 1,
+        spikes: row.spikeStatus === 'spike' ? 1 : 0,
+        potentialSpikes: row.spikeStatus === 'potential' ? 1 : 0,
+      });
+    }
+    return byChannel;
+  }
+
+  /** What one chart point is: the site's own intervals when the window is no wider, otherwise averages. */
+  function describeWindow(window) {
+    const minutes = WINDOW_MINUTES[window];
+    if (minutes !== undefined && minutes <= state.siteIntervalMinutes) return `${state.siteIntervalMinutes}-minute intervals`;
+    return `${window} averages`;
   }
 
   async function renderUsage() {
@@ -386,6 +418,7 @@
       const site = sites.find((s) => s.id === id) || sites[0];
       state.site = site.id;
       state.siteChannels = site.channels.map((c) => c.type);
+      state.siteIntervalMinutes = site.intervalLength;
     };
     selectSite(sites[0].id);
     siteSelect.addEventListener('change', () => {

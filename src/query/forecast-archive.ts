@@ -1,0 +1,116 @@
+/**
+ * Reading the forecast archive (`price_forecasts`) as it stood at a moment: the forecast "in force" at T
+ * for an interval is its latest snapshot fetched at or before T (each stored row marks a change, see
+ * db/forecasts.ts), so the archive replays exactly what a reader saw then.
+ *
+ * At resolution 5 the API sends 5-minute intervals for about an hour and 30-minute ones after that, so an
+ * interval first forecast at 30 minutes is later forecast as six 5-minute ones, and the older 30-minute
+ * row stays in the archive. Where intervals of one channel overlap, the newer fetch wins (a tie goes to
+ * the finer interval): that is what the latest fetch said.
+ */
+import type { Queryable } from '../db/pool.ts';
+
+/** What a stored price says about its interval, settled or forecast. */
+export interface PriceValues {
+  /** c/kWh incl. GST; on feed-in, negative means you are paid. */
+  perKwh: number;
+  spotPerKwh: number;
+  renewables: number;
+  spikeStatus: string;
+  descriptor: string | null;
+  intervalType: string;
+  estimate: boolean | null;
+}
+
+export interface ArchivedPrice extends Snapshot, PriceValues {}
+
+interface ArchiveRow {
+  channel_type: string;
+  nem_time: Date;
+  duration: number;
+  fetched_at: Date;
+  per_kwh: number;
+  spot_per_kwh: number;
+  renewables: number;
+  spike_status: string;
+  descriptor: string | null;
+  interval_type: string;
+  estimate: boolean | null;
+}
+
+/**
+ * The site's archived current and forecast prices in force at `at`, for intervals that have not ended by
+ * `at` and end by `until`: every channel, overlaps resolved, ordered by start then channel.
+ */
+export async function forecastInForce(db: Queryable, args: { siteId: string; at: Date; until: Date }): Promise<ArchivedPrice[]> {
+  // The primary key (site_id, channel_type, nem_time, duration, fetched_at) serves each channel's range scan.
+  const result = await db.query<ArchiveRow>(
+    `SELECT DISTINCT ON (f.channel_type, f.nem_time, f.duration)
+            f.channel_type, f.nem_time, f.duration, f.fetched_at, f.per_kwh::float8 AS per_kwh,
+            f.spot_per_kwh::float8 AS spot_per_kwh, f.renewables::float8 AS renewables, f.spike_status,
+            f.descriptor, f.interval_type, f.estimate
+     FROM price_forecasts f
+     WHERE f.site_id = $1 AND f.fetched_at <= $2 AND f.nem_time > $2 AND f.nem_time <= $3
+     ORDER BY f.channel_type, f.nem_time, f.duration, f.fetched_at DESC`,
+    [args.siteId, args.at, args.until],
+  );
+  const prices = result.rows.map(
+    (row): ArchivedPrice => ({
+      channelType: row.channel_type,
+      startMs: row.nem_time.getTime() - row.duration * 60_000,
+      endMs: row.nem_time.getTime(),
+      duration: row.duration,
+      fetchedMs: row.fetched_at.getTime(),
+      perKwh: row.per_kwh,
+      spotPerKwh: row.spot_per_kwh,
+      renewables: row.renewables,
+      spikeStatus: row.spike_status,
+      descriptor: row.descriptor,
+      intervalType: row.interval_type,
+      estimate: row.estimate,
+    }),
+  );
+  return withoutOverlaps(prices).sort((a, b) => a.startMs - b.startMs || channelRank(a.channelType) - channelRank(b.channelType));
+}
+
+/** One archived interval as overlap resolution sees it. */
+export interface Snapshot {
+  channelType: string;
+  startMs: number;
+  endMs: number;
+  duration: number;
+  fetchedMs: number;
+}
+
+/** Longest interval the API sends; overlapping intervals start less than this apart. */
+const LONGEST_INTERVAL_MS = 30 * 60_000;
+
+/** Drops every interval that overlaps one of its channel fetched later (or as late, and finer). */
+export function withoutOverlaps<T extends Snapshot>(prices: readonly T[]): T[] {
+  const wins = (a: T, b: T) => a.fetchedMs > b.fetchedMs || (a.fetchedMs === b.fetchedMs && a.duration < b.duration);
+  const byChannel = new Map<string, T[]>();
+  for (const price of prices) {
+    const list = byChannel.get(price.channelType) ?? [];
+    list.push(price);
+    byChannel.set(price.channelType, list);
+  }
+  const kept: T[] = [];
+  for (const list of byChannel.values()) {
+    list.sort((a, b) => a.startMs - b.startMs || a.duration - b.duration);
+    for (let i = 0; i < list.length; i++) {
+      const price = list[i]!;
+      let beaten = false;
+      for (let j = i - 1; j >= 0 && !beaten && list[j]!.startMs > price.startMs - LONGEST_INTERVAL_MS; j--) {
+        beaten = list[j]!.endMs > price.startMs && wins(list[j]!, price);
+      }
+      for (let j = i + 1; j < list.length && !beaten && list[j]!.startMs < price.endMs; j++) beaten = wins(list[j]!, price);
+      if (!beaten) kept.push(price);
+    }
+  }
+  return kept;
+}
+
+function channelRank(channelType: string): number {
+  const rank = ['general', 'controlledLoad', 'feedIn'].indexOf(channelType);
+  return rank === -1 ? 99 : rank;
+}
