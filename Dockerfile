@@ -11,8 +11,10 @@
 FROM node:22-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts: nothing the build needs runs one (only optional native add-ons of test tools do).
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# No install scripts: nothing the build needs runs one (only optional native add-ons of test tools do). No
+# optional dependencies: the only one is the embedded PostgreSQL, for running without DATABASE_URL; compose and
+# Railway bring their own PostgreSQL.
+RUN npm ci --ignore-scripts --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -21,7 +23,8 @@ RUN npm run build
 FROM node:22-alpine AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# Without the embedded PostgreSQL's 60 MB of binaries (see above).
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 # --- runtime -----------------------------------------------------------------------------------------------
 FROM node:22-alpine AS runtime

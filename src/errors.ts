@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'DB_MIGRATION_CHANGED'
   | 'DB_MIGRATION_INVALID'
   | 'DB_MIGRATION_FAILED'
+  | 'EMBEDDED_DB_MISSING'
+  | 'EMBEDDED_DB_FAILED'
+  | 'DATA_DIR_IN_USE'
   | 'ABORTED'
   | 'USAGE';
 
@@ -63,6 +66,9 @@ export function exitCodeFor(err: unknown): number {
     case 'DB_MIGRATION_CHANGED':
     case 'DB_MIGRATION_INVALID':
     case 'DB_MIGRATION_FAILED':
+    case 'EMBEDDED_DB_MISSING':
+    case 'EMBEDDED_DB_FAILED':
+    case 'DATA_DIR_IN_USE':
       return 1;
     case 'USAGE':
       return 2;

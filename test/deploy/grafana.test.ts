@@ -284,7 +284,7 @@ describe('the dashboard\'s queries, as the read-only role, on a database with kn
     await runRoleFile('gr4fanapw');
     const url = new URL(db.url);
     url.username = role;
-    // The test server trusts local connections, so the password itself is not checked here.
+    url.password = 'gr4fanapw';
     reader = new pg.Pool({ connectionString: url.toString(), max: 2 });
   });
 

