@@ -42,7 +42,12 @@ export interface Config {
     forecastCompactAfterDays: number | null;
   };
   log: { level: LogLevel; format: 'json' | 'pretty' };
-  http: { port: number; apiToken: string | null };
+  http: {
+    port: number;
+    apiToken: string | null;
+    /** Host names (besides IP literals and localhost) the read API answers when no token is set. */
+    allowedHosts: string[];
+  };
 }
 
 /**
@@ -194,8 +199,20 @@ function envSchema(today: string) {
     HTTP_PORT: wholeNumber({ min: 0, max: 65535, fallback: 8080 }),
     // Port set by hosting platforms such as Railway; wins over HTTP_PORT. Default unset.
     PORT: wholeNumber({ min: 1, max: 65535, fallback: null }),
-    // Bearer token required by the read API and dashboard. Default unset: no token needed.
-    HTTP_API_TOKEN: variable((raw) => raw ?? null),
+    // Bearer token required by the read API and dashboard. Default unset: no token needed. Never logged.
+    HTTP_API_TOKEN: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        // Unlike other variables, a value of only spaces is a mistake, not "unset": it would turn authentication off.
+        if (value === undefined || value === '') return null;
+        if (value.trim() !== '') return value.trim();
+        ctx.addIssue({ code: 'custom', message: 'is only whitespace: set a real token, or leave it empty to need none' });
+        return z.NEVER;
+      }),
+    // Comma-separated host names the read API and dashboard answer without a token, besides IP addresses and
+    // localhost (a guard against DNS rebinding). Default unset. Ignored when HTTP_API_TOKEN is set.
+    HTTP_ALLOWED_HOSTS: variable((raw) => parseHostList(raw)),
   });
 }
 
@@ -225,7 +242,7 @@ function toConfig(env: Env): Config {
       forecastCompactAfterDays: env.FORECAST_COMPACT_AFTER_DAYS === 0 ? null : env.FORECAST_COMPACT_AFTER_DAYS,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
-    http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN },
+    http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS },
   };
 }
 
@@ -312,12 +329,25 @@ function parseList(raw: string | undefined): string[] | null {
   return items.length > 0 ? items : null;
 }
 
+/** The API key goes in a header; credentials in the URL would end up in logs and error texts, so they are refused. */
 function parseBaseUrl(raw: string): string | Problem {
-  const url = URL.canParse(raw) ? new URL(raw) : null;
+  const url = URL.parse(raw);
+  // A value with an @ may hold credentials: it is not echoed.
+  const shown = raw.includes('@') ? ' (the value is not shown: it may contain credentials)' : `, got ${quote(raw)}`;
   if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    return problem(`expected an http:// or https:// URL, got ${quote(raw)}`);
+    return problem(`expected an http:// or https:// URL${shown}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    return problem('must not contain a user name or password (the value is not shown); the API key goes in AMBER_API_KEY');
   }
   return raw.replace(/\/+$/, '');
+}
+
+/** Host names, lower case, without ports; a value that is not a plain host name is a problem. */
+function parseHostList(raw: string | undefined): string[] | Problem {
+  const hosts = parseList(raw?.toLowerCase()) ?? [];
+  const bad = hosts.filter((host) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/.test(host));
+  return bad.length > 0 ? problem(`expected host names such as collector.example.com (no scheme, port or path), got ${bad.map(quote).join(', ')}`) : hosts;
 }
 
 /** The RateLimit-Policy header syntax the API sends, e.g. `50;w=300`. */
@@ -334,14 +364,29 @@ function parseRatePolicy(raw: string): Config['amber']['rateLimit'] | Problem {
 /** Never echoes the value: it carries the database password. */
 function parseDatabaseUrl(raw: string | undefined): { url: string; sslMode: SslMode | null } | Problem {
   if (raw === undefined) return problem('is required (e.g. postgres://user:password@host:5432/database)');
-  const url = URL.canParse(raw) ? new URL(raw) : null;
+  const url = URL.parse(raw);
   if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
     return problem('expected a postgres:// or postgresql:// URL (the value is not shown: it may contain a password)');
+  }
+  // pg decodes these parts itself and throws a bare URIError on a stray `%`.
+  const undecodable = (['username', 'password', 'pathname'] as const).filter((part) => !decodes(url[part]));
+  if (undecodable.length > 0) {
+    const names = undecodable.map((part) => ({ username: 'user name', password: 'password', pathname: 'database name' })[part]);
+    return problem(`the ${names.join(' and ')} contain${names.length === 1 ? 's' : ''} a % that does not start a valid escape such as %25 (the value is not shown: it may contain a password)`);
   }
   const sslMode = sslModeOf(url.searchParams);
   if (sslMode instanceof Problem) return sslMode;
   for (const param of TLS_URL_PARAMS) url.searchParams.delete(param);
   return { url: url.toString(), sslMode };
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sslModeOf(params: URLSearchParams): SslMode | null | Problem {

@@ -35,12 +35,18 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
   const pool = createPool(config.database, logger.child({ component: 'db' }));
   const limiter = createRateLimiter({ policy: config.amber.rateLimit });
   const metrics = new CollectorMetrics({ rateLimit: () => limiter.snapshot() });
-  const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000 });
+  const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
   const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool, status: statusSettingsOf(config) }), ...dashboardRoutes()];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)
   // while Postgres is still starting.
-  const http = await startHttpServer({ port: config.http.port, routes, apiToken: config.http.apiToken, logger: logger.child({ component: 'http' }) });
+  const http = await startHttpServer({
+    port: config.http.port,
+    routes,
+    apiToken: config.http.apiToken,
+    allowedHosts: config.http.allowedHosts,
+    logger: logger.child({ component: 'http' }),
+  });
   const client = createAmberClient({
     baseUrl: config.amber.baseUrl,
     apiKey: config.amber.apiKey,

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'AMBER_TIMEOUT'
   | 'AMBER_SCHEMA'
   | 'DB_UNAVAILABLE'
+  | 'DB_AUTH'
   | 'DB_SCHEMA_TOO_NEW'
   | 'DB_MIGRATION_CHANGED'
   | 'DB_MIGRATION_INVALID'
@@ -53,8 +54,8 @@ export function abortError(reason?: unknown): CollectorError {
 }
 
 /**
- * Exit codes: 0 clean stop, 1 a problem a person must fix (bad config, bad key, schema newer than the
- * code, a misnamed or failing migration), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
+ * Exit codes: 0 clean stop, 1 a problem a person must fix (bad config, bad key, a database that refuses
+ * the credentials, schema newer than the code, a misnamed or failing migration), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
  * cure (a database that is down or dropped the connection included: DB_UNAVAILABLE).
  */
 export function exitCodeFor(err: unknown): number {
@@ -62,6 +63,7 @@ export function exitCodeFor(err: unknown): number {
   switch (err.code) {
     case 'CONFIG_INVALID':
     case 'AMBER_AUTH':
+    case 'DB_AUTH':
     case 'DB_SCHEMA_TOO_NEW':
     case 'DB_MIGRATION_CHANGED':
     case 'DB_MIGRATION_INVALID':

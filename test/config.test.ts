@@ -52,7 +52,7 @@ describe('parseConfig', () => {
         forecastCompactAfterDays: 7,
       },
       log: { level: 'info', format: 'json' },
-      http: { port: 8080, apiToken: null },
+      http: { port: 8080, apiToken: null, allowedHosts: [] },
     } satisfies Config);
   });
 
@@ -75,6 +75,7 @@ describe('parseConfig', () => {
       LOG_FORMAT: 'PRETTY',
       HTTP_PORT: '9000',
       HTTP_API_TOKEN: ' token ',
+      HTTP_ALLOWED_HOSTS: 'Collector.Example.com, nas.local',
     });
     expect(config.amber).toEqual({
       apiKey: 'psk_padded',
@@ -94,14 +95,14 @@ describe('parseConfig', () => {
       forecastCompactAfterDays: 14,
     });
     expect(config.log).toEqual({ level: 'warn', format: 'pretty' });
-    expect(config.http).toEqual({ port: 9000, apiToken: 'token' });
+    expect(config.http).toEqual({ port: 9000, apiToken: 'token', allowedHosts: ['collector.example.com', 'nas.local'] });
   });
 
   it('treats blank values as unset', () => {
     const config = parse({ AMBER_SITE_IDS: ' ', LOG_LEVEL: '', HTTP_API_TOKEN: '', FORECAST_RETENTION_DAYS: '  ', PORT: '' });
     expect(config.amber.siteIds).toBeNull();
     expect(config.log.level).toBe('info');
-    expect(config.http).toEqual({ port: 8080, apiToken: null });
+    expect(config.http).toEqual({ port: 8080, apiToken: null, allowedHosts: [] });
     expect(config.collection.forecastRetentionDays).toBeNull();
   });
 
@@ -189,22 +190,42 @@ describe('parseConfig', () => {
       ['HTTP_PORT', '-1', 'HTTP_PORT: expected a whole number from 0 to 65535, got "-1"'],
       ['HTTP_PORT', '65536', 'HTTP_PORT: expected a whole number from 0 to 65535, got "65536"'],
       ['PORT', 'http', 'PORT: expected a whole number from 1 to 65535, got "http"'],
+      ['AMBER_API_BASE_URL', 'https://user:s3cret@api.amber.com.au/v1', 'AMBER_API_BASE_URL: must not contain a user name or password (the value is not shown)'],
+      ['AMBER_API_BASE_URL', 'https://psk_s3cret@api.amber.com.au/v1', 'AMBER_API_BASE_URL: must not contain a user name or password'],
+      ['AMBER_API_BASE_URL', 'htps:/s3cret@api', 'AMBER_API_BASE_URL: expected an http:// or https:// URL (the value is not shown: it may contain credentials)'],
+      ['DATABASE_URL', 'postgres://u:s3cret%zz@db/c', 'DATABASE_URL: the password contains a % that does not start a valid escape such as %25'],
+      ['DATABASE_URL', 'postgres://u%:s3cret@db/c%', 'DATABASE_URL: the user name and database name contain a % that does not start a valid escape'],
+      ['HTTP_API_TOKEN', '   ', 'HTTP_API_TOKEN: is only whitespace'],
+      ['HTTP_API_TOKEN', '\t\n', 'HTTP_API_TOKEN: is only whitespace'],
+      ['HTTP_ALLOWED_HOSTS', 'collector.example.com, https://x.example:8080/', 'HTTP_ALLOWED_HOSTS: expected host names such as collector.example.com (no scheme, port or path), got "https://x.example:8080/"'],
     ])('%s=%j', (name, value, expected) => {
       const problems = problemsOf({ ...REQUIRED, [name]: value });
       expect(problems).toHaveLength(1);
       expect(problems[0]).toContain(expected);
+      expect(problems[0]).not.toContain('s3cret');
     });
 
     it('reports every problem at once, one per line, each starting with its variable', () => {
       let error: CollectorError | undefined;
       try {
-        parseConfig({ DATABASE_URL: 'mysql://x', HISTORICAL_START_DATE: '2024-13-01', LOG_LEVEL: 'loud', PORT: 'x', FORCE_REINIT: '2' }, NOW);
+        parseConfig(
+          {
+            DATABASE_URL: 'postgres://u:p%zz@db/c',
+            AMBER_API_BASE_URL: 'https://u:p@api.amber.com.au/v1',
+            HTTP_API_TOKEN: '  ',
+            HISTORICAL_START_DATE: '2024-13-01',
+            LOG_LEVEL: 'loud',
+            PORT: 'x',
+            FORCE_REINIT: '2',
+          },
+          NOW,
+        );
       } catch (err) {
         error = err as CollectorError;
       }
       const problems = error?.details.problems as string[];
       expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
-        ['AMBER_API_KEY', 'DATABASE_URL', 'FORCE_REINIT', 'HISTORICAL_START_DATE', 'LOG_LEVEL', 'PORT'],
+        ['AMBER_API_BASE_URL', 'AMBER_API_KEY', 'DATABASE_URL', 'FORCE_REINIT', 'HISTORICAL_START_DATE', 'HTTP_API_TOKEN', 'LOG_LEVEL', 'PORT'],
       );
       expect(error?.message.split('\n').slice(1).sort()).toEqual([...problems].sort());
     });

@@ -165,6 +165,7 @@ export async function waitForDatabase(
       if (attempt > 1) logger.info({ ...target, attempts: attempt }, 'database is reachable');
       return;
     } catch (err) {
+      if (isAuthenticationFailure(err)) throw refusedCredentials(pool, target, err);
       const wait = Math.min(delayMs, giveUpAt - Date.now());
       if (wait <= 0) throw unavailable(target, attempt, err);
       logger.warn(
@@ -179,6 +180,31 @@ export async function waitForDatabase(
       delayMs = Math.min(delayMs * 2, maxDelayMs);
     }
   }
+}
+
+/**
+ * 28P01 (wrong password) and 28000 (no such role, or pg_hba.conf refuses it): no retry cures them, a person
+ * must change DATABASE_URL or the database's roles.
+ */
+export function isAuthenticationFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '28P01' || code === '28000';
+}
+
+function refusedCredentials(pool: pg.Pool, target: Target, cause: unknown): CollectorError {
+  const user = describeUser(pool);
+  const what = (cause as { code?: unknown }).code === '28P01' ? 'refused the password' : 'refused the login';
+  return new CollectorError(
+    'DB_AUTH',
+    `the database ${target.host}/${target.database} ${what} of user "${user}" (${errorMessage(cause)}): ` +
+      'correct the user name and password in DATABASE_URL (with docker compose, the password set when the volume was created)',
+    { details: { ...target, user, causeCode: (cause as { code?: unknown }).code }, cause },
+  );
+}
+
+function describeUser(pool: pg.Pool): string {
+  const url = URL.parse(pool.options.connectionString ?? '');
+  return url === null || url.username === '' ? '(default)' : decodeURIComponent(url.username);
 }
 
 interface Target {

@@ -13,6 +13,7 @@ import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
 import type { CycleSummary } from '../collector/cycle.ts';
 import { readSchemaVersion } from '../db/migrate.ts';
+import type { Logger } from '../logger.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { sendJson, type Route } from './server.ts';
 
@@ -25,6 +26,8 @@ export interface ReadinessOptions {
   maxQuietMs: number;
   databaseTimeoutMs?: number;
   now?: () => Date;
+  /** Where the driver's own words about a failed check go (they name hosts and users, so /readyz omits them). */
+  logger?: Logger;
 }
 
 export interface CheckResult {
@@ -54,8 +57,11 @@ export class Readiness {
   private collecting = false;
   private stopping = false;
   private lastProgressAt: Date | null = null;
+  private readonly logger: Logger | null;
+  private lastLoggedFailure: string | null = null;
 
   constructor(options: ReadinessOptions) {
+    this.logger = options.logger ?? null;
     this.pool = options.pool;
     this.maxQuietMs = options.maxQuietMs;
     this.databaseTimeoutMs = options.databaseTimeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
@@ -108,11 +114,16 @@ export class Readiness {
       if ((err as { code?: unknown }).code === '42P01') {
         return { database: { ok: true }, migrations: { ok: false, reason: 'the database has no schema_migrations table: migrations have not run' } };
       }
+      const reason = `database unreachable: ${publicReason(err)}`;
+      // Once per change of reason, not on every probe of a database that stays down.
+      if (reason !== this.lastLoggedFailure) this.logger?.warn({ err }, `readiness check: ${reason}`);
+      this.lastLoggedFailure = reason;
       return {
-        database: { ok: false, reason: `database unreachable: ${describeError(err)}` },
+        database: { ok: false, reason },
         migrations: { ok: false, reason: 'unknown while the database is unreachable' },
       };
     }
+    this.lastLoggedFailure = null;
     const database = { ok: true, latencyMs: Math.round(performance.now() - started) };
     if (this.schemaVersion === null) {
       return { database, migrations: { ok: false, reason: 'migrations have not run yet in this process', version } };
@@ -169,20 +180,35 @@ export function healthRoutes({ readiness, metrics }: HealthRouteDeps): Route[] {
   ];
 }
 
+class DatabaseTimeout extends Error {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new DatabaseTimeout(`no answer within ${ms} ms`)), ms);
   });
   // The losing query keeps running; pg's own connection timeout ends it, and its error is not wanted here.
   promise.catch(() => {});
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Connection failures are often AggregateErrors with an empty message (one attempt per address). */
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: unknown }).code;
-  const message = err.message !== '' ? err.message : err instanceof AggregateError ? err.errors.map(describeError).join('; ') : err.name;
-  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+/** Kinds of database failure by SQLSTATE or socket error code, in words an unauthenticated caller may read. */
+const PUBLIC_REASONS: ReadonlyArray<[RegExp, string]> = [
+  [/^28(P01|000)$/, 'the database refused the credentials'],
+  [/^3D000$/, 'the database does not exist'],
+  [/^ECONNREFUSED$/, 'connection refused'],
+  [/^(ENOTFOUND|EAI_AGAIN)$/, 'host name not resolved'],
+  [/^(08|57P|53)/, 'the server is not accepting connections'],
+];
+
+/**
+ * What `/readyz` says about a failed database check: the kind of failure and its codes, never the driver's
+ * message, which names hosts, addresses, users and databases (the log has it).
+ */
+function publicReason(err: unknown): string {
+  if (err instanceof DatabaseTimeout) return err.message;
+  const errors = err instanceof AggregateError && err.errors.length > 0 ? err.errors : [err];
+  const codes = [...new Set(errors.map((e) => (e as { code?: unknown } | null)?.code).filter((c): c is string => typeof c === 'string'))];
+  const kind = PUBLIC_REASONS.find(([pattern]) => pattern.test(codes[0] ?? ''))?.[1] ?? 'connection failed';
+  return codes.length === 0 ? kind : `${kind} (${codes.join(', ')})`;
 }

@@ -1,9 +1,12 @@
 /**
  * The daemon's HTTP server (node:http): a small route table. Health and metrics routes stay open; routes
- * marked `protected` require the bearer token when HTTP_API_TOKEN is set.
+ * marked `protected` require the bearer token when HTTP_API_TOKEN is set. Without a token they answer
+ * only requests addressed to an IP address, localhost or a name in HTTP_ALLOWED_HOSTS: a web page that
+ * rebinds its own DNS name to this machine's address must not be able to read the data.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -38,9 +41,29 @@ function authorized(req: IncomingMessage, url: URL, token: string): boolean {
   // The dashboard's browser requests may carry the token as ?token= (set once, kept by the page).
   const header = req.headers.authorization ?? '';
   const given = header.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? '');
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  // Digests have one length whatever was sent, so the comparison takes the same time for any guess.
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * The host a request is addressed to (absolute-form target first, then the Host header), lower case,
+ * without port or IPv6 brackets; null when there is none.
+ */
+function requestHost(req: IncomingMessage, url: URL, absoluteForm: boolean): string | null {
+  const authority = absoluteForm ? url.host : req.headers.host;
+  if (authority === undefined || authority === '') return null;
+  const parsed = URL.parse(`http://${authority}`);
+  if (parsed === null) return null;
+  return parsed.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+}
+
+function hostAllowed(host: string | null, allowedHosts: readonly string[]): boolean {
+  if (host === null) return false;
+  return isIP(host) !== 0 || host === 'localhost' || host.endsWith('.localhost') || allowedHosts.includes(host);
 }
 
 export async function startHttpServer(options: {
@@ -48,9 +71,12 @@ export async function startHttpServer(options: {
   host?: string;
   routes: readonly Route[];
   apiToken: string | null;
+  /** Host names answered without a token besides IP literals and localhost (HTTP_ALLOWED_HOSTS). */
+  allowedHosts?: readonly string[];
   logger: Logger;
 }): Promise<HttpServer> {
   const { routes, apiToken, logger } = options;
+  const allowedHosts = (options.allowedHosts ?? []).map((host) => host.replace(/\.$/, '').toLowerCase());
   const respond = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const url = requestUrl(req.url ?? '/');
     if (url === null) {
@@ -63,6 +89,10 @@ export async function startHttpServer(options: {
     if (route.protected && apiToken && !authorized(req, url, apiToken)) {
       res.setHeader('www-authenticate', 'Bearer');
       return sendJson(res, 401, { error: 'a bearer token is required (HTTP_API_TOKEN)' });
+    }
+    if (route.protected && !apiToken && !hostAllowed(requestHost(req, url, !(req.url ?? '/').startsWith('/')), allowedHosts)) {
+      logger.debug({ host: sample(req.headers.host) }, 'request for a host name not allowed without a token; answered 403');
+      return sendJson(res, 403, { error: 'this host name is not allowed: set HTTP_API_TOKEN, or list the name in HTTP_ALLOWED_HOSTS' });
     }
     return route.handle(req, res, url);
   };

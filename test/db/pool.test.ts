@@ -3,9 +3,10 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asDatabaseUnavailable, createPool, isConnectionFailure, waitForDatabase, withTransaction } from '../../src/db/pool.ts';
-import { CollectorError } from '../../src/errors.ts';
+import { CollectorError, exitCodeFor } from '../../src/errors.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { startRefusingPostgres } from '../helpers/refusing-postgres.ts';
 
 let db: TestDatabase;
 
@@ -237,6 +238,33 @@ describe('waitForDatabase', () => {
       expect(JSON.stringify(lines)).not.toContain('hunter2');
       // Capped exponential backoff: 10, 20, 40, 40, ... (the last pause is cut short by the deadline).
       expect(lines.slice(0, 3).map((line) => line.retryInMs)).toEqual([10, 20, 40]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('stops at once with DB_AUTH (exit 1) when the database refuses the password, saying what to change', async () => {
+    const refusing = await startRefusingPostgres('28P01');
+    const pool = createPool({ url: refusing.url, ssl: false }, silentLogger());
+    try {
+      const error = await waitForDatabase(pool, silentLogger(), new AbortController().signal, { initialDelayMs: 60_000 }).catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: 'DB_AUTH', details: { user: 'collector', causeCode: '28P01' } });
+      expect((error as Error).message).toMatch(/refused the password of user "collector".*correct the user name and password in DATABASE_URL/);
+      expect((error as Error).message).not.toContain('hunter2');
+      expect(exitCodeFor(error)).toBe(1);
+    } finally {
+      await pool.end();
+      await refusing.close();
+    }
+  });
+
+  it('stops with DB_AUTH when the role does not exist (28000)', async () => {
+    const url = new URL(db.url);
+    url.username = 'no_such_role_here';
+    const pool = createPool({ url: url.toString(), ssl: false }, silentLogger());
+    try {
+      const error = await waitForDatabase(pool, silentLogger(), new AbortController().signal, { initialDelayMs: 60_000 }).catch((err: unknown) => err);
+      expect(error).toMatchObject({ code: 'DB_AUTH', details: { user: 'no_such_role_here', causeCode: '28000' } });
     } finally {
       await pool.end();
     }

@@ -12,9 +12,11 @@ import { readSchemaVersion } from '../../src/db/migrate.ts';
 import { Readiness } from '../../src/http/health.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { quoteIdent, withAdmin } from '../helpers/database-admin.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
 import { daemonConfigFor, startDaemonForTest } from '../helpers/daemon.ts';
 import { databaseForTest, type TestDatabase } from '../helpers/database.ts';
 import { fakeAmberForTest } from '../helpers/fake-amber.ts';
+import { startRefusingPostgres } from '../helpers/refusing-postgres.ts';
 import { parsePrometheusText, samplesOf, valueOf } from './prometheus-text.ts';
 
 async function get(port: number, path: string, method = 'GET'): Promise<{ status: number; headers: Headers; text: string; json: () => Record<string, unknown> }> {
@@ -230,6 +232,22 @@ describe('Readiness', () => {
     const nowhere = createPool({ url: 'postgres://postgres@127.0.0.1:1/amber', ssl: false }, silentLogger());
     onTestFinished(() => nowhere.end());
     const unreachable = new Readiness({ pool: nowhere, maxQuietMs: 2 * INTERVAL_MS });
-    expect(await unreachable.check()).toMatchObject({ ready: false, reason: expect.stringMatching(/^database unreachable: .*ECONNREFUSED/) });
+    expect(await unreachable.check()).toMatchObject({ ready: false, reason: 'database unreachable: connection refused (ECONNREFUSED)' });
+  });
+
+  it('gives the kind of database failure, not the driver message naming hosts and users, which goes to the log once', async () => {
+    const refusing = await startRefusingPostgres('28P01', 'password authentication failed for user "collector"');
+    onTestFinished(() => refusing.close());
+    const pool = createPool({ url: refusing.url, ssl: false }, silentLogger());
+    onTestFinished(() => pool.end());
+    const log = captureLogger();
+    const readiness = new Readiness({ pool, maxQuietMs: 2 * INTERVAL_MS, logger: log.logger });
+    const report = await readiness.check();
+    await readiness.check();
+    expect(report).toMatchObject({ ready: false, reason: 'database unreachable: the database refused the credentials (28P01)' });
+    expect(JSON.stringify(report)).not.toMatch(/user|127\.0\.0\.1|password authentication/);
+    const logged = log.lines.filter((l) => l['msg'] === 'readiness check: database unreachable: the database refused the credentials (28P01)');
+    expect(logged).toHaveLength(1);
+    expect((logged[0]!['err'] as { message: string }).message).toBe('password authentication failed for user "collector"');
   });
 });

@@ -14,11 +14,11 @@ import { createWorld, type World } from '../world.ts';
  */
 export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValue: string }>> = {
   AMBER_API_KEY: ['   '],
-  AMBER_API_BASE_URL: ['ftp://api.amber.com.au/v1', 'api.amber.com.au'],
+  AMBER_API_BASE_URL: ['ftp://api.amber.com.au/v1', 'api.amber.com.au', 'https://user:secret@api.amber.com.au/v1'],
   AMBER_RATE_LIMIT: ['50/300', '0;w=300'],
   AMBER_REQUEST_TIMEOUT_SECONDS: ['0', '30s'],
   AMBER_SITE_IDS: { noBadValue: 'any comma-separated list is a valid filter (unknown ids are warned about at run time)' },
-  DATABASE_URL: ['mysql://root@localhost/amber', 'postgres://user@host/db?sslmode=sometimes'],
+  DATABASE_URL: ['mysql://root@localhost/amber', 'postgres://user@host/db?sslmode=sometimes', 'postgres://user:50%off@host/db'],
   DATABASE_SSL: ['sometimes', 'true'],
   HISTORICAL_START_DATE: ['2024-02-30', '01/02/2024'],
   COLLECTION_INTERVAL_MINUTES: ['0', '5.5'],
@@ -32,7 +32,8 @@ export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValu
   LOG_FORMAT: ['xml'],
   HTTP_PORT: ['70000', 'http'],
   PORT: ['eighty', '-8080'],
-  HTTP_API_TOKEN: { noBadValue: 'any token is accepted' },
+  HTTP_API_TOKEN: ['   '],
+  HTTP_ALLOWED_HOSTS: ['http://collector.example.com:8080'],
 };
 
 const isFatal = (line: LogLine): boolean => line['level'] === 'fatal' || line['level'] === 60;
