@@ -30,14 +30,25 @@ export interface DaemonOptions {
   dispatcher?: Dispatcher;
 }
 
+const READ_POOL_SIZE = 3;
+const READ_STATEMENT_TIMEOUT_MS = 15_000;
+
 /** Runs until `signal` aborts (clean stop, resolves) or a fatal error (rejects with it). */
 export async function runDaemon(config: Config, logger: Logger, signal: AbortSignal, options: DaemonOptions = {}): Promise<void> {
   const pool = createPool(config.database, logger.child({ component: 'db' }));
+  // The read API's own few connections: however many clients read, the collector's writes, the writer lock
+  // and /readyz (all on `pool`) never wait behind them. Reads are read-only and cut off after 15 s.
+  const readPool = createPool(config.database, logger.child({ component: 'db-read' }), {
+    max: READ_POOL_SIZE,
+    applicationName: 'amber-collector-read',
+    statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS,
+    readOnly: true,
+  });
   const limiter = createRateLimiter({ policy: config.amber.rateLimit });
   const metrics = new CollectorMetrics({ rateLimit: () => limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
-  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool, status: statusSettingsOf(config) }), ...dashboardRoutes()];
+  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...dashboardRoutes()];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)
   // while Postgres is still starting.
   const http = await startHttpServer({
@@ -107,7 +118,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     await collector.stop();
     await lock.release();
     await client.close();
-    await pool.end();
+    await Promise.all([pool.end(), readPool.end()]);
     // Last, so /healthz keeps answering while the collector drains.
     await http.close();
   }

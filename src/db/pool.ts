@@ -16,6 +16,12 @@ export interface PoolOptions {
   max?: number;
   /** Shown in `pg_stat_activity`. Default `amber-collector`. */
   applicationName?: string;
+  /** The longest any statement may run. Default 60 s. */
+  statementTimeoutMs?: number;
+  /** Every transaction read-only (the read API's pool): a bug there cannot write. Default false. */
+  readOnly?: boolean;
+  /** Pipeline mode (see below). Default true; pg refuses cursors in it. */
+  pipeline?: boolean;
 }
 
 export function createPool(config: Config['database'], logger: Logger, options: PoolOptions = {}): pg.Pool {
@@ -30,15 +36,15 @@ export function createPool(config: Config['database'], logger: Logger, options: 
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     // No statement or forgotten transaction may hold a connection (and shutdown) hostage.
-    statement_timeout: 60_000,
+    statement_timeout: options.statementTimeoutMs ?? 60_000,
     idle_in_transaction_session_timeout: 60_000,
     // Instants are stored as timestamptz; a UTC session makes anything rendered as text unambiguous.
-    options: '-c TimeZone=UTC',
+    options: options.readOnly ? '-c TimeZone=UTC -c default_transaction_read_only=on' : '-c TimeZone=UTC',
     // Pipeline mode: statements issued without waiting for the one before go out together and share one
     // round trip, which a hosted database charges ~50 ms for (test/bench/remote-db.ts). Each keeps its own
     // Sync, so a failure is still reported by the statement that caused it. pg refuses cursors and COPY
-    // streams in this mode; nothing here uses them.
-    pipeline: true,
+    // streams in this mode; `query sql` (a cursor) turns it off.
+    pipeline: options.pipeline ?? true,
   });
   // An idle client whose server went away emits 'error' on the pool; unhandled, that would crash the
   // process. The next query gets a fresh connection, so logging is all there is to do.

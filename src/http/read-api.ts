@@ -29,18 +29,24 @@ import { readPricesNow } from '../query/current.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
 import { listSites, selectSites } from '../query/sites.ts';
+import { ReadGate, ReadOverloaded } from './read-gate.ts';
 import { sendJson, type Route } from './server.ts';
 
 export interface ReadApiDeps {
+  /** The read pool: its own connections, so reads never take the collector's (see daemon.ts). */
   pool: pg.Pool;
   /** The collection settings `/api/status` judges staleness, gaps and ETAs by (see statusSettingsOf). */
   status: StatusSettings;
+  /** Admission control in front of the pool. Default: the pool's size at once, twice that waiting up to 2 s. */
+  gate?: ReadGate;
   /** The clock for defaults and "current"; tests pin it. */
   now?: () => Date;
   /** Most points one series response may hold. Default 20,000. */
   maxPoints?: number;
 }
 
+const DEFAULT_CONCURRENCY = 3;
+const DEFAULT_MAX_WAIT_MS = 2_000;
 const DEFAULT_SERIES_DAYS = 7;
 const DEFAULT_COST_DAYS = 30;
 const MAX_COST_DAYS = 3660;
@@ -49,6 +55,10 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
   const { pool } = deps;
   const now = deps.now ?? (() => new Date());
   const maxPoints = deps.maxPoints ?? DEFAULT_MAX_POINTS;
+  const concurrency = pool.options.max ?? DEFAULT_CONCURRENCY;
+  const gate = deps.gate ?? new ReadGate({ concurrency, queueLength: 2 * concurrency, maxWaitMs: DEFAULT_MAX_WAIT_MS });
+  const jsonRoute = <S extends z.ZodType<object>>(path: string, schema: S, handler: (query: z.output<S>) => Promise<unknown>): Route =>
+    gatedJsonRoute(path, schema, (query) => gate.run(() => handler(query)));
 
   return [
     jsonRoute('/api/sites', z.strictObject({}), async () => ({ sites: await listSites(pool) })),
@@ -164,7 +174,7 @@ function queryObject(url: URL): Record<string, string> {
   return query;
 }
 
-function jsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler: (query: z.output<S>) => Promise<unknown>): Route {
+function gatedJsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler: (query: z.output<S>) => Promise<unknown>): Route {
   return {
     method: 'GET',
     path,
@@ -180,6 +190,13 @@ function jsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler
         if (isCollectorError(err, 'USAGE')) {
           const problems = (err.details['problems'] as string[] | undefined) ?? [err.message];
           sendJson(res, 400, { error: 'invalid query parameters', problems });
+        } else if (err instanceof ReadOverloaded) {
+          res.setHeader('retry-after', String(err.retryAfterSeconds));
+          sendJson(res, 503, { error: `the read API is busy; try again in ${err.retryAfterSeconds} s` });
+        } else if (err instanceof pg.DatabaseError && err.code === '57014') {
+          // The read pool's statement timeout: a heavy query under load. Refused like overload, not a bug.
+          res.setHeader('retry-after', '5');
+          sendJson(res, 503, { error: 'the query took too long under the current load; try again shortly or ask for a shorter range' });
         } else if (databaseNotReady(err)) {
           res.setHeader('retry-after', '30');
           sendJson(res, 503, { error: 'the database is not reachable or not migrated yet; try again shortly' });
@@ -196,7 +213,8 @@ function jsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler
  * unreachable, reads fail with a 503 a client can retry rather than a 500 that looks like a bug.
  */
 function databaseNotReady(err: unknown): boolean {
-  return isConnectionFailure(err) || (err instanceof pg.DatabaseError && err.code === '42P01'); // or no table yet
+  // Refused, cut, starting up, or no pool connection within its timeout; or no table yet.
+  return isConnectionFailure(err) || (err instanceof pg.DatabaseError && err.code === '42P01');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
 import { formatNotes, formatTable, type Figure } from './figures.ts';
 import { pacingBenchmark } from './pacing.ts';
+import { readLoadBenchmark } from './read-load.ts';
 import { remoteDatabaseBenchmark } from './remote-db.ts';
 import { upsertBenchmark } from './upsert.ts';
 import { writePathBenchmark } from './write-path.ts';
@@ -33,6 +34,7 @@ const BENCHMARKS: Benchmark[] = [
   upsertBenchmark,
   remoteDatabaseBenchmark,
   daemonProcessBenchmark,
+  readLoadBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';
