@@ -19,8 +19,8 @@ import { silentLogger } from '../logger.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
 import { jsonText } from '../query/format.ts';
 import { streamOutput, type Output } from '../query/output.ts';
-import { runReadOnlySql, type SqlResult } from '../query/read-only-sql.ts';
-import { renderCosts, renderPrices, renderSqlResult, renderSummary, renderUsage } from '../query/render.ts';
+import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../query/read-only-sql.ts';
+import { renderCosts, renderPrices, renderSummary, renderUsage, sqlTableWriter } from '../query/render.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
 import { selectSites } from '../query/sites.ts';
 
@@ -84,7 +84,8 @@ export async function queryCommand(args: string[]): Promise<number> {
     err: streamOutput(process.stderr),
     now: new Date(),
     openDatabase() {
-      const pool = createPool(readDatabaseConfig(), silentLogger(), { max: 2, applicationName: 'amber-collector-query' });
+      // No pipeline mode: `sql` reads its rows through a cursor, which pg refuses in it.
+      const pool = createPool(readDatabaseConfig(), silentLogger(), { max: 2, applicationName: 'amber-collector-query', pipeline: false });
       return { pool, close: () => pool.end() };
     },
   });
@@ -264,8 +265,9 @@ async function run(invocation: Exclude<Invocation, { report: 'help' }>, pool: pg
     case 'export':
       return runExport(invocation, pool, env);
     case 'sql': {
-      const result = await runReadOnlySql(pool, invocation.statement, { timeoutMs: invocation.timeoutSeconds * 1000 });
-      await env.out.write(invocation.json ? sqlJson(result) : renderSqlResult(result));
+      const writer = invocation.json ? sqlJsonWriter(env.out) : sqlTableWriter(env.out);
+      const outcome = await streamReadOnlySql(pool, invocation.statement, { timeoutMs: invocation.timeoutSeconds * 1000 }, writer);
+      await writer.end(outcome);
       return 0;
     }
   }
@@ -302,18 +304,33 @@ async function runExport(invocation: Extract<Invocation, { report: 'export' }>, 
   }
 }
 
-/** A JSON array of row objects; numbers, booleans and json columns keep their JSON types and exact digits. */
-function sqlJson(result: SqlResult): string {
-  const seen = new Map<string, number>();
-  const names = result.columns.map((column) => {
-    const n = (seen.get(column.name) ?? 0) + 1;
-    seen.set(column.name, n);
-    return JSON.stringify(n === 1 ? column.name : `${column.name}_${n}`);
-  });
-  const objects = result.rows.map(
-    (row) => `  {${result.columns.map((column, i) => `${names[i]}: ${jsonValue(column.kind, row[i] ?? null)}`).join(', ')}}`,
-  );
-  return objects.length === 0 ? '[]\n' : `[\n${objects.join(',\n')}\n]\n`;
+/**
+ * A JSON array of row objects, written as the rows arrive; numbers, booleans and json columns keep their JSON
+ * types and exact digits. A repeated column name gets a suffix (`n`, `n_2`).
+ */
+function sqlJsonWriter(out: Output): SqlSink & { end(outcome: SqlOutcome): Promise<void> } {
+  let columns: readonly SqlColumn[] = [];
+  let names: string[] = [];
+  let written = 0;
+  return {
+    async columns(described) {
+      columns = described;
+      const seen = new Map<string, number>();
+      names = described.map((column) => {
+        const n = (seen.get(column.name) ?? 0) + 1;
+        seen.set(column.name, n);
+        return JSON.stringify(n === 1 ? column.name : `${column.name}_${n}`);
+      });
+    },
+    async rows(rows) {
+      const objects = rows.map((row) => `  {${columns.map((column, i) => `${names[i]}: ${jsonValue(column.kind, row[i] ?? null)}`).join(', ')}}`);
+      await out.write(`${written === 0 ? '[\n' : ',\n'}${objects.join(',\n')}`);
+      written += rows.length;
+    },
+    async end() {
+      await out.write(written === 0 ? '[]\n' : '\n]\n');
+    },
+  };
 }
 
 /** Ends the command on an error (see failure.ts); a reader that went away (`| head`) leaves nothing to say. */

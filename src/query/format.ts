@@ -14,24 +14,36 @@ export interface TableColumn<Row> {
  * Trailing spaces are trimmed so the output diffs and pastes cleanly.
  */
 export function formatTable<Row>(columns: readonly TableColumn<Row>[], rows: readonly Row[], footer: readonly Row[] = []): string {
-  const cells = (row: Row) => columns.map((column) => column.value(row));
-  const body = rows.map(cells);
-  const foot = footer.map(cells);
-  const widths = columns.map((column, i) =>
-    Math.max(column.header.length, ...[...body, ...foot].map((line) => (line[i] ?? '').length)),
-  );
-  const render = (line: readonly string[]) =>
-    line
-      .map((cell, i) => {
-        const width = widths[i] ?? 0;
-        return columns[i]?.numeric ? cell.padStart(width) : cell.padEnd(width);
-      })
-      .join('  ')
-      .trimEnd();
+  const widths = columnWidths(columns, [...rows, ...footer]);
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
-  const lines = [render(columns.map((c) => c.header)), rule, ...body.map(render)];
-  if (foot.length > 0) lines.push(rule, ...foot.map(render));
-  return `${lines.join('\n')}\n`;
+  const foot = footer.length > 0 ? `${rule}\n${formatRows(columns, footer, widths)}` : '';
+  return `${formatHeader(columns, widths)}${formatRows(columns, rows, widths)}${foot}`;
+}
+
+/** Each column's width: its header's or its widest cell's, and at least `atLeast`'s (a table printed in parts). */
+export function columnWidths<Row>(columns: readonly TableColumn<Row>[], rows: readonly Row[], atLeast: readonly number[] = []): number[] {
+  return columns.map((column, i) => Math.max(column.header.length, atLeast[i] ?? 0, ...rows.map((row) => column.value(row).length)));
+}
+
+/** The header line and the rule under it. */
+export function formatHeader<Row>(columns: readonly TableColumn<Row>[], widths: readonly number[]): string {
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  return `${alignLine(columns, columns.map((c) => c.header), widths)}\n${rule}\n`;
+}
+
+/** Rows aligned to `widths`, one per line. */
+export function formatRows<Row>(columns: readonly TableColumn<Row>[], rows: readonly Row[], widths: readonly number[]): string {
+  return rows.map((row) => `${alignLine(columns, columns.map((column) => column.value(row)), widths)}\n`).join('');
+}
+
+function alignLine<Row>(columns: readonly TableColumn<Row>[], cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((cell, i) => {
+      const width = widths[i] ?? 0;
+      return columns[i]?.numeric ? cell.padStart(width) : cell.padEnd(width);
+    })
+    .join('  ')
+    .trimEnd();
 }
 
 /** A fixed-point number for a table cell; `-` for no value, and never `-0.00`. */

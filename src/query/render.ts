@@ -2,9 +2,10 @@
  * The reports as aligned tables for a person at a terminal. When a report spans several sites a SITE
  * column says whose row it is; with one site, a heading names it instead.
  */
-import { fixed, formatTable, type TableColumn } from './format.ts';
+import { columnWidths, fixed, formatHeader, formatRows, formatTable, type TableColumn } from './format.ts';
+import type { Output } from './output.ts';
 import type { DailyCost, DailyPrice, DailyUsage, Summary } from './reports.ts';
-import type { SqlResult } from './read-only-sql.ts';
+import type { SqlOutcome, SqlRow, SqlSink } from './read-only-sql.ts';
 import type { SiteInfo } from './sites.ts';
 
 const KWH_DIGITS = 3;
@@ -157,17 +158,32 @@ export function renderUsage(rows: readonly DailyUsage[], sites: readonly SiteInf
 }
 
 /** Like psql: NULL shows as an empty cell, then a row count (or the command tag for a statement without rows). */
-export function renderSqlResult(result: SqlResult): string {
-  if (result.columns.length === 0) return `${result.command}\n`;
-  const table = formatTable<(string | null)[]>(
-    result.columns.map((column, i) => ({
-      header: column.name,
-      numeric: column.kind === 'number',
-      value: (row) => (row[i] ?? '').replace(/\r?\n/g, '\\n'),
-    })),
-    result.rows,
-  );
-  return `${table}(${result.rows.length} ${result.rows.length === 1 ? 'row' : 'rows'})\n`;
+/**
+ * `query sql` output for a person, written as the rows arrive: a psql-like table whose columns fit the rows
+ * so far (a wider value in a later batch widens the table from there on), then a row count.
+ */
+export function sqlTableWriter(out: Output): SqlSink & { end(outcome: SqlOutcome): Promise<void> } {
+  let columns: TableColumn<SqlRow>[] = [];
+  let widths: number[] | null = null;
+  return {
+    async columns(described) {
+      columns = described.map((column, i) => ({
+        header: column.name,
+        numeric: column.kind === 'number',
+        value: (row) => (row[i] ?? '').replace(/\r?\n/g, '\\n'),
+      }));
+    },
+    async rows(rows) {
+      const header = widths === null;
+      widths = columnWidths(columns, rows, widths ?? []);
+      await out.write(`${header ? formatHeader(columns, widths) : ''}${formatRows(columns, rows, widths)}`);
+    },
+    async end(outcome) {
+      if (columns.length === 0) return out.write(`${outcome.command}\n`);
+      const header = widths === null ? formatHeader(columns, columnWidths(columns, [])) : '';
+      await out.write(`${header}(${outcome.rowCount} ${outcome.rowCount === 1 ? 'row' : 'rows'})\n`);
+    },
+  };
 }
 
 export interface DaySpan {

@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { memoryOutput } from '../../src/query/output.ts';
 import { dailyCosts } from '../../src/query/reports.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { loadFixture, NOW, SITE_30, SITE_5 } from './fixtures.ts';
 
 let db: TestDatabase;
@@ -188,24 +189,32 @@ describe('export', () => {
 });
 
 describe('sql', () => {
+  // `sql` reads through a cursor, which pg refuses on a pipelined pool; the command opens one without.
+  let sqlPool: pg.Pool;
+  beforeAll(() => {
+    sqlPool = createPool({ url: db.url, ssl: false }, silentLogger(), { max: 2, pipeline: false });
+  });
+  afterAll(() => sqlPool.end());
+  const sql = (args: string[]) => query(['sql', ...args], sqlPool);
+
   it('prints a psql-like table of the values exactly as PostgreSQL renders them', async () => {
-    const run = await query(['sql', `SELECT channel_type, count(*) AS n, max(per_kwh) FROM price_data WHERE site_id = '${SITE_30.id}' GROUP BY 1 ORDER BY 1`]);
+    const run = await sql([`SELECT channel_type, count(*) AS n, max(per_kwh) FROM price_data WHERE site_id = '${SITE_30.id}' GROUP BY 1 ORDER BY 1`]);
     expect(run.code).toBe(0);
     expect(run.out).toBe(['channel_type    n  max', '------------  ---  ---', 'feedIn        144   -5', 'general       144  300', '(2 rows)', ''].join('\n'));
   });
 
   it('--json keeps numbers, booleans and json as JSON types', async () => {
-    const run = await query(['sql', `SELECT 31.185000000000002::numeric AS price, true AS ok, '{"a":1}'::jsonb AS doc, NULL::text AS nothing, 1 AS n, 2 AS n`, '--json']);
+    const run = await sql([`SELECT 31.185000000000002::numeric AS price, true AS ok, '{"a":1}'::jsonb AS doc, NULL::text AS nothing, 1 AS n, 2 AS n`, '--json']);
     expect(run.code).toBe(0);
     expect(run.out).toContain('"price": 31.185000000000002');
     expect(JSON.parse(run.out)).toEqual([{ price: 31.185000000000002, ok: true, doc: { a: 1 }, nothing: null, n: 1, n_2: 2 }]);
   });
 
   it('refuses writes, and a second statement cannot escape the read-only transaction', async () => {
-    const write = await query(['sql', 'DELETE FROM usage_data']);
+    const write = await sql(['DELETE FROM usage_data']);
     expect(write.code).toBe(1);
     expect(write.err).toContain('cannot execute DELETE in a read-only transaction');
-    const escape = await query(['sql', 'SELECT 1; COMMIT; DELETE FROM usage_data']);
+    const escape = await sql(['SELECT 1; COMMIT; DELETE FROM usage_data']);
     expect(escape.code).toBe(1);
     expect(escape.err).toContain('HINT: sql runs exactly one statement');
     const left = await db.pool.query('SELECT count(*)::int AS n FROM usage_data');
@@ -213,13 +222,56 @@ describe('sql', () => {
   });
 
   it('cancels a statement that runs past --timeout', async () => {
-    const run = await query(['sql', 'SELECT pg_sleep(5)', '--timeout', '1']);
+    const run = await sql(['SELECT pg_sleep(5)', '--timeout', '1']);
     expect(run.code).toBe(1);
     expect(run.err).toContain('ran longer than the timeout');
   });
 
+  it('streams a result of any size: table rows widen as wider values arrive; JSON stays one valid array', async () => {
+    const table = await sql([`SELECT g, repeat('x', g / 1000) AS wide FROM generate_series(1, 2500) g`]);
+    const lines = table.out.split('\n');
+    expect(lines[0]).toBe('   g  wide');
+    expect(lines[2]).toBe('   1');
+    expect(lines[1000 + 2]).toBe('1001  x');
+    expect(lines.at(-2)).toBe('(2500 rows)');
+    const json = await sql([`SELECT g FROM generate_series(1, 2001) g`, '--json']);
+    expect(JSON.parse(json.out)).toEqual(Array.from({ length: 2001 }, (_, i) => ({ g: i + 1 })));
+    expect((await sql(['SELECT 1 WHERE false', '--json'])).out).toBe('[]\n');
+    expect((await sql(['SELECT 1 AS n WHERE false'])).out).toBe('n\n-\n(0 rows)\n');
+    expect((await sql(['SHOW TimeZone'])).out).toBe('TimeZone\n--------\nUTC\n(1 row)\n');
+  });
+
+  it('a connection cut while rows stream is DB_UNAVAILABLE, exit 75, with no unhandled error event', async () => {
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    const url = new URL(db.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const pool = createPool({ url: url.toString(), ssl: false }, silentLogger(), { max: 1, pipeline: false });
+    try {
+      const err = memoryOutput();
+      let batches = 0;
+      const code = await runQuery(['sql', 'SELECT g FROM generate_series(1, 1000000) g'], {
+        out: {
+          async write() {
+            batches += 1;
+            if (batches === 1) proxy.cutAll();
+          },
+        },
+        err,
+        now: NOW,
+        openDatabase: () => ({ pool, close: async () => {} }),
+      });
+      expect(code).toBe(75);
+      expect(err.text).toMatch(/^amber-collector query: cannot reach the database: database connection failed: /);
+      expect(batches).toBeLessThan(10);
+    } finally {
+      await pool.end();
+      await proxy.close();
+    }
+  });
+
   it('reports SQL errors with their position', async () => {
-    const run = await query(['sql', 'SELECT nope FROM sites']);
+    const run = await sql(['SELECT nope FROM sites']);
     expect(run.code).toBe(1);
     expect(run.err).toBe('amber-collector query: ERROR: column "nope" does not exist (at character 8)\n');
   });
@@ -249,6 +301,15 @@ describe('database problems', () => {
   });
 });
 
+/** /proc/<pid>/status, or '' once the process is gone. */
+function readProcStatus(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 describe('the real command', () => {
   const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -269,6 +330,32 @@ describe('the real command', () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.out).sites).toHaveLength(2);
   });
+
+  /** Runs the real command with DATABASE_URL, sampling its peak RSS (VmHWM) until it exits. */
+  async function peakRss(args: string[]): Promise<{ code: number; lastLine: string; peakMb: number }> {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: scratchDir('amber-cli-'), env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url } });
+    let tail = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-200);
+    });
+    let peakKb = 0;
+    const sample = setInterval(() => {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readProcStatus(child.pid!));
+      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+    }, 20);
+    const [code] = (await once(child, 'exit')) as [number];
+    clearInterval(sample);
+    return { code, lastLine: tail.trimEnd().split('\n').at(-1) ?? '', peakMb: peakKb / 1024 };
+  }
+
+  it('`sql` streams a million rows in about the memory of one (it buffered them all, then overflowed the stack)', async () => {
+    const one = await peakRss(['query', 'sql', 'SELECT 1 AS n']);
+    const million = await peakRss(['query', 'sql', 'SELECT generate_series(1, 1000000) AS n', '--timeout', '600']);
+    expect(one).toMatchObject({ code: 0, lastLine: '(1 row)' });
+    expect(million).toMatchObject({ code: 0, lastLine: '(1000000 rows)' });
+    // What is left over is garbage V8 has not collected yet, not rows kept (they would need hundreds of MB).
+    expect(million.peakMb - one.peakMb).toBeLessThan(40);
+  }, 120_000);
 
   it('without DATABASE_URL it says so and exits 1', async () => {
     const run = await runCli(['query', 'summary'], {});
