@@ -14,8 +14,8 @@ import { fakeAmberForTest } from '../helpers/fake-amber.ts';
 
 const REQUESTS = 3000;
 const PARALLEL = 24;
-/** How long one request may take to be answered or closed before it counts as left hanging. */
-const ANSWER_WITHIN_MS = 3_000;
+/** How long one request may take to be answered or closed before it counts as left hanging (generous: CPUs are shared). */
+const ANSWER_WITHIN_MS = 8_000;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH', 'GE T', 'get', 'X'.repeat(300), ''];
 const TARGETS = [
@@ -171,7 +171,8 @@ describe('hostile requests', () => {
     expect(daemon.log.lines.filter((l) => l['msg'] === 'cycle finished').length).toBeGreaterThan(cyclesBefore + 1);
     const ready = await fetch(`http://127.0.0.1:${daemon.port}/readyz`);
     expect(ready.status).toBe(200);
-  });
+    // A few seconds alone; the bound is for a machine shared with other test files.
+  }, 120_000);
 
   it('answers 400 to request targets the URL parser refuses', async () => {
     const fake = await fakeAmberForTest();
