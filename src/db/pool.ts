@@ -203,7 +203,7 @@ function refusedCredentials(pool: pg.Pool, target: Target, cause: unknown): Coll
   return new CollectorError(
     'DB_AUTH',
     `the database ${target.host}/${target.database} ${what} of user "${user}" (${errorMessage(cause)}): ` +
-      'correct the user name and password in DATABASE_URL (with docker compose, the password set when the volume was created)',
+      'correct the user name and password in DATABASE_URL (with docker compose: COLLECTOR_DB_PASSWORD in .env, then docker compose up -d)',
     { details: { ...target, user, causeCode: (cause as { code?: unknown }).code }, cause },
   );
 }

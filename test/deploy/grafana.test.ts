@@ -41,7 +41,7 @@ function bindMounts(service: { volumes?: string[] }): Array<{ source: string; ta
 }
 
 describe('docker-compose.yml: the grafana profile', () => {
-  const env = { POSTGRES_PASSWORD: 'abc123', GRAFANA_ADMIN_PASSWORD: 'gr4fanapw' };
+  const env = { POSTGRES_PASSWORD: 'abc123', GRAFANA_ADMIN_PASSWORD: 'gr4fanapw', GRAFANA_DB_PASSWORD: 'r3aderpw' };
 
   it('puts Grafana and its role set-up in the grafana profile, and nothing else', () => {
     for (const [name, service] of Object.entries(compose.services) as Array<[string, { profiles?: string[] }]>) {
@@ -89,7 +89,7 @@ describe('docker-compose.yml: the grafana profile', () => {
       postgres: { condition: 'service_healthy' },
       'grafana-db-role': { condition: 'service_completed_successfully' },
     });
-    expect(roleService.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    expect(roleService.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, 'db-roles': { condition: 'service_completed_successfully' } });
     expect(roleService.restart).toBeUndefined();
   });
 
@@ -115,12 +115,12 @@ describe('docker-compose.yml: the grafana profile', () => {
     expect(run('gr4fanapw')).toMatchObject({ status: 0, stdout: 'started\n' });
   });
 
-  it('hands the role set-up and the datasource the same password, from the environment', () => {
+  it('hands the role set-up and the datasource the same password, GRAFANA_DB_PASSWORD, not the admin\'s', () => {
     const datasource = datasources.datasources[0];
     const envName = /^\$__env\{([A-Z_][A-Z0-9_]*)\}$/.exec(datasource.secureJsonData.password)?.[1];
     expect(envName).toBeDefined();
-    expect(interpolate(grafana.environment[envName!], env)).toBe(env.GRAFANA_ADMIN_PASSWORD);
-    expect(interpolate(roleService.environment.PGOPTIONS, env)).toBe(`-c amber.grafana_password=${env.GRAFANA_ADMIN_PASSWORD}`);
+    expect(interpolate(grafana.environment[envName!], env)).toBe(env.GRAFANA_DB_PASSWORD);
+    expect(interpolate(roleService.environment.PGOPTIONS, env)).toBe(`-c amber.grafana_password=${env.GRAFANA_DB_PASSWORD}`);
     expect(interpolate(roleService.environment.PGPASSWORD, env)).toBe(env.POSTGRES_PASSWORD);
     expect(roleService.environment.PGUSER).toBe(compose.services.postgres.environment.POSTGRES_USER);
     expect(roleService.environment.PGHOST).toBe('postgres');
@@ -147,18 +147,18 @@ describe.runIf(available('docker-compose', ['version']))('docker-compose 1.x its
   }
 
   it('accepts the profile and resolves it as intended', () => {
-    const { status, output } = config('POSTGRES_PASSWORD=abc123\nGRAFANA_ADMIN_PASSWORD=gr4fanapw\nGRAFANA_PORT=3300\n', ['--profile', 'grafana']);
+    const { status, output } = config('POSTGRES_PASSWORD=abc123\nCOLLECTOR_DB_PASSWORD=c0ll\nGRAFANA_ADMIN_PASSWORD=gr4fanapw\nGRAFANA_DB_PASSWORD=r3aderpw\nGRAFANA_PORT=3300\n', ['--profile', 'grafana']);
     expect(status, output).toBe(0);
     expect(output).toContain('127.0.0.1:3300:3000/tcp');
     expect(output).toContain('condition: service_completed_successfully');
     expect(output).toContain('GF_SECURITY_ADMIN_PASSWORD: gr4fanapw');
-    expect(output).toContain('PGOPTIONS: -c amber.grafana_password=gr4fanapw');
+    expect(output).toContain('PGOPTIONS: -c amber.grafana_password=r3aderpw');
     expect(output).toMatch(/grafana-data:\/var\/lib\/grafana/);
     expect(output).toMatch(/src\/grafana\/provisioning\/datasources:\/etc\/grafana\/provisioning\/datasources:ro/);
   });
 
   it('still accepts the file without the profile or any Grafana variable, with no warning about them', () => {
-    const { status, output } = config('POSTGRES_PASSWORD=abc123\n', []);
+    const { status, output } = config('POSTGRES_PASSWORD=abc123\nCOLLECTOR_DB_PASSWORD=c0ll\n', []);
     expect(status, output).toBe(0);
     expect(output).not.toMatch(/GRAFANA_\w+ variable is not set/);
   });
@@ -301,8 +301,8 @@ describe('the dashboard\'s queries, as the read-only role, on a database with kn
   }
 
   it('the role set-up refuses an empty password, saying what to set', async () => {
-    await expect(runRoleFile(null)).rejects.toThrow(/set GRAFANA_ADMIN_PASSWORD in \.env/);
-    await expect(runRoleFile('')).rejects.toThrow(/set GRAFANA_ADMIN_PASSWORD in \.env/);
+    await expect(runRoleFile(null)).rejects.toThrow(/set GRAFANA_DB_PASSWORD in \.env/);
+    await expect(runRoleFile('')).rejects.toThrow(/set GRAFANA_DB_PASSWORD in \.env/);
   });
 
   it('the role reads every table and view, and can write nothing', async () => {
@@ -323,7 +323,7 @@ describe('the dashboard\'s queries, as the read-only role, on a database with kn
       client.release(true);
     }
     await expect(reader!.query('CREATE TABLE grafana_scratch (x int)')).rejects.toThrow(/read-only transaction/);
-    // A table a later migration adds (created by the role that ran the file) is readable without running it again.
+    // A table a later migration adds (created by the role that ran the migrations) is readable without running it again.
     await db.pool.query('CREATE TABLE later_migration (x int)');
     await expect(query('SELECT * FROM later_migration')).resolves.toMatchObject({ rows: [] });
   });

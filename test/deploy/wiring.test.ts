@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '../../src/config.ts';
+import { CONFIG_VARIABLES, parseConfig } from '../../src/config.ts';
 import {
   daemonNodeFlags,
   dockerignoreMatcher,
@@ -187,7 +187,8 @@ describe('the HEALTHCHECK command', () => {
 
 describe('docker-compose.yml', () => {
   const { postgres, collector } = compose.services;
-  const env = { POSTGRES_PASSWORD: 's3cretpassword' };
+  const roles = compose.services['db-roles'];
+  const env = { POSTGRES_PASSWORD: 's3cretpassword', COLLECTOR_DB_PASSWORD: 'c0llectorpw' };
 
   it('runs a pinned PostgreSQL 17 on a named volume with a TCP pg_isready healthcheck', () => {
     expect(postgres.image).toMatch(/^postgres:17(-|$)/);
@@ -207,23 +208,45 @@ describe('docker-compose.yml', () => {
     expect(interpolate(postgres.environment.POSTGRES_PASSWORD, env)).toBe(env.POSTGRES_PASSWORD);
   });
 
-  it('builds the collector, waits for a healthy database, and restarts it unless stopped', () => {
+  it('builds the collector, waits for a healthy database and its role, and restarts it unless stopped', () => {
     expect(collector.build).toBe('.');
-    expect(collector.env_file).toBe('.env');
-    expect(collector.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    expect(collector.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, 'db-roles': { condition: 'service_completed_successfully' } });
     expect(collector.restart).toBe('unless-stopped');
     expect(durationSeconds(collector.stop_grace_period)).toBeGreaterThanOrEqual(15);
   });
 
-  it('points DATABASE_URL at the postgres service, in a form the collector accepts', () => {
+  it('points DATABASE_URL at the postgres service as the collector\'s own role, in a form the collector accepts', () => {
     const url = interpolate(collector.environment.DATABASE_URL, env);
     const config = parseConfig({ AMBER_API_KEY: 'psk_x', HISTORICAL_START_DATE: '2025-01-01', DATABASE_URL: url });
     const parsed = new URL(config.database.url);
     expect(parsed.hostname).toBe('postgres');
-    expect(parsed.username).toBe(postgres.environment.POSTGRES_USER);
-    expect(decodeURIComponent(parsed.password)).toBe(env.POSTGRES_PASSWORD);
+    expect(parsed.username).toBe('amber_collector');
+    expect(parsed.username).not.toBe(postgres.environment.POSTGRES_USER);
+    expect(decodeURIComponent(parsed.password)).toBe(env.COLLECTOR_DB_PASSWORD);
     expect(parsed.pathname).toBe(`/${postgres.environment.POSTGRES_DB}`);
     expect(config.database.ssl).toBe(false);
+  });
+
+  it('gives the collector only its own settings: no env_file, none of the superuser\'s or Grafana\'s passwords', () => {
+    expect(collector.env_file).toBeUndefined();
+    expect(Object.keys(collector.environment).sort()).toEqual([...CONFIG_VARIABLES].sort());
+    const passed = Object.entries(collector.environment as Record<string, string>).filter(([name]) => !['DATABASE_URL', 'HTTP_PORT', 'PORT'].includes(name));
+    // Each passed on unchanged from .env, and empty (the default) when .env leaves it out.
+    for (const [name, value] of passed) expect(value, name).toBe(`\${${name}:-}`);
+    for (const value of Object.values(collector.environment as Record<string, string>)) expect(value).not.toMatch(/POSTGRES_PASSWORD|GRAFANA_/);
+  });
+
+  it('creates the collector\'s role as the superuser before every collector start, and needs its password', () => {
+    expect(roles.image).toBe(postgres.image);
+    expect(roles.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    expect(roles.restart).toBeUndefined();
+    expect(roles.environment).toMatchObject({ PGHOST: 'postgres', PGUSER: postgres.environment.POSTGRES_USER, PGDATABASE: postgres.environment.POSTGRES_DB });
+    expect(interpolate(roles.environment.PGPASSWORD, env)).toBe(env.POSTGRES_PASSWORD);
+    expect(interpolate(roles.environment.PGOPTIONS, env)).toBe(`-c amber.collector_password=${env.COLLECTOR_DB_PASSWORD}`);
+    expect(() => interpolate(roles.environment.PGOPTIONS, { POSTGRES_PASSWORD: 'x' })).toThrow(/set COLLECTOR_DB_PASSWORD in \.env/);
+    const [source, target] = (roles.volumes[0] as string).split(':');
+    expect(existsSync(new URL(source!, root))).toBe(true);
+    expect(roles.command).toContain(target);
   });
 
   it('publishes the HTTP port on 127.0.0.1 only, to the port the collector and its HEALTHCHECK use', () => {
@@ -287,18 +310,23 @@ describe.runIf(available('docker-compose', ['version']))('docker-compose 1.x its
   }
 
   it('accepts the compose file and resolves it as intended', () => {
-    const { status, output } = config('POSTGRES_PASSWORD=abc123\nAMBER_API_KEY=psk_x\n');
+    const { status, output } = config('POSTGRES_PASSWORD=abc123\nCOLLECTOR_DB_PASSWORD=c0ll\nAMBER_API_KEY=psk_x\n');
     expect(status, output).toBe(0);
-    expect(output).toContain('DATABASE_URL: postgres://amber:abc123@postgres:5432/amber');
+    expect(output).toContain('DATABASE_URL: postgres://amber_collector:c0ll@postgres:5432/amber');
+    expect(output).toContain('AMBER_API_KEY: psk_x');
+    expect(output).toContain('condition: service_completed_successfully');
     expect(output).toContain('condition: service_healthy');
     expect(output).toContain('127.0.0.1:8080:8080/tcp');
     expect(output).toContain('max-size: 10m');
   });
 
-  it('refuses to start without POSTGRES_PASSWORD, saying what to set', () => {
-    const { status, output } = config('AMBER_API_KEY=psk_x\n');
-    expect(status).not.toBe(0);
-    expect(output).toContain('set POSTGRES_PASSWORD in .env');
+  it('refuses to start without POSTGRES_PASSWORD or COLLECTOR_DB_PASSWORD, saying what to set', () => {
+    const noSuperuser = config('COLLECTOR_DB_PASSWORD=c0ll\nAMBER_API_KEY=psk_x\n');
+    expect(noSuperuser.status).not.toBe(0);
+    expect(noSuperuser.output).toContain('set POSTGRES_PASSWORD in .env');
+    const noCollector = config('POSTGRES_PASSWORD=abc123\nAMBER_API_KEY=psk_x\n');
+    expect(noCollector.status).not.toBe(0);
+    expect(noCollector.output).toContain('set COLLECTOR_DB_PASSWORD in .env');
   });
 });
 
