@@ -178,6 +178,15 @@ function spikeEventOfDay(market: Market, day: number): SpikeEvent | null {
   return { startMs, endMs: startMs + lengthSlots * FIVE_MINUTES_MS, magnitude: 60 + 1400 * shape(2) ** 3 };
 }
 
+/**
+ * Makes `[startMs, endMs)` the spike of its NEM day in this market, replacing any the seed gave that day:
+ * tests that need a spike at a known moment (alerts) force one. `magnitude` is the peak addition to the
+ * spot price in c/kWh; each 5-minute interval gets 55–100 % of it.
+ */
+export function forceSpike(market: Market, startMs: number, endMs: number, magnitude: number): void {
+  dayFacts(market, nemDayOfInstant(startMs)).spike = { startMs, endMs, magnitude };
+}
+
 function spikeAddition(market: Market, event: SpikeEvent | null, endMs: number): number {
   if (!event || endMs <= event.startMs || endMs > event.endMs) return 0;
   const wobble = unit(market.seed, Stream.spikeShape, market.region, endMs / FIVE_MINUTES_MS);

@@ -21,7 +21,8 @@ import {
   applyBodyFault,
   defaultStatusBody,
 } from './faults.ts';
-import { parseNemDate } from './nem-time.ts';
+import { forceSpike } from './market.ts';
+import { MINUTE_MS, parseNemDate } from './nem-time.ts';
 import type { PriceJson } from './prices.ts';
 import { type RateLimitPolicy, SlidingWindowRateLimiter } from './rate-limiter.ts';
 import { type FakeSiteSpec, type SiteModel, createSiteModel, defaultSites } from './sites.ts';
@@ -101,6 +102,13 @@ export interface FakeAmber {
   /** Ground truth: the Usage rows /usage would return for these NEM days as of now (latest revision). */
   expectedUsage(siteId: string, from: string, to: string): UsageJson[];
   resetRequestLog(): void;
+  /**
+   * A price spike at a known moment: from `start` for `minutes` (whole 5-minute steps), in the market of
+   * every site (or of `network`'s sites), replacing whatever spike the seed gave that NEM day. Prices rise by
+   * 55–100 % of `magnitude` c/kWh spot (default 400); spikeStatus is `potential` from an hour before, then
+   * `spike`. Actual, current and forecast prices all follow.
+   */
+  forceSpike(spike: { start: Date; minutes: number; magnitude?: number; network?: string }): void;
   close(): Promise<void>;
 }
 
@@ -214,6 +222,15 @@ class FakeAmberServer implements FakeAmber {
 
   resetRequestLog(): void {
     this.#log = [];
+  }
+
+  forceSpike(spike: { start: Date; minutes: number; magnitude?: number; network?: string }): void {
+    const startMs = spike.start.getTime();
+    for (const site of this.#config.sites) {
+      if (spike.network === undefined || site.spec.network === spike.network) {
+        forceSpike(site.market, startMs, startMs + spike.minutes * MINUTE_MS, spike.magnitude ?? 400);
+      }
+    }
   }
 
   async close(): Promise<void> {
