@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { isNemDate, nemToday } from './domain/nem-time.ts';
+import { inferAlertFormat } from './alerts/targets.ts';
 import { CollectorError } from './errors.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -47,7 +48,38 @@ export interface Config {
     apiToken: string | null;
     /** Host names (besides IP literals and localhost) the read API answers when no token is set. */
     allowedHosts: string[];
+    /** Where people reach the dashboard (alerts link to it); null when unset. */
+    publicUrl: string | null;
   };
+  alerts: AlertConfig;
+}
+
+export type AlertFormat = 'json' | 'ntfy' | 'discord' | 'slack';
+
+const ALERT_FORMATS: readonly AlertFormat[] = ['json', 'ntfy', 'discord', 'slack'];
+
+export interface AlertTarget {
+  /** The full URL. It usually carries a secret (a token in the path or query): never log it, see describeTarget. */
+  url: string;
+  format: AlertFormat;
+}
+
+export interface AlertConfig {
+  /** Empty: alerts are off. */
+  targets: AlertTarget[];
+  /** c/kWh on the general channel; null: that rule is off. */
+  priceAbove: number | null;
+  priceBelow: number | null;
+  /** c/kWh earned by exporting (the feed-in price with the customer's sign); null: off. */
+  feedInAbove: number | null;
+  /** Amber's spikeStatus values that make an event; empty: off. */
+  spikeStatuses: Array<'potential' | 'spike'>;
+  lookaheadMinutes: number;
+  staleMinutes: number;
+  failedCycles: number;
+  /** Minutes after NEM midnight, [from, to); to < from wraps past midnight. Null: no quiet hours. */
+  quietHours: { from: number; to: number } | null;
+  maxPerHour: number;
 }
 
 /**
@@ -213,6 +245,36 @@ function envSchema(today: string) {
     // Comma-separated host names the read API and dashboard answer without a token, besides IP addresses and
     // localhost (a guard against DNS rebinding). Default unset. Ignored when HTTP_API_TOKEN is set.
     HTTP_ALLOWED_HOSTS: variable((raw) => parseHostList(raw)),
+    // Address people open the dashboard at (http:// or https://); alerts link to it. Default unset: no link.
+    PUBLIC_URL: variable((raw) => (raw === undefined ? null : parseBaseUrl(raw))),
+    // Comma-separated webhook URLs alerts go to; a URL may start with json+, ntfy+, discord+ or slack+ to
+    // name its format. Default unset: alerts are off.
+    ALERT_WEBHOOK_URL: variable((raw) => parseWebhookUrls(raw)),
+    // json | ntfy | discord | slack, for every URL without a prefix. Default unset: discord.com, hooks.slack.com
+    // and ntfy.sh get their own format, anything else json.
+    ALERT_WEBHOOK_FORMAT: variable((raw) => (raw === undefined ? null : oneOf(raw.toLowerCase(), ALERT_FORMATS))),
+    // c/kWh on the general channel above which a run of intervals is an alert. Default unset: off.
+    ALERT_PRICE_ABOVE: centsPerKwh(),
+    // c/kWh on the general channel below which a run of intervals is an alert (0: negative prices). Default unset: off.
+    ALERT_PRICE_BELOW: centsPerKwh(),
+    // c/kWh earned by exporting above which a run of intervals is an alert. Default unset: off.
+    ALERT_FEED_IN_ABOVE: centsPerKwh(),
+    // Amber's own spike flag: potential (potential or spike) | spike | off. Default potential.
+    ALERT_SPIKE_STATUS: variable((raw) => {
+      const value = oneOf((raw ?? 'potential').toLowerCase(), ['potential', 'spike', 'off'] as const);
+      if (value instanceof Problem) return value;
+      return value === 'off' ? [] : value === 'spike' ? (['spike'] as const) : (['potential', 'spike'] as const);
+    }),
+    // Minutes ahead a forecast run is announced, 5..2880. Default 60.
+    ALERT_LOOKAHEAD_MINUTES: wholeNumber({ min: 5, max: 2880, fallback: 60 }),
+    // Minutes without collected prices before the collector reports itself stale, 5..1440. Default 30.
+    ALERT_STALE_MINUTES: wholeNumber({ min: 5, max: 1440, fallback: 30 }),
+    // Cycles in a row a stream must fail before it is reported, 1..100. Default 3.
+    ALERT_FAILED_CYCLES: wholeNumber({ min: 1, max: 100, fallback: 3 }),
+    // HH:MM-HH:MM in NEM time (UTC+10) during which price alerts wait; collector trouble always goes out. Default unset.
+    ALERT_QUIET_HOURS: variable((raw) => (raw === undefined ? null : parseQuietHours(raw))),
+    // Alerts sent per hour at most (collector trouble is never held back), 1..1000. Default 20.
+    ALERT_MAX_PER_HOUR: wholeNumber({ min: 1, max: 1000, fallback: 20 }),
   });
 }
 
@@ -242,8 +304,72 @@ function toConfig(env: Env): Config {
       forecastCompactAfterDays: env.FORECAST_COMPACT_AFTER_DAYS === 0 ? null : env.FORECAST_COMPACT_AFTER_DAYS,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
-    http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS },
+    http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS, publicUrl: env.PUBLIC_URL },
+    alerts: alertConfig(env),
   };
+}
+
+type AlertVariables = Pick<
+  Env,
+  | 'ALERT_WEBHOOK_URL'
+  | 'ALERT_WEBHOOK_FORMAT'
+  | 'ALERT_PRICE_ABOVE'
+  | 'ALERT_PRICE_BELOW'
+  | 'ALERT_FEED_IN_ABOVE'
+  | 'ALERT_SPIKE_STATUS'
+  | 'ALERT_LOOKAHEAD_MINUTES'
+  | 'ALERT_STALE_MINUTES'
+  | 'ALERT_FAILED_CYCLES'
+  | 'ALERT_QUIET_HOURS'
+  | 'ALERT_MAX_PER_HOUR'
+>;
+
+/** A URL's own prefix wins, then ALERT_WEBHOOK_FORMAT, then the format its host is known for. */
+function alertConfig(env: AlertVariables): AlertConfig {
+  return {
+    targets: env.ALERT_WEBHOOK_URL.map(({ url, format }) => ({ url, format: format ?? env.ALERT_WEBHOOK_FORMAT ?? inferAlertFormat(url) })),
+    priceAbove: env.ALERT_PRICE_ABOVE,
+    priceBelow: env.ALERT_PRICE_BELOW,
+    feedInAbove: env.ALERT_FEED_IN_ABOVE,
+    spikeStatuses: [...env.ALERT_SPIKE_STATUS],
+    lookaheadMinutes: env.ALERT_LOOKAHEAD_MINUTES,
+    staleMinutes: env.ALERT_STALE_MINUTES,
+    failedCycles: env.ALERT_FAILED_CYCLES,
+    quietHours: env.ALERT_QUIET_HOURS,
+    maxPerHour: env.ALERT_MAX_PER_HOUR,
+  };
+}
+
+/** The variables `amber-collector alerts test` reads: the targets and the dashboard link, nothing else. */
+interface AlertTestConfig {
+  alerts: AlertConfig;
+  publicUrl: string | null;
+}
+
+/** Loads the env files like `readConfig` and reads the alert variables and PUBLIC_URL. */
+export function readAlertTestConfig(): AlertTestConfig {
+  loadEnvFiles();
+  return parseAlertTestConfig(process.env);
+}
+
+/** `parseConfig` restricted to the alert variables and PUBLIC_URL, with the same defaults, messages and error. */
+function parseAlertTestConfig(env: Record<string, string | undefined>): AlertTestConfig {
+  const schema = envSchema(nemToday(new Date())).pick({
+    PUBLIC_URL: true,
+    ALERT_WEBHOOK_URL: true,
+    ALERT_WEBHOOK_FORMAT: true,
+    ALERT_PRICE_ABOVE: true,
+    ALERT_PRICE_BELOW: true,
+    ALERT_FEED_IN_ABOVE: true,
+    ALERT_SPIKE_STATUS: true,
+    ALERT_LOOKAHEAD_MINUTES: true,
+    ALERT_STALE_MINUTES: true,
+    ALERT_FAILED_CYCLES: true,
+    ALERT_QUIET_HOURS: true,
+    ALERT_MAX_PER_HOUR: true,
+  });
+  const values = validate(schema, env);
+  return deepFreeze({ alerts: alertConfig(values), publicUrl: values.PUBLIC_URL });
 }
 
 function databaseConfig(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_SSL'>): Config['database'] {
@@ -327,6 +453,52 @@ function parseBoolean(raw: string): boolean | Problem {
 function parseList(raw: string | undefined): string[] | null {
   const items = [...new Set((raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== ''))];
   return items.length > 0 ? items : null;
+}
+
+/** A price in c/kWh such as `30`, `-5` or `12.5`; unset turns the rule off. */
+function centsPerKwh() {
+  return variable((raw): number | null | Problem => {
+    if (raw === undefined) return null;
+    const value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    return Math.abs(value) <= 100_000 ? value : problem(`expected a price in c/kWh such as 30, -5 or 12.5, got ${quote(raw)}`);
+  });
+}
+
+/**
+ * Never echoes a URL: webhook URLs carry their secret in the path or query. Problems name the target by
+ * its position instead.
+ */
+function parseWebhookUrls(raw: string | undefined): Array<{ url: string; format: AlertFormat | null }> | Problem {
+  const items = (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const targets: Array<{ url: string; format: AlertFormat | null }> = [];
+  const problems: string[] = [];
+  items.forEach((item, index) => {
+    const prefixed = /^([a-z]+)\+(.*)$/i.exec(item);
+    const prefix = prefixed?.[1]?.toLowerCase();
+    const url = prefixed ? (prefixed[2] ?? '') : item;
+    const parsed = URL.canParse(url) ? new URL(url) : null;
+    if (prefix !== undefined && !(ALERT_FORMATS as readonly string[]).includes(prefix)) {
+      problems.push(`URL ${index + 1} has the unknown format prefix ${quote(prefix)} (expected ${ALERT_FORMATS.map((f) => `${f}+`).join(', ')})`);
+    } else if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      problems.push(`URL ${index + 1} is not an http:// or https:// URL (the value is not shown: webhook URLs carry secrets)`);
+    } else {
+      targets.push({ url, format: (prefix as AlertFormat | undefined) ?? null });
+    }
+  });
+  return problems.length > 0 ? problem(problems.join('; ')) : targets;
+}
+
+/** `22:00-07:00`: from 22:00 to 07:00 NEM time; the end is exclusive and may be before the start (past midnight). */
+function parseQuietHours(raw: string): { from: number; to: number } | Problem {
+  const match = /^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/.exec(raw);
+  const [fromHour, fromMinute, toHour, toMinute] = (match?.slice(1) ?? []).map(Number);
+  const minutes = (h: number | undefined, m: number | undefined) => (h !== undefined && m !== undefined && h <= 23 && m <= 59 ? h * 60 + m : NaN);
+  const from = minutes(fromHour, fromMinute);
+  const to = minutes(toHour, toMinute);
+  if (Number.isNaN(from) || Number.isNaN(to) || from === to) {
+    return problem(`expected two different times of day in NEM time, HH:MM-HH:MM such as 22:00-07:00, got ${quote(raw)}`);
+  }
+  return { from, to };
 }
 
 /** The API key goes in a header; credentials in the URL would end up in logs and error texts, so they are refused. */

@@ -4,6 +4,7 @@
  * and shutdown; the pieces it wires know nothing of each other.
  */
 import type { Dispatcher } from 'undici';
+import { Alerter } from './alerts/alerter.ts';
 import { createAmberClient } from './amber/client.ts';
 import { createRateLimiter } from './amber/rate-limiter.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
@@ -32,6 +33,9 @@ export interface DaemonOptions {
 
 const READ_POOL_SIZE = 3;
 const READ_STATEMENT_TIMEOUT_MS = 15_000;
+
+/** How long alerts under way may still try at shutdown, and after a rejected key before the exit. */
+const ALERT_DRAIN_MS = 3_000;
 
 /** Runs until `signal` aborts (clean stop, resolves) or a fatal error (rejects with it). */
 export async function runDaemon(config: Config, logger: Logger, signal: AbortSignal, options: DaemonOptions = {}): Promise<void> {
@@ -76,6 +80,17 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     fatal ??= err;
     stopOnFatal.abort();
   };
+  // Alerts are on once a webhook is configured; they observe the collector and never sit on its path.
+  const alerter =
+    config.alerts.targets.length === 0
+      ? null
+      : new Alerter({
+          pool,
+          config: config.alerts,
+          publicUrl: config.http.publicUrl,
+          logger: logger.child({ component: 'alerts' }),
+          events: metrics.alertEvents,
+        });
   const collector = new Collector({
     pool,
     client,
@@ -83,7 +98,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     ...(options.cycleCron ? { cycleCron: options.cycleCron } : {}),
     logger: logger.child({ component: 'collector' }),
     estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
-    events: notifyAll([metrics.collectorEvents, readiness.collectorEvents], logger),
+    events: notifyAll([metrics.collectorEvents, readiness.collectorEvents, ...(alerter ? [alerter.collectorEvents] : [])], logger),
     onFatal: failFatally,
   });
 
@@ -92,6 +107,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
     await migrate(pool, logger);
     readiness.markMigrated(await readSchemaVersion(pool));
     metrics.recordCollectionStates(await readCollectionStates(pool));
+    alerter?.start();
     let reinitPending = config.collection.forceReinit;
     while (!run.aborted) {
       await lock.acquire(run);
@@ -109,6 +125,7 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
       await collector.stop();
       readiness.setCollecting(false);
       metrics.setWriterLockHeld(false);
+      alerter?.collectionPaused();
       if (lock.lostSignal.aborted && !run.aborted) await waitForDatabase(pool, logger, run);
     }
   } catch (err) {
@@ -116,6 +133,9 @@ export async function runDaemon(config: Config, logger: Logger, signal: AbortSig
   } finally {
     readiness.markStopping();
     await collector.stop();
+    // A rejected key stops the collector: the people relying on it hear why before it exits.
+    if (alerter && isCollectorError(fatal, 'AMBER_AUTH')) await alerter.apiKeyRejected(ALERT_DRAIN_MS);
+    await alerter?.close(ALERT_DRAIN_MS);
     await lock.release();
     await client.close();
     await Promise.all([pool.end(), readPool.end()]);
@@ -144,6 +164,7 @@ function notifyAll(observers: readonly CollectorEvents[], logger: Logger): Colle
     cycleFinished: each('cycleFinished'),
     streamFailed: each('streamFailed'),
     forecastsArchived: each('forecastsArchived'),
+    forecastSnapshot: each('forecastSnapshot'),
   };
 }
 

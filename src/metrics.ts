@@ -12,6 +12,7 @@ import type { CallEvent, RateLimitedEvent } from './amber/client.ts';
 import type { DataType, NemDate } from './domain/models.ts';
 import { addDays, nemDayStart } from './domain/nem-time.ts';
 import type { RateLimiterSnapshot } from './amber/rate-limiter.ts';
+import type { AlertDeliveryEvents } from './alerts/delivery.ts';
 import type { ChunkResult } from './collector/chunk.ts';
 import type { CollectorEvents } from './collector/collector.ts';
 import type { CycleSummary } from './collector/cycle.ts';
@@ -53,6 +54,9 @@ export class CollectorMetrics {
   private readonly lastCycle: Gauge;
   private readonly writerLock: Gauge;
   private readonly forecastRows: Counter<'change'>;
+  private readonly alertsSent: Counter<'kind' | 'format'>;
+  private readonly alertFailures: Counter<'format'>;
+  private readonly alertsDropped: Counter<'reason'>;
 
   constructor(options: MetricsOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -172,6 +176,24 @@ export class CollectorMetrics {
       labelNames: ['change'],
       registers,
     });
+    this.alertsSent = new Counter({
+      name: name('alerts_sent_total'),
+      help: 'Alerts a webhook accepted (one per target), by kind (price_above, spike, stale, ...) and format (json, ntfy, discord, slack).',
+      labelNames: ['kind', 'format'],
+      registers,
+    });
+    this.alertFailures = new Counter({
+      name: name('alert_delivery_failures_total'),
+      help: 'Failed attempts to deliver an alert (refused, timed out, or answered with an error), by format; most are retried.',
+      labelNames: ['format'],
+      registers,
+    });
+    this.alertsDropped = new Counter({
+      name: name('alerts_dropped_total'),
+      help: 'Alerts not delivered, by reason: hourly_cap (ALERT_MAX_PER_HOUR), gave_up (every attempt failed), shutdown (held for quiet hours at exit).',
+      labelNames: ['reason'],
+      registers,
+    });
     new Gauge({
       name: name('build_info'),
       help: 'Always 1; the labels carry the collector and Node.js versions.',
@@ -235,6 +257,13 @@ export class CollectorMetrics {
       this.forecastRows.inc({ change: 'pruned' }, pruned);
       this.forecastRows.inc({ change: 'compacted' }, compacted);
     },
+  };
+
+  /** For the alert delivery queue. */
+  readonly alertEvents: AlertDeliveryEvents = {
+    sent: (alert, format) => this.alertsSent.inc({ kind: alert.kind, format }),
+    failed: (format) => this.alertFailures.inc({ format }),
+    dropped: (reason) => this.alertsDropped.inc({ reason }),
   };
 
   /** Seeds the per-stream gauges from the database, so a restart does not blank them until the next chunk. */

@@ -52,7 +52,19 @@ describe('parseConfig', () => {
         forecastCompactAfterDays: 7,
       },
       log: { level: 'info', format: 'json' },
-      http: { port: 8080, apiToken: null, allowedHosts: [] },
+      http: { port: 8080, apiToken: null, allowedHosts: [], publicUrl: null },
+      alerts: {
+        targets: [],
+        priceAbove: null,
+        priceBelow: null,
+        feedInAbove: null,
+        spikeStatuses: ['potential', 'spike'],
+        lookaheadMinutes: 60,
+        staleMinutes: 30,
+        failedCycles: 3,
+        quietHours: null,
+        maxPerHour: 20,
+      },
     } satisfies Config);
   });
 
@@ -76,6 +88,7 @@ describe('parseConfig', () => {
       HTTP_PORT: '9000',
       HTTP_API_TOKEN: ' token ',
       HTTP_ALLOWED_HOSTS: 'Collector.Example.com, nas.local',
+      PUBLIC_URL: 'http://amber.local:8080',
     });
     expect(config.amber).toEqual({
       apiKey: 'psk_padded',
@@ -95,14 +108,14 @@ describe('parseConfig', () => {
       forecastCompactAfterDays: 14,
     });
     expect(config.log).toEqual({ level: 'warn', format: 'pretty' });
-    expect(config.http).toEqual({ port: 9000, apiToken: 'token', allowedHosts: ['collector.example.com', 'nas.local'] });
+    expect(config.http).toEqual({ port: 9000, apiToken: 'token', allowedHosts: ['collector.example.com', 'nas.local'], publicUrl: 'http://amber.local:8080' });
   });
 
   it('treats blank values as unset', () => {
     const config = parse({ AMBER_SITE_IDS: ' ', LOG_LEVEL: '', HTTP_API_TOKEN: '', FORECAST_RETENTION_DAYS: '  ', PORT: '' });
     expect(config.amber.siteIds).toBeNull();
     expect(config.log.level).toBe('info');
-    expect(config.http).toEqual({ port: 8080, apiToken: null, allowedHosts: [] });
+    expect(config.http).toEqual({ port: 8080, apiToken: null, allowedHosts: [], publicUrl: null });
     expect(config.collection.forecastRetentionDays).toBeNull();
   });
 
@@ -198,6 +211,22 @@ describe('parseConfig', () => {
       ['HTTP_API_TOKEN', '   ', 'HTTP_API_TOKEN: is only whitespace'],
       ['HTTP_API_TOKEN', '\t\n', 'HTTP_API_TOKEN: is only whitespace'],
       ['HTTP_ALLOWED_HOSTS', 'collector.example.com, https://x.example:8080/', 'HTTP_ALLOWED_HOSTS: expected host names such as collector.example.com (no scheme, port or path), got "https://x.example:8080/"'],
+      ['PUBLIC_URL', 'amber.example.net', 'PUBLIC_URL: expected an http:// or https:// URL, got "amber.example.net"'],
+      ['ALERT_WEBHOOK_URL', 'ntfy.sh/mytopic', 'ALERT_WEBHOOK_URL: URL 1 is not an http:// or https:// URL'],
+      ['ALERT_WEBHOOK_URL', 'https://a.example/x, mailto:me@example.com', 'ALERT_WEBHOOK_URL: URL 2 is not an http:// or https:// URL'],
+      ['ALERT_WEBHOOK_URL', 'teams+https://example.com/hook', 'ALERT_WEBHOOK_URL: URL 1 has the unknown format prefix "teams"'],
+      ['ALERT_WEBHOOK_FORMAT', 'teams', 'ALERT_WEBHOOK_FORMAT: expected one of json, ntfy, discord, slack, got "teams"'],
+      ['ALERT_PRICE_ABOVE', '30c', 'ALERT_PRICE_ABOVE: expected a price in c/kWh such as 30, -5 or 12.5, got "30c"'],
+      ['ALERT_PRICE_BELOW', 'zero', 'ALERT_PRICE_BELOW: expected a price in c/kWh'],
+      ['ALERT_FEED_IN_ABOVE', '1e3', 'ALERT_FEED_IN_ABOVE: expected a price in c/kWh'],
+      ['ALERT_SPIKE_STATUS', 'always', 'ALERT_SPIKE_STATUS: expected one of potential, spike, off, got "always"'],
+      ['ALERT_LOOKAHEAD_MINUTES', '0', 'ALERT_LOOKAHEAD_MINUTES: expected a whole number from 5 to 2880, got "0"'],
+      ['ALERT_STALE_MINUTES', '2', 'ALERT_STALE_MINUTES: expected a whole number from 5 to 1440, got "2"'],
+      ['ALERT_FAILED_CYCLES', '0', 'ALERT_FAILED_CYCLES: expected a whole number from 1 to 100, got "0"'],
+      ['ALERT_QUIET_HOURS', '22-7', 'ALERT_QUIET_HOURS: expected two different times of day in NEM time, HH:MM-HH:MM'],
+      ['ALERT_QUIET_HOURS', '22:00-24:00', 'ALERT_QUIET_HOURS: expected two different times of day'],
+      ['ALERT_QUIET_HOURS', '07:00-07:00', 'ALERT_QUIET_HOURS: expected two different times of day'],
+      ['ALERT_MAX_PER_HOUR', '0', 'ALERT_MAX_PER_HOUR: expected a whole number from 1 to 1000, got "0"'],
     ])('%s=%j', (name, value, expected) => {
       const problems = problemsOf({ ...REQUIRED, [name]: value });
       expect(problems).toHaveLength(1);
@@ -228,6 +257,24 @@ describe('parseConfig', () => {
         ['AMBER_API_BASE_URL', 'AMBER_API_KEY', 'DATABASE_URL', 'FORCE_REINIT', 'HISTORICAL_START_DATE', 'HTTP_API_TOKEN', 'LOG_LEVEL', 'PORT'],
       );
       expect(error?.message.split('\n').slice(1).sort()).toEqual([...problems].sort());
+    });
+
+    it('lists bad alert settings with the other problems and never repeats a webhook URL', () => {
+      const problems = problemsOf({
+        DATABASE_URL: 'mysql://x',
+        ALERT_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXXsecret,ftp://example.com/hook?token=XXXXsecret',
+        ALERT_WEBHOOK_FORMAT: 'teams',
+        ALERT_PRICE_ABOVE: 'high',
+      });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'ALERT_PRICE_ABOVE',
+        'ALERT_WEBHOOK_FORMAT',
+        'ALERT_WEBHOOK_URL',
+        'AMBER_API_KEY',
+        'DATABASE_URL',
+        'HISTORICAL_START_DATE',
+      ]);
+      expect(problems.join('\n')).not.toContain('XXXXsecret');
     });
 
     it('never repeats the database URL or the API key in a message', () => {
@@ -268,6 +315,57 @@ describe('parseConfig', () => {
       });
       expect(config.database.url).toBe(url('?application_name=amber&connect_timeout=5'));
     });
+  });
+});
+
+describe('alert settings', () => {
+  it('gives each webhook its format: a URL prefix, then ALERT_WEBHOOK_FORMAT, then the host, then json', () => {
+    const urls = [
+      'https://discord.com/api/webhooks/123/abc',
+      'https://hooks.slack.com/services/T0/B0/x',
+      'https://ntfy.sh/amber-alerts-x7',
+      'https://ha.example.net/api/webhook/amber',
+      'ntfy+https://ntfy.example.net/amber',
+    ];
+    const inferred = parse({ ALERT_WEBHOOK_URL: urls.join(', ') }).alerts.targets;
+    expect(inferred).toEqual([
+      { url: urls[0], format: 'discord' },
+      { url: urls[1], format: 'slack' },
+      { url: urls[2], format: 'ntfy' },
+      { url: urls[3], format: 'json' },
+      { url: 'https://ntfy.example.net/amber', format: 'ntfy' },
+    ]);
+    const forced = parse({ ALERT_WEBHOOK_URL: urls.join(','), ALERT_WEBHOOK_FORMAT: 'JSON' }).alerts.targets;
+    expect(forced.map((t) => t.format)).toEqual(['json', 'json', 'json', 'json', 'ntfy']);
+  });
+
+  it('reads thresholds, quiet hours and the dashboard address', () => {
+    const config = parse({
+      PUBLIC_URL: 'https://amber.example.net/',
+      ALERT_PRICE_ABOVE: '100',
+      ALERT_PRICE_BELOW: '0',
+      ALERT_FEED_IN_ABOVE: '-2.5',
+      ALERT_SPIKE_STATUS: 'Spike',
+      ALERT_LOOKAHEAD_MINUTES: '120',
+      ALERT_STALE_MINUTES: '45',
+      ALERT_FAILED_CYCLES: '5',
+      ALERT_QUIET_HOURS: '22:30 - 6:45',
+      ALERT_MAX_PER_HOUR: '5',
+    });
+    expect(config.http.publicUrl).toBe('https://amber.example.net');
+    expect(config.alerts).toEqual({
+      targets: [],
+      priceAbove: 100,
+      priceBelow: 0,
+      feedInAbove: -2.5,
+      spikeStatuses: ['spike'],
+      lookaheadMinutes: 120,
+      staleMinutes: 45,
+      failedCycles: 5,
+      quietHours: { from: 22 * 60 + 30, to: 6 * 60 + 45 },
+      maxPerHour: 5,
+    });
+    expect(parse({ ALERT_SPIKE_STATUS: 'off' }).alerts.spikeStatuses).toEqual([]);
   });
 });
 

@@ -14,6 +14,7 @@ import { captureLogger } from './helpers/capture-logger.ts';
 import { databaseForTest } from './helpers/database.ts';
 import { fakeAmberForTest } from './helpers/fake-amber.ts';
 import { diffPrices, diffUsage } from './helpers/ground-truth.ts';
+import { startWebhookReceiver } from './helpers/webhook-receiver.ts';
 import type { FakeAmber } from './fake-amber/server.ts';
 
 function envFor(fake: FakeAmber, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -97,13 +98,17 @@ describe('runDaemon', () => {
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
 
-  it('stops with AMBER_AUTH when the API key is rejected, without retrying', async () => {
+  it('stops with AMBER_AUTH when the API key is rejected, without retrying, and says so to the alert webhook first', async () => {
     const fake = await fakeAmberForTest();
     const db = await databaseForTest();
-    const config = parseConfig({ ...envFor(fake, db.url), AMBER_API_KEY: 'psk_wrong' });
+    const receiver = await startWebhookReceiver();
+    const config = parseConfig({ ...envFor(fake, db.url), AMBER_API_KEY: 'psk_wrong', ALERT_WEBHOOK_URL: receiver.url });
     const log = captureLogger();
     await expect(runDaemon(config, log.logger, AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AMBER_AUTH' });
     expect(fake.requests).toHaveLength(1);
+    expect(receiver.received.map((r) => r.json())).toEqual([
+      expect.objectContaining({ kind: 'api_key_rejected', phase: 'opened', severity: 'critical', site: null }),
+    ]);
   });
 });
 

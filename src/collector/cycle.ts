@@ -11,7 +11,7 @@ import { readCollectionState } from '../db/collection-state.ts';
 import type { UpsertCounts } from '../db/upsert.ts';
 import type { ChunkCollector } from './chunk.ts';
 import { strategyFor, type RevisionSettings } from './data-types.ts';
-import { archiveForecasts, type ForecastSummary } from './forecasts.ts';
+import { archiveForecasts, type ForecastSnapshot, type ForecastSummary } from './forecasts.ts';
 import type { Stream } from './plan.ts';
 
 export interface CycleSummary {
@@ -26,6 +26,8 @@ export interface CycleSummary {
 export interface CycleEvents {
   /** After each cycle's forecast snapshot: rows stored, pruned (retention) and deleted by compaction. */
   forecastsArchived?(summary: ForecastSummary): void;
+  /** Each site's current and forecast prices, once stored; before `cycleFinished` of the same cycle. */
+  forecastSnapshot?(snapshot: ForecastSnapshot): void;
 }
 
 export interface CycleSettings extends RevisionSettings {
@@ -97,7 +99,15 @@ export class IncrementalCycle {
     const sites: Site[] = streams.filter((s) => s.dataType === 'price' && s.range.to === today).map((s) => s.site);
     const { pool, client, settings, logger, now } = this.deps;
     const summary = await archiveForecasts(
-      { pool, client, logger, now, retentionDays: settings.forecastRetentionDays, compactAfterDays: settings.forecastCompactAfterDays },
+      {
+        pool,
+        client,
+        logger,
+        now,
+        retentionDays: settings.forecastRetentionDays,
+        compactAfterDays: settings.forecastCompactAfterDays,
+        onSnapshot: (snapshot) => this.deps.events?.forecastSnapshot?.(snapshot),
+      },
       sites,
       signal,
     );

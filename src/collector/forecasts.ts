@@ -35,6 +35,15 @@ export interface ForecastDeps {
   retentionDays: number | null;
   /** Intervals that ended this many days ago are compacted (see compactForecasts); null never compacts. */
   compactAfterDays: number | null;
+  /** Sees each site's snapshot once it is stored (alerts read the current and forecast prices from it). */
+  onSnapshot?: (snapshot: ForecastSnapshot) => void;
+}
+
+export interface ForecastSnapshot {
+  site: Site;
+  fetchedAt: Date;
+  /** The CurrentInterval and ForecastInterval elements of every channel, as the API sent them. */
+  intervals: readonly PriceInterval[];
 }
 
 export interface ForecastSummary {
@@ -56,7 +65,9 @@ export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[
         summary.calls += 1;
         const parsed = await deps.client.getCurrentPrices(site.id, forecastRequest(site), { priority: 'fresh', signal });
         const fetchedAt = deps.now();
-        const counts = await storeForecastSnapshots(deps.pool, site.id, fetchedAt, parsed.items.filter(isForecast));
+        const intervals = parsed.items.filter(isForecast);
+        const counts = await storeForecastSnapshots(deps.pool, site.id, fetchedAt, intervals);
+        deps.onSnapshot?.({ site, fetchedAt, intervals });
         summary.stored += counts.stored;
         summary.unchanged += counts.unchanged;
         if (deps.retentionDays !== null) {

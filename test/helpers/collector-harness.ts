@@ -5,7 +5,8 @@
 import type pg from 'pg';
 import { createAmberClient, type AmberClient } from '../../src/amber/client.ts';
 import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
-import { Collector, type CollectionSettings } from '../../src/collector/collector.ts';
+import { Collector, type CollectionSettings, type CollectorEvents } from '../../src/collector/collector.ts';
+import type { RepairPolicy } from '../../src/collector/repair.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
 import { startFakeAmber, type FakeAmber, type FakeAmberOptions } from '../fake-amber/server.ts';
 import { createTestDatabase } from './database.ts';
@@ -24,6 +25,9 @@ export type CollectorOverrides = Partial<CollectionSettings> & {
   onFatal?: (err: unknown) => void;
   /** Wraps the Amber client the collector gets, to observe its calls. */
   wrapClient?: (client: AmberClient) => AmberClient;
+  /** Observers of the collector (alerts, metrics). */
+  events?: CollectorEvents;
+  repairPolicy?: RepairPolicy;
 };
 
 export async function startHarness(options: { now: Date; fake?: FakeAmberOptions }): Promise<Harness> {
@@ -37,7 +41,7 @@ export async function startHarness(options: { now: Date; fake?: FakeAmberOptions
     dbUrl: db.url,
     clock,
     newCollector(overrides = {}) {
-      const { logger = silentLogger(), onFatal = (err: unknown) => { throw err; }, wrapClient = (c: AmberClient) => c, ...settings } = overrides;
+      const { logger = silentLogger(), onFatal = (err: unknown) => { throw err; }, wrapClient = (c: AmberClient) => c, events, repairPolicy, ...settings } = overrides;
       // A generous local budget: these tests are about correctness, the pacing tests are elsewhere.
       const limiter = createRateLimiter({ policy: { limit: 100_000, windowSeconds: 1 } });
       const client = createAmberClient({
@@ -56,6 +60,8 @@ export async function startHarness(options: { now: Date; fake?: FakeAmberOptions
         logger,
         estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
         onFatal,
+        ...(events ? { events } : {}),
+        ...(repairPolicy ? { repairPolicy } : {}),
         now: () => clock.now,
         settings: {
           historicalStartDate: '2025-09-22',

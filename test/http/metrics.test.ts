@@ -4,8 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RateLimiterSnapshot } from '../../src/amber/rate-limiter.ts';
+import { DeliveryQueue } from '../../src/alerts/delivery.ts';
+import { testAlert } from '../../src/alerts/messages.ts';
 import type { ChunkResult } from '../../src/collector/chunk.ts';
+import { silentLogger } from '../../src/logger.ts';
 import { CollectorMetrics } from '../../src/metrics.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { parsePrometheusText, valueOf, type Sample } from './prometheus-text.ts';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
@@ -99,6 +103,26 @@ describe('CollectorMetrics', () => {
     expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'stored' })).toBe(320);
     expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'pruned' })).toBe(5);
     expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'compacted' })).toBe(1_000);
+  });
+
+  it('counts alerts sent by kind and format, and failed delivery attempts', async () => {
+    const metrics = new CollectorMetrics({ now: () => NOW });
+    const receiver = await startWebhookReceiver((n) => (n === 1 ? 500 : 200));
+    const queue = new DeliveryQueue({
+      targets: [{ url: receiver.url, format: 'ntfy' }],
+      maxPerHour: 20,
+      quietHours: null,
+      logger: silentLogger(),
+      retryDelaysMs: [10],
+      events: metrics.alertEvents,
+    });
+    queue.enqueue(testAlert({ site: null, dashboardUrl: null, now: NOW }));
+    await queue.drain(5_000);
+
+    const samples = await scrape(metrics);
+    expect(valueOf(samples, 'amber_collector_alerts_sent_total', { kind: 'test', format: 'ntfy' })).toBe(1);
+    expect(valueOf(samples, 'amber_collector_alert_delivery_failures_total', { format: 'ntfy' })).toBe(1);
+    expect(valueOf(samples, 'amber_collector_alerts_dropped_total', { reason: 'gave_up' })).toBeUndefined();
   });
 
   it('reads the rate limiter at scrape time, preferring the server\'s RateLimit-Remaining', async () => {

@@ -420,7 +420,9 @@
       state.siteChannels = site.channels.map((c) => c.type);
       state.siteIntervalMinutes = site.intervalLength;
     };
-    selectSite(sites[0].id);
+    // Alerts link to `/?site=<id>`: open on that site when it is one of ours.
+    selectSite(new URLSearchParams(location.search).get('site') || sites[0].id);
+    siteSelect.value = state.site;
     siteSelect.addEventListener('change', () => {
       selectSite(siteSelect.value);
       refresh();

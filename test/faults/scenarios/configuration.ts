@@ -34,6 +34,18 @@ export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValu
   PORT: ['eighty', '-8080'],
   HTTP_API_TOKEN: ['   '],
   HTTP_ALLOWED_HOSTS: ['http://collector.example.com:8080'],
+  PUBLIC_URL: ['amber.example.net'],
+  ALERT_WEBHOOK_URL: ['ntfy.sh/mytopic', 'teams+https://example.com/hook'],
+  ALERT_WEBHOOK_FORMAT: ['teams'],
+  ALERT_PRICE_ABOVE: ['30c', 'high'],
+  ALERT_PRICE_BELOW: ['zero'],
+  ALERT_FEED_IN_ABOVE: ['1e3'],
+  ALERT_SPIKE_STATUS: ['always'],
+  ALERT_LOOKAHEAD_MINUTES: ['0', '60m'],
+  ALERT_STALE_MINUTES: ['2'],
+  ALERT_FAILED_CYCLES: ['0'],
+  ALERT_QUIET_HOURS: ['22-7', '22:00-22:00'],
+  ALERT_MAX_PER_HOUR: ['0', 'unlimited'],
 };
 
 const isFatal = (line: LogLine): boolean => line['level'] === 'fatal' || line['level'] === 60;

@@ -1,0 +1,51 @@
+/**
+ * `amber-collector alerts test`: sends a test alert to every ALERT_WEBHOOK_URL target at once and prints
+ * each one's answer, so a person setting up alerts sees which URL works before waiting for a real event.
+ * Targets are named by number, format and host only: their URLs carry secrets.
+ */
+import { testAlert } from '../alerts/messages.ts';
+import { sendAlert } from '../alerts/send.ts';
+import { describeTarget } from '../alerts/targets.ts';
+import { readAlertTestConfig } from '../config.ts';
+import { isCollectorError } from '../errors.ts';
+
+const USAGE = `Usage: amber-collector alerts test
+
+Sends a test alert to every target in ALERT_WEBHOOK_URL and prints each one's answer.
+Exit status: 0 every target accepted it, 1 a target refused it or the configuration is wrong, 2 bad usage.
+`;
+
+const TEST_TIMEOUT_MS = 10_000;
+
+export async function alertsCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.length !== 1 || args[0] !== 'test') {
+    process.stderr.write(`amber-collector alerts: expected "test"\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = readAlertTestConfig();
+  } catch (err) {
+    if (!isCollectorError(err, 'CONFIG_INVALID')) throw err;
+    process.stderr.write(`amber-collector alerts: ${err.message}\n`);
+    return 1;
+  }
+  const targets = config.alerts.targets;
+  if (targets.length === 0) {
+    process.stderr.write('amber-collector alerts: ALERT_WEBHOOK_URL is not set, so there is no target to test\n');
+    return 1;
+  }
+  const now = new Date();
+  const alert = testAlert({ site: null, dashboardUrl: config.publicUrl === null ? null : `${config.publicUrl}/`, now });
+  const outcomes = await Promise.all(targets.map((target) => sendAlert(alert, target, { timeoutMs: TEST_TIMEOUT_MS })));
+  outcomes.forEach((outcome, index) => {
+    const target = targets[index]!;
+    const verdict = outcome.ok ? 'accepted' : 'FAILED';
+    process.stdout.write(`${index + 1}. ${target.format} ${describeTarget(target.url)}: ${verdict} (${outcome.detail}, ${outcome.durationMs} ms)\n`);
+  });
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}
