@@ -194,11 +194,12 @@ describe.each(ENTRY_POINTS)('k8s/%s: the collector', (entry) => {
     for (const name of requiredVariables()) expect(names, `${name} is required`).toContain(name);
 
     const fromSecret = (name: string) => container.env.find((v: { name: string }) => v.name === name)?.valueFrom?.secretKeyRef;
-    for (const name of ['AMBER_API_KEY', 'DATABASE_URL', 'HTTP_API_TOKEN']) {
+    for (const name of ['AMBER_API_KEY', 'DATABASE_URL', 'HTTP_API_TOKEN', 'ALERT_WEBHOOK_URL']) {
       expect(config[name], `${name} must not be in a ConfigMap`).toBeUndefined();
       expect(fromSecret(name), name).toMatchObject({ name: 'amber-collector', key: name });
     }
     expect(fromSecret('HTTP_API_TOKEN').optional).toBe(true);
+    expect(fromSecret('ALERT_WEBHOOK_URL').optional).toBe(true);
   });
 
   it('starts with these settings and the example Secret: the config module accepts them', () => {
