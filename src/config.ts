@@ -15,6 +15,19 @@ import { CollectorError } from './errors.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
+/** A PostgreSQL server to connect to: DATABASE_URL's, or the embedded one once it runs. */
+export interface DatabaseConnection {
+  /** The connection string without TLS parameters: `ssl` below is what pg uses. */
+  url: string;
+  ssl: false | { rejectUnauthorized: boolean };
+}
+
+/**
+ * Where the data lives: the PostgreSQL at DATABASE_URL, or, without one, the embedded PostgreSQL that keeps its
+ * cluster in DATA_DIR (src/db/database-server.ts starts it).
+ */
+export type DatabaseConfig = DatabaseConnection | { url: null; dataDir: string };
+
 export interface Config {
   amber: {
     apiKey: string;
@@ -25,11 +38,7 @@ export interface Config {
     /** Only these sites are collected; null means every site on the account. */
     siteIds: string[] | null;
   };
-  database: {
-    /** The connection string without TLS parameters: `ssl` below is what pg uses. */
-    url: string;
-    ssl: false | { rejectUnauthorized: boolean };
-  };
+  database: DatabaseConfig;
   collection: {
     historicalStartDate: string;
     intervalMinutes: number;
@@ -110,14 +119,14 @@ export function parseConfig(env: Record<string, string | undefined>, now: Date =
  * Only the database settings, for commands that read the database and never call Amber (`query`): they
  * must not demand AMBER_API_KEY or HISTORICAL_START_DATE. Loads the env files like `readConfig`.
  */
-export function readDatabaseConfig(): Config['database'] {
+export function readDatabaseConfig(): DatabaseConfig {
   loadEnvFiles();
   return parseDatabaseConfig(process.env);
 }
 
-/** `parseConfig` restricted to DATABASE_URL and DATABASE_SSL, with the same messages and error. */
-export function parseDatabaseConfig(env: Record<string, string | undefined>): Config['database'] {
-  const schema = envSchema(nemToday(new Date())).pick({ DATABASE_URL: true, DATABASE_SSL: true });
+/** `parseConfig` restricted to DATABASE_URL, DATABASE_SSL and DATA_DIR, with the same messages and error. */
+export function parseDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
+  const schema = envSchema(nemToday(new Date())).pick({ DATABASE_URL: true, DATABASE_SSL: true, DATA_DIR: true });
   return deepFreeze(databaseConfig(validate(schema, env)));
 }
 
@@ -126,7 +135,7 @@ export function parseDatabaseConfig(env: Record<string, string | undefined>): Co
  * (for ETAs), the cycle cadences (for staleness) and the site filter. No API key, no start date.
  */
 export interface MonitorConfig {
-  database: Config['database'];
+  database: DatabaseConfig;
   amber: Pick<Config['amber'], 'rateLimit' | 'siteIds'>;
   collection: Pick<Config['collection'], 'intervalMinutes' | 'usagePollMinutes' | 'priceRevisionDays' | 'usageRevisionDays'>;
 }
@@ -142,6 +151,7 @@ export function parseMonitorConfig(env: Record<string, string | undefined>): Mon
   const schema = envSchema(nemToday(new Date())).pick({
     DATABASE_URL: true,
     DATABASE_SSL: true,
+    DATA_DIR: true,
     AMBER_RATE_LIMIT: true,
     AMBER_SITE_IDS: true,
     COLLECTION_INTERVAL_MINUTES: true,
@@ -199,10 +209,12 @@ function envSchema(today: string) {
     AMBER_REQUEST_TIMEOUT_SECONDS: wholeNumber({ min: 1, max: 300, fallback: 30 }),
     // Comma-separated site ids to collect. Default unset: every site on the account.
     AMBER_SITE_IDS: variable((raw) => parseList(raw)),
-    // PostgreSQL connection string (postgres:// or postgresql://). Required.
-    DATABASE_URL: variable((raw) => parseDatabaseUrl(raw)),
+    // PostgreSQL connection string (postgres:// or postgresql://). Default unset: the embedded PostgreSQL in DATA_DIR.
+    DATABASE_URL: variable((raw) => (raw === undefined ? null : parseDatabaseUrl(raw))),
     // TLS override for hosts whose URL has no sslmode: disable | require | verify. Default unset: follow the URL.
     DATABASE_SSL: variable((raw) => (raw === undefined ? null : oneOf(raw, ['disable', 'require', 'verify'] as const))),
+    // Folder of the embedded PostgreSQL used when DATABASE_URL is unset. Default ./data.
+    DATA_DIR: variable((raw) => raw ?? 'data'),
     // First NEM day to collect, YYYY-MM-DD, not after today (UTC+10). Required.
     HISTORICAL_START_DATE: variable((raw) => parseStartDate(raw, today)),
     // Minutes between incremental cycles, 1..60. Default 5.
@@ -372,7 +384,8 @@ function parseAlertTestConfig(env: Record<string, string | undefined>): AlertTes
   return deepFreeze({ alerts: alertConfig(values), publicUrl: values.PUBLIC_URL });
 }
 
-function databaseConfig(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_SSL'>): Config['database'] {
+function databaseConfig(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_SSL' | 'DATA_DIR'>): DatabaseConfig {
+  if (env.DATABASE_URL === null) return { url: null, dataDir: env.DATA_DIR };
   return { url: env.DATABASE_URL.url, ssl: sslFor(env.DATABASE_SSL ?? env.DATABASE_URL.sslMode) };
 }
 
@@ -381,7 +394,7 @@ function databaseConfig(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_SSL'>): Config
  * self-signed hosted Postgres such as Railway's fails). No sslmode at all means plain TCP: pg cannot
  * fall back from TLS the way libpq's default `prefer` does, and local and compose databases have no TLS.
  */
-function sslFor(mode: SslMode | 'verify' | null): Config['database']['ssl'] {
+function sslFor(mode: SslMode | 'verify' | null): DatabaseConnection['ssl'] {
   switch (mode) {
     case null:
     case 'disable':
@@ -534,8 +547,7 @@ function parseRatePolicy(raw: string): Config['amber']['rateLimit'] | Problem {
 }
 
 /** Never echoes the value: it carries the database password. */
-function parseDatabaseUrl(raw: string | undefined): { url: string; sslMode: SslMode | null } | Problem {
-  if (raw === undefined) return problem('is required (e.g. postgres://user:password@host:5432/database)');
+function parseDatabaseUrl(raw: string): { url: string; sslMode: SslMode | null } | Problem {
   const url = URL.parse(raw);
   if (url === null || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
     return problem('expected a postgres:// or postgresql:// URL (the value is not shown: it may contain a password)');

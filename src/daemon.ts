@@ -1,15 +1,17 @@
 /**
- * The composition root of the long-running collector: config → HTTP server (health, metrics) → database →
- * migrations → single-writer lock → Amber client → collector → cron cycles. It owns the order of start-up
- * and shutdown; the pieces it wires know nothing of each other.
+ * The composition root of the long-running collector: config → database server (DATABASE_URL's, or the
+ * embedded PostgreSQL) → HTTP server (health, metrics) → database → migrations → single-writer lock → Amber
+ * client → collector → cron cycles. It owns the order of start-up and shutdown; the pieces it wires know
+ * nothing of each other.
  */
 import type { Dispatcher } from 'undici';
 import { Alerter } from './alerts/alerter.ts';
 import { createAmberClient } from './amber/client.ts';
 import { createRateLimiter } from './amber/rate-limiter.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
-import type { Config } from './config.ts';
+import type { Config, DatabaseConnection } from './config.ts';
 import { readCollectionStates, resetCollectionState } from './db/collection-state.ts';
+import { openDatabaseServer } from './db/database-server.ts';
 import { migrate, readSchemaVersion } from './db/migrate.ts';
 import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';
@@ -39,10 +41,20 @@ const ALERT_DRAIN_MS = 3_000;
 
 /** Runs until `signal` aborts (clean stop, resolves) or a fatal error (rejects with it). */
 export async function runDaemon(config: Config, logger: Logger, signal: AbortSignal, options: DaemonOptions = {}): Promise<void> {
-  const pool = createPool(config.database, logger.child({ component: 'db' }));
+  const server = await openDatabaseServer(config.database, { logger: logger.child({ component: 'db' }), user: 'daemon' });
+  try {
+    await collectUntilStopped(config, server.connection, logger, signal, options);
+  } finally {
+    // Last: an embedded PostgreSQL stops only once the collector has finished its transaction and closed its pool.
+    await server.close();
+  }
+}
+
+async function collectUntilStopped(config: Config, connection: DatabaseConnection, logger: Logger, signal: AbortSignal, options: DaemonOptions): Promise<void> {
+  const pool = createPool(connection, logger.child({ component: 'db' }));
   // The read API's own few connections: however many clients read, the collector's writes, the writer lock
   // and /readyz (all on `pool`) never wait behind them. Reads are read-only and cut off after 15 s.
-  const readPool = createPool(config.database, logger.child({ component: 'db-read' }), {
+  const readPool = createPool(connection, logger.child({ component: 'db-read' }), {
     max: READ_POOL_SIZE,
     applicationName: 'amber-collector-read',
     statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS,

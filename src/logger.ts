@@ -24,12 +24,23 @@ const REDACT_PATHS = [
   '*.password',
 ];
 
+const REDACTED = '[REDACTED]';
+
+/** A connection URL keeps what says where the database is; only its password goes. */
+function redact(value: unknown, path: string[]): unknown {
+  if (path.at(-1) !== 'databaseUrl' || typeof value !== 'string' || !URL.canParse(value)) return REDACTED;
+  const url = new URL(value);
+  if (url.password !== '') url.password = 'REDACTED';
+  url.search = ''; // sslpassword and friends
+  return url.toString();
+}
+
 export async function createLogger(options: LoggerOptions): Promise<Logger> {
   const base = {
     level: options.level,
     base: { service: 'amber-collector' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    redact: { paths: REDACT_PATHS, censor: redact },
     formatters: { level: (label: string) => ({ level: label }) },
   };
   if (options.format === 'pretty') {

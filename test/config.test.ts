@@ -68,6 +68,14 @@ describe('parseConfig', () => {
     } satisfies Config);
   });
 
+  it('without DATABASE_URL, keeps the data in the embedded PostgreSQL under DATA_DIR (default ./data)', () => {
+    const withoutUrl = { DATABASE_URL: undefined };
+    expect(parse(withoutUrl).database).toEqual({ url: null, dataDir: 'data' });
+    expect(parse({ ...withoutUrl, DATA_DIR: '/var/lib/amber', DATABASE_SSL: 'require' }).database).toEqual({ url: null, dataDir: '/var/lib/amber' });
+    // With a URL, DATA_DIR plays no part.
+    expect(parse({ ...REQUIRED, DATA_DIR: '/var/lib/amber' }).database).toEqual({ url: REQUIRED.DATABASE_URL, ssl: false });
+  });
+
   it('reads every variable when all are set', () => {
     const config = parse({
       AMBER_API_KEY: '  psk_padded  ',
@@ -175,7 +183,6 @@ describe('parseConfig', () => {
       ['AMBER_REQUEST_TIMEOUT_SECONDS', '0', 'AMBER_REQUEST_TIMEOUT_SECONDS: expected a whole number from 1 to 300, got "0"'],
       ['AMBER_REQUEST_TIMEOUT_SECONDS', '301', 'AMBER_REQUEST_TIMEOUT_SECONDS: expected a whole number from 1 to 300, got "301"'],
       ['AMBER_REQUEST_TIMEOUT_SECONDS', '2.5', 'AMBER_REQUEST_TIMEOUT_SECONDS: expected a whole number from 1 to 300, got "2.5"'],
-      ['DATABASE_URL', undefined, 'DATABASE_URL: is required'],
       ['DATABASE_URL', 'mysql://root:hunter2@db/collector', 'DATABASE_URL: expected a postgres:// or postgresql:// URL'],
       ['DATABASE_URL', 'postgres://u:hunter2@db/c?sslmode=maybe', 'DATABASE_URL: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got "maybe"'],
       ['DATABASE_SSL', 'on', 'DATABASE_SSL: expected one of disable, require, verify, got "on"'],
@@ -297,7 +304,7 @@ describe('parseConfig', () => {
       ['?ssl=true', { rejectUnauthorized: true }],
       ['?ssl=0', false],
     ])('DATABASE_URL%s gives ssl %j', (query, expected) => {
-      expect(parse({ DATABASE_URL: url(query) }).database.ssl).toEqual(expected);
+      expect(parse({ DATABASE_URL: url(query) }).database).toMatchObject({ ssl: expected });
     });
 
     it.each([
@@ -306,7 +313,7 @@ describe('parseConfig', () => {
       ['require', '?sslmode=verify-full', { rejectUnauthorized: false }],
       ['verify', '?sslmode=require', { rejectUnauthorized: true }],
     ])('DATABASE_SSL=%s overrides DATABASE_URL%s', (mode, query, expected) => {
-      expect(parse({ DATABASE_URL: url(query), DATABASE_SSL: mode }).database.ssl).toEqual(expected);
+      expect(parse({ DATABASE_URL: url(query), DATABASE_SSL: mode }).database).toMatchObject({ ssl: expected });
     });
 
     it('removes the TLS parameters from the URL and keeps the others', () => {

@@ -23,7 +23,7 @@ import {
   type BackfillRequest,
   type BackfillRequestStatus,
 } from '../db/backfill-requests.ts';
-import { createPool } from '../db/pool.ts';
+import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { reportFailure } from './failure.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import { WriterLock } from '../db/writer-lock.ts';
@@ -68,7 +68,7 @@ export interface BackfillEnvironment {
   readMonitorConfig(): MonitorConfig;
   /** The full configuration, read only when this command must call Amber itself. */
   readConfig(): Config;
-  openDatabase(config: MonitorConfig['database']): { pool: pg.Pool; close(): Promise<void> };
+  openDatabase(config: MonitorConfig['database']): Promise<CommandDatabase>;
   logger?: Logger;
   pollMs?: number;
   lockRetryMs?: number;
@@ -98,10 +98,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
       signal: interrupted.signal,
       readMonitorConfig,
       readConfig,
-      openDatabase(config) {
-        const pool = createPool(config, silentLogger(), { max: 3, applicationName: 'amber-collector-backfill' });
-        return { pool, close: () => pool.end() };
-      },
+      openDatabase: (config) => openCommandDatabase(config, { max: 3, applicationName: 'amber-collector-backfill' }),
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -122,10 +119,10 @@ export async function runBackfill(args: string[], env: BackfillEnvironment): Pro
   } catch (err) {
     return reportBackfillFailure(err, env);
   }
-  let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
+  let database: CommandDatabase | undefined;
   const lock = { current: null as WriterLock | null };
   try {
-    database = env.openDatabase(monitor.database);
+    database = await env.openDatabase(monitor.database);
     const { pool } = database;
     const site = await requireSite(pool, options.site);
     const plan = planBackfillCalls(site, options, env.now());

@@ -12,10 +12,9 @@ import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config.ts';
-import { createPool } from '../db/pool.ts';
+import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { reportFailure } from './failure.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
-import { silentLogger } from '../logger.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
 import { jsonText } from '../query/format.ts';
 import { streamOutput, type Output } from '../query/output.ts';
@@ -49,7 +48,8 @@ Options:
 
 Days are NEM days (UTC+10 all year, as Amber bills them). Money is in dollars incl. GST, prices in c/kWh.
 Import is general plus controlled load; feed-in earnings are positive when you were paid.
-Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; no Amber API key is needed.
+Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; without it, the embedded PostgreSQL in
+DATA_DIR (the running one, or started for this command). No Amber API key is needed.
 `;
 
 type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql';
@@ -74,7 +74,7 @@ export interface QueryEnvironment {
   err: Output;
   now: Date;
   /** Connects to the database; called only once the arguments are known to be valid. */
-  openDatabase(): { pool: pg.Pool; close(): Promise<void> };
+  openDatabase(): Promise<CommandDatabase>;
 }
 
 /** The `query` entry of the command table. */
@@ -83,11 +83,8 @@ export async function queryCommand(args: string[]): Promise<number> {
     out: streamOutput(process.stdout),
     err: streamOutput(process.stderr),
     now: new Date(),
-    openDatabase() {
-      // No pipeline mode: `sql` reads its rows through a cursor, which pg refuses in it.
-      const pool = createPool(readDatabaseConfig(), silentLogger(), { max: 2, applicationName: 'amber-collector-query', pipeline: false });
-      return { pool, close: () => pool.end() };
-    },
+    // No pipeline mode: `sql` reads its rows through a cursor, which pg refuses in it.
+    openDatabase: () => openCommandDatabase(readDatabaseConfig(), { max: 2, applicationName: 'amber-collector-query', pipeline: false }),
   });
 }
 
@@ -102,9 +99,9 @@ export async function runQuery(args: string[], env: QueryEnvironment): Promise<n
     await env.out.write(QUERY_USAGE);
     return 0;
   }
-  let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
+  let database: CommandDatabase | undefined;
   try {
-    database = env.openDatabase();
+    database = await env.openDatabase();
     return await run(invocation, database.pool, env);
   } catch (err) {
     return reportQueryFailure(err, env);

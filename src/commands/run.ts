@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../logger.ts';
 
 /** A stop must finish well inside Docker's and compose's grace period. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
+/** A second signal this soon after the first is the same stop request delivered twice. */
+const SIGNAL_ECHO_MS = 500;
 
 export async function runCommand(): Promise<number> {
   let logger: Logger;
@@ -24,13 +26,16 @@ export async function runCommand(): Promise<number> {
   }
 
   const controller = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | null = null;
   const onSignal = (name: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) {
+    if (firstSignalAt !== null) {
+      // `npm start` passes a terminal's Ctrl-C on to the collector, which has already had it from the terminal:
+      // that echo is not a person asking twice.
+      if (Date.now() - firstSignalAt < SIGNAL_ECHO_MS) return;
       logger.warn({ signal: name }, 'second signal: exiting now');
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     logger.info({ signal: name }, 'shutting down: finishing the open transaction, then exiting');
     controller.abort();
     setTimeout(() => {

@@ -7,9 +7,8 @@ import pg from 'pg';
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
 import { buildStatusReport, statusSettingsOf, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { reportFailure } from './failure.ts';
-import { createPool } from '../db/pool.ts';
+import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { CollectorError } from '../errors.ts';
-import { silentLogger } from '../logger.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
@@ -34,7 +33,8 @@ Exit status (for cron and monitors):
 
 Complete means every interval of every channel through yesterday for prices (today's are still
 arriving) and through the day before yesterday for usage (it lands hours after the day ends), NEM time.
-Reads DATABASE_URL and the collection settings from the environment or .env; no Amber API key needed.
+Reads DATABASE_URL and the collection settings from the environment or .env; without DATABASE_URL, the
+embedded PostgreSQL in DATA_DIR (the running one, or started for this command). No Amber API key needed.
 `;
 
 /** Exit statuses of `status` besides 0 (healthy) and the shared 1, 2 and 75. */
@@ -49,7 +49,7 @@ export interface StatusEnvironment {
   now: Date;
   readConfig(): MonitorConfig;
   /** Connects to the database; called only once the arguments and configuration are valid. */
-  openDatabase(config: MonitorConfig['database']): { pool: pg.Pool; close(): Promise<void> };
+  openDatabase(config: MonitorConfig['database']): Promise<CommandDatabase>;
 }
 
 export interface StatusVerdict {
@@ -66,10 +66,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     err: streamOutput(process.stderr),
     now: new Date(),
     readConfig: readMonitorConfig,
-    openDatabase(config) {
-      const pool = createPool(config, silentLogger(), { max: 2, applicationName: 'amber-collector-status' });
-      return { pool, close: () => pool.end() };
-    },
+    openDatabase: (config) => openCommandDatabase(config, { max: 2, applicationName: 'amber-collector-status' }),
   });
 }
 
@@ -86,9 +83,9 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
   } catch (err) {
     return reportStatusFailure(err, env);
   }
-  let database: { pool: pg.Pool; close(): Promise<void> } | undefined;
+  let database: CommandDatabase | undefined;
   try {
-    database = env.openDatabase(config.database);
+    database = await env.openDatabase(config.database);
     if (options.site !== null) await requireSite(database.pool, options.site);
     const report = await buildStatusReport(database.pool, statusSettingsOf(config), env.now, { siteId: options.site });
     const verdict = judge(report, env.now, options);

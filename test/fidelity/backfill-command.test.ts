@@ -7,7 +7,7 @@ import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
 import { parseConfig, parseMonitorConfig } from '../../src/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
-import { createPool } from '../../src/db/pool.ts';
+import { openCommandDatabase } from '../../src/db/database-server.ts';
 import { WriterLock } from '../../src/db/writer-lock.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { memoryOutput } from '../../src/query/output.ts';
@@ -39,10 +39,7 @@ function environment(fake: FakeAmber, dbUrl: string, now: () => Date, overrides:
         HISTORICAL_START_DATE: '2025-11-01',
         AMBER_RATE_LIMIT: '1000;w=1',
       }),
-    openDatabase: (config) => {
-      const pool = createPool(config, silentLogger(), { max: 3 });
-      return { pool, close: () => pool.end() };
-    },
+    openDatabase: (config) => openCommandDatabase(config, { max: 3, applicationName: 'amber-collector-test' }),
     pollMs: 20,
     ...overrides,
   };

@@ -5,11 +5,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseMonitorConfig } from '../../src/config.ts';
 import { runStatus, type StatusEnvironment } from '../../src/commands/status.ts';
 import { recountCoverage, writeCoverageChecks } from '../../src/db/coverage.ts';
-import { createPool } from '../../src/db/pool.ts';
+import { openCommandDatabase } from '../../src/db/database-server.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
-import { silentLogger } from '../../src/logger.ts';
 import { memoryOutput } from '../../src/query/output.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { daysFrom, priceDay, testSite, usageDay } from './fixtures.ts';
@@ -60,10 +59,7 @@ async function status(args: string[], overrides: Partial<StatusEnvironment> = {}
     err,
     now: NOW,
     readConfig: () => parseMonitorConfig({ DATABASE_URL: db.url }),
-    openDatabase: (config) => {
-      const pool = createPool(config, silentLogger(), { max: 2 });
-      return { pool, close: () => pool.end() };
-    },
+    openDatabase: (config) => openCommandDatabase(config, { max: 2, applicationName: 'amber-collector-test' }),
     ...overrides,
   });
   return { code, out: out.text, err: err.text };
@@ -154,7 +150,7 @@ describe('status on known gaps', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain(`no site "NOPE" (known sites: ${SITE.id})`);
     expect((await status(['--verbose'])).code).toBe(2);
-    const config = await status([], { readConfig: () => parseMonitorConfig({}) });
+    const config = await status([], { readConfig: () => parseMonitorConfig({ DATABASE_URL: 'mysql://db' }) });
     expect(config.code).toBe(1);
     expect(config.err).toContain('DATABASE_URL');
     const down = await status([], { readConfig: () => parseMonitorConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }) });

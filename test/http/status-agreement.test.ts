@@ -58,7 +58,7 @@ async function fromCommand(): Promise<Percents> {
     err: memoryOutput(),
     now: new Date(),
     readConfig: () => parseMonitorConfig({ DATABASE_URL: h.dbUrl }),
-    openDatabase: () => ({ pool: h.pool, close: async () => undefined }),
+    openDatabase: async () => ({ pool: h.pool, close: async () => undefined }),
   });
   const report = JSON.parse(out.text) as { streams: Array<{ siteId: string; dataType: string; percentComplete: number | null }> };
   return Object.fromEntries(report.streams.map((s) => [`${s.siteId} ${s.dataType}`, s.percentComplete]));

@@ -70,13 +70,17 @@ describe('exportRows', () => {
 describe('parseDatabaseConfig', () => {
   it('needs only DATABASE_URL, and applies DATABASE_SSL', () => {
     expect(parseDatabaseConfig({ DATABASE_URL: 'postgres://u:p@db:5432/amber' })).toEqual({ url: 'postgres://u:p@db:5432/amber', ssl: false });
-    expect(parseDatabaseConfig({ DATABASE_URL: 'postgres://u:p@db/amber?sslmode=require' }).ssl).toEqual({ rejectUnauthorized: false });
-    expect(parseDatabaseConfig({ DATABASE_URL: 'postgres://db/amber', DATABASE_SSL: 'verify' }).ssl).toEqual({ rejectUnauthorized: true });
+    expect(parseDatabaseConfig({ DATABASE_URL: 'postgres://u:p@db/amber?sslmode=require' })).toMatchObject({ ssl: { rejectUnauthorized: false } });
+    expect(parseDatabaseConfig({ DATABASE_URL: 'postgres://db/amber', DATABASE_SSL: 'verify' })).toMatchObject({ ssl: { rejectUnauthorized: true } });
   });
 
-  it('reports a missing or malformed URL the way readConfig does, without echoing it', () => {
+  it('without DATABASE_URL, names the embedded database in DATA_DIR', () => {
+    expect(parseDatabaseConfig({})).toEqual({ url: null, dataDir: 'data' });
+    expect(parseDatabaseConfig({ DATA_DIR: '/srv/amber' })).toEqual({ url: null, dataDir: '/srv/amber' });
+  });
+
+  it('reports a malformed URL the way readConfig does, without echoing it', () => {
     for (const [env, message] of [
-      [{}, 'DATABASE_URL: is required'],
       [{ DATABASE_URL: 'mysql://secret@db' }, 'DATABASE_URL: expected a postgres:// or postgresql:// URL'],
     ] as const) {
       let caught: unknown;

@@ -53,7 +53,7 @@ async function query(args: string[], pool: pg.Pool = db.pool): Promise<Run> {
     out,
     err,
     now: NOW,
-    openDatabase: () => {
+    openDatabase: async () => {
       opened = true;
       return { pool, close: async () => {} };
     },
@@ -259,7 +259,7 @@ describe('sql', () => {
         },
         err,
         now: NOW,
-        openDatabase: () => ({ pool, close: async () => {} }),
+        openDatabase: async () => ({ pool, close: async () => {} }),
       });
       expect(code).toBe(75);
       expect(err.text).toMatch(/^amber-collector query: cannot reach the database: database connection failed: /);
@@ -357,10 +357,10 @@ describe('the real command', () => {
     expect(million.peakMb - one.peakMb).toBeLessThan(40);
   }, 120_000);
 
-  it('without DATABASE_URL it says so and exits 1', async () => {
-    const run = await runCli(['query', 'summary'], {});
+  it('reports a bad DATABASE_URL and exits 1, without asking for Amber settings', async () => {
+    const run = await runCli(['query', 'summary'], { DATABASE_URL: 'mysql://db' });
     expect(run.code).toBe(1);
-    expect(run.err).toContain('DATABASE_URL: is required');
+    expect(run.err).toContain('DATABASE_URL: expected a postgres:// or postgresql:// URL');
     expect(run.err).not.toContain('AMBER_API_KEY');
   });
 });

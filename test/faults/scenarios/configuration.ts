@@ -20,6 +20,7 @@ export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValu
   AMBER_SITE_IDS: { noBadValue: 'any comma-separated list is a valid filter (unknown ids are warned about at run time)' },
   DATABASE_URL: ['mysql://root@localhost/amber', 'postgres://user@host/db?sslmode=sometimes', 'postgres://user:50%off@host/db'],
   DATABASE_SSL: ['sometimes', 'true'],
+  DATA_DIR: { noBadValue: 'any path is a valid folder name; one that cannot be created is reported when the embedded PostgreSQL starts' },
   HISTORICAL_START_DATE: ['2024-02-30', '01/02/2024'],
   COLLECTION_INTERVAL_MINUTES: ['0', '5.5'],
   FORCE_REINIT: ['maybe'],
