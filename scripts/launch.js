@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 /**
- * `npm test`: runs the test suite on a machine that has nothing but Node and npm, whatever their version.
+ * `node scripts/launch.js FILE [ARGS...]`: runs FILE with Node on a machine that has nothing but Node and npm,
+ * whatever their version. `npm test` (FILE is vitest) and `npm run demo` start this way.
  *
  * 1. Node: the project needs 22.19 or newer. An older node (a distribution's Node 20, say) installs the npm
  *    registry's `node@22` package into .cache/node22 once, and runs this script again with it, first on PATH,
- *    so that everything the tests start uses it too.
- * 2. Dependencies: `npm ci` when node_modules is missing or older than package-lock.json.
- * 3. `vitest run` with this script's arguments (`npm test -- test/config.test.ts`).
+ *    so that everything FILE starts uses it too.
+ * 2. Dependencies: `npm ci` when node_modules lacks a package of package-lock.json, or has another version.
+ * 3. `node FILE ARGS...` (`npm test -- test/config.test.ts` adds the file to vitest's arguments).
  *
- * The test database needs nothing installed either: see test/helpers/global-setup.ts.
+ * The database needs nothing installed either: see test/helpers/global-setup.ts and src/db/embedded-postgres.ts.
  *
  * Plain JavaScript that Node 20 runs, with no dependencies: it is what makes the rest runnable.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +23,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
 
 function say(message) {
-  process.stderr.write(`npm test: ${message}\n`);
+  process.stderr.write(`launch: ${message}\n`);
 }
 
 function isRecentEnough(version) {
@@ -39,6 +40,23 @@ function npm(npmArgs) {
     say(`\`npm ${npmArgs.join(' ')}\` failed${result.error ? `: ${result.error.message}` : ''}`);
     process.exit(result.status || 1);
   }
+}
+
+/**
+ * Whether node_modules holds every package package-lock.json asks for, at its version (npm records what it
+ * installed in node_modules/.package-lock.json). Of the optional ones (other platforms' binaries, optional
+ * peers) only the project's own count: the embedded PostgreSQL.
+ */
+function dependenciesInstalled() {
+  let installed;
+  try {
+    installed = JSON.parse(readFileSync(join(root, 'node_modules', '.package-lock.json'), 'utf8')).packages;
+  } catch {
+    return false;
+  }
+  const wanted = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages;
+  const ownOptional = new Set(Object.keys(wanted['']?.optionalDependencies ?? {}).map((name) => `node_modules/${name}`));
+  return Object.entries(wanted).every(([path, meta]) => path === '' || (meta.optional && !ownOptional.has(path)) || installed[path]?.version === meta.version);
 }
 
 /** Runs `command` with inherited stdio, forwarding stop signals, and exits as it exits. */
@@ -63,10 +81,9 @@ if (!isRecentEnough(process.versions.node)) {
   }
   runAndExit(join(bin, 'node'), [fileURLToPath(import.meta.url), ...args], { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` });
 } else {
-  const installed = join(root, 'node_modules', '.package-lock.json');
-  if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
+  if (!dependenciesInstalled()) {
     say('installing dependencies (npm ci)');
     npm(['ci', '--no-audit', '--no-fund']);
   }
-  runAndExit(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...args]);
+  runAndExit(process.execPath, args);
 }

@@ -1,0 +1,189 @@
+/**
+ * The README's Quick start, followed the way a newcomer does: its commands as written, in a copy of the
+ * project, against the fake Amber server instead of a real account. Two exceptions, both for a suite that
+ * stays offline and quick: `npm ci` is replaced by the dependencies already installed (CI's fresh clone runs
+ * the real one), and Docker compose is checked without an engine by test/deploy/wiring.test.ts. `npm test`
+ * cannot run inside itself: CI runs exactly that command on a fresh clone (`.ci/run`, checked below).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { addDays, nemToday } from '../../src/domain/nem-time.ts';
+import { fakeAmberForTest } from '../helpers/fake-amber.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+/** The Quick start's shell blocks, each as its command lines without comments. */
+function quickStartBlocks(): string[][] {
+  const section = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+    m[1]!
+      .split('\n')
+      .map((line) => line.replace(/\s+#.*$/, '').trim())
+      .filter((line) => line !== ''),
+  );
+}
+
+/** A copy of the project as a clone has it (tracked files only), with the installed dependencies in it. */
+async function freshCopy(): Promise<string> {
+  const parent = await mkdtemp(join(tmpdir(), 'amber-newcomer-'));
+  // A root collector's PostgreSQL runs as another user, who must pass through to ./data.
+  await chmod(parent, 0o711);
+  onTestFinished(() => rm(parent, { recursive: true, force: true }));
+  const dir = join(parent, 'amber-collector');
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of files) {
+    if (!existsSync(join(root, file))) continue;
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    const source = await stat(join(root, file));
+    await writeFile(join(dir, file), await readFile(join(root, file)));
+    await chmod(join(dir, file), source.mode & 0o777);
+    // Times kept: a package-lock.json newer than node_modules would make `npm run demo` reinstall.
+    await utimes(join(dir, file), source.atime, source.mtime);
+  }
+  // Hard links, not a symlink: were anything to run `npm ci` in the copy, it would empty this project's own
+  // node_modules through a symlink.
+  execFileSync('cp', ['-al', join(root, 'node_modules'), join(dir, 'node_modules')]);
+  return dir;
+}
+
+/** Runs a README command line in a shell of its own process group, so that a Ctrl-C can reach all of it. */
+function shell(command: string, cwd: string, env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid!, 'SIGKILL');
+      await exit;
+    }
+  });
+  return { child, output: () => output, exit };
+}
+
+/** Ctrl-C at the terminal: SIGINT to every process of the foreground group. */
+async function pressCtrlC(run: ReturnType<typeof shell>): Promise<void> {
+  process.kill(-run.child.pid!, 'SIGINT');
+  await run.exit;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}
+
+async function getJson(url: string): Promise<any> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+/** Nothing is left of an embedded server: no postmaster.pid (a clean shutdown removes it). */
+function serverStopped(dataDir: string): boolean {
+  return !existsSync(join(dataDir, 'postgres', 'postmaster.pid'));
+}
+
+describe('README Quick start', () => {
+  const blocks = quickStartBlocks();
+
+  it('shows, in order: Docker compose, Node without Docker (two commands), the demo, the test command', () => {
+    expect(blocks).toEqual([
+      ['cp .env.example .env', 'docker compose up -d'],
+      ['cp .env.example .env', 'npm ci && npm run build && npm start'],
+      ['npm run demo'],
+      ['npm test'],
+    ]);
+  });
+
+  it('the test command is exactly what CI runs on a fresh clone', () => {
+    const steps = readFileSync(join(root, '.ci/run'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    expect(steps.at(-1)).toBe(blocks[3]![0]);
+    // Nothing of the machine's own PostgreSQL.
+    expect(steps.join('\n')).not.toMatch(/TEST_DATABASE_URL|pg_ctl|pg_isready|5432/);
+  });
+
+  it('Node without Docker: with the key and start date set, the two commands collect into ./data, and Ctrl-C stops it all', async () => {
+    const fake = await fakeAmberForTest();
+    const dir = await freshCopy();
+    const [copyEnv, start] = blocks[1]!;
+    execFileSync('sh', ['-c', copyEnv!], { cwd: dir });
+    // "then set AMBER_API_KEY and HISTORICAL_START_DATE in .env" (and, here, where the fake API is).
+    const example = await readFile(join(dir, '.env'), 'utf8');
+    await writeFile(
+      join(dir, '.env'),
+      example
+        .replace(/^AMBER_API_KEY=.*$/m, `AMBER_API_KEY=${fake.apiKey}`)
+        .replace(/^HISTORICAL_START_DATE=.*$/m, `HISTORICAL_START_DATE=${addDays(nemToday(new Date()), -7)}`) +
+        `AMBER_API_BASE_URL=${fake.url}\nAMBER_RATE_LIMIT=1000;w=1\nHTTP_PORT=0\n`,
+    );
+    const run = shell(start!.replace(/^npm ci && /, ''), dir);
+    await waitFor('backfill finished', 120_000, async () => run.output().includes('"msg":"backfill finished"'));
+    const dataDir = join(dir, 'data');
+    expect((await stat(join(dataDir, 'database-url'))).mode & 0o777).toBe(0o600);
+    const url = (await readFile(join(dataDir, 'database-url'), 'utf8')).trim();
+    const client = new pg.Client(url);
+    await client.connect();
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM price_data');
+    await client.end();
+    expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+
+    await pressCtrlC(run);
+    expect(run.output()).toContain('"msg":"stopped cleanly"');
+    expect(serverStopped(dataDir)).toBe(true);
+  }, 180_000);
+
+  it('npm run demo: prints the dashboard address, which shows prices, usage, costs and the current price within 60 s; Ctrl-C stops everything', async () => {
+    const dir = await freshCopy();
+    const run = shell(blocks[2]![0]!, dir, { LOG_LEVEL: 'warn' });
+    const dashboard = await waitFor('the dashboard address', 60_000, async () => /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(run.output())?.[1]);
+    const shownAt = Date.now();
+    const dataDir = /embedded PostgreSQL in (\S+) \(removed/.exec(run.output())![1]!;
+
+    const page = await fetch(dashboard);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+    await waitFor('prices, usage, costs and the current price', 60_000 - (Date.now() - shownAt), async () => {
+      const { sites } = await getJson(`${dashboard}api/sites`);
+      const site = sites.find((s: { status: string }) => s.status === 'active').id as string;
+      const prices = await getJson(`${dashboard}api/prices?site=${site}`);
+      const usage = await getJson(`${dashboard}api/usage?site=${site}`);
+      const costs = await getJson(`${dashboard}api/costs?site=${site}`);
+      const now = await getJson(`${dashboard}api/prices/current?site=${site}`);
+      return (
+        JSON.stringify(prices).includes('"perKwh":') &&
+        JSON.stringify(usage).includes('"kwh":') &&
+        costs.days.some((day: { netDollars: number | null }) => day.netDollars !== null) &&
+        now.channels.every((channel: { current: unknown; latestActual: unknown }) => channel.current ?? channel.latestActual)
+      );
+    });
+    // The forecasts the dashboard draws are collected and kept.
+    const url = (await readFile(join(dataDir, 'database-url'), 'utf8')).trim();
+    const client = new pg.Client(url);
+    await client.connect();
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM price_forecasts');
+    await client.end();
+    expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+
+    const serverPid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    await pressCtrlC(run);
+    await waitFor('the demo to stop', 30_000, async () => run.output().includes('demo stopped'));
+    expect(existsSync(dataDir)).toBe(false);
+    expect(() => process.kill(serverPid, 0)).toThrow();
+  }, 180_000);
+});
