@@ -14,6 +14,7 @@ import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
+import { embeddedPostgresBenchmark } from './embedded.ts';
 import { formatNotes, formatTable, type Figure } from './figures.ts';
 import { pacingBenchmark } from './pacing.ts';
 import { readLoadBenchmark } from './read-load.ts';
@@ -35,6 +36,7 @@ const BENCHMARKS: Benchmark[] = [
   remoteDatabaseBenchmark,
   daemonProcessBenchmark,
   readLoadBenchmark,
+  embeddedPostgresBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';
