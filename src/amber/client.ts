@@ -8,7 +8,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { abortError, CollectorError, isCollectorError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { NemDate, Parsed, PriceInterval, Site, UsageInterval } from '../domain/models.ts';
-import { daysBetween, isNemDate, lastUsageDay, MAX_RANGE_DAYS } from '../domain/nem-time.ts';
+import { daysBetween, lastUsageDay } from '../domain/nem-time.ts';
 import type { Clock, Priority, RateLimiter, ResponseHeaders } from './rate-limiter.ts';
 import {
   backoffDelayMs,
@@ -18,13 +18,12 @@ import {
   parseRetryAfterMs,
   type RetryPolicy,
 } from './retry.ts';
+import { badRequest, checkRange, checkResolution, checkSiteId, queryString, sitePath } from './request-params.ts';
 import { parsePriceIntervals, parseSites, parseUsageIntervals, truncatedSample } from './schemas.ts';
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** `/prices/current`: "The total number of intervals requested must not exceed 2048". */
 const MAX_CURRENT_INTERVALS = 2048;
-const RESOLUTIONS = [5, 30];
 /** Rejected elements shown in one log line; the count is always logged. */
 const LOGGED_REJECTIONS = 3;
 /**
@@ -35,7 +34,7 @@ const LOGGED_REJECTIONS = 3;
  */
 const MAX_LOCKOUT_MS = 60 * 60 * 1000;
 
-export type Endpoint = 'sites' | 'prices' | 'currentPrices' | 'usage';
+type Endpoint = 'sites' | 'prices' | 'currentPrices' | 'usage';
 
 /** One HTTP attempt, for metrics. `status` is 'error' when no complete response arrived. */
 export interface CallEvent {
@@ -62,8 +61,8 @@ export interface AmberClientOptions {
   logger: Logger;
   /** When omitted the client creates (and `close()` closes) an Agent with connect, headers and body timeouts. */
   dispatcher?: Dispatcher;
-  /** Per attempt: headers timeout, body inactivity timeout and overall deadline. */
-  requestTimeoutMs?: number;
+  /** Per attempt: headers timeout, body inactivity timeout and overall deadline (AMBER_REQUEST_TIMEOUT_SECONDS). */
+  requestTimeoutMs: number;
   retry?: Partial<RetryPolicy>;
   /** Uniform [0, 1), for backoff jitter. */
   random?: () => number;
@@ -75,7 +74,7 @@ export interface AmberClientOptions {
   onRateLimited?: (event: RateLimitedEvent) => void;
 }
 
-export interface CallOptions {
+interface CallOptions {
   priority?: Priority;
   signal?: AbortSignal;
 }
@@ -117,7 +116,7 @@ type AttemptResult =
 
 export function createAmberClient(options: AmberClientOptions): AmberClient {
   const { apiKey, limiter, logger, onCall, onRateLimited } = options;
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const { requestTimeoutMs } = options;
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const random = options.random ?? Math.random;
   const clock = options.clock ?? limiter.clock;
@@ -372,37 +371,4 @@ function transportError(
   const message =
     code === 'AMBER_TIMEOUT' ? `Amber did not answer in time (${reason})` : `network error talking to Amber (${reason})`;
   return new CollectorError(code, message, { retryable: true, cause, details: describe(target) });
-}
-
-function queryString(query: Record<string, string>): string {
-  const text = new URLSearchParams(query).toString();
-  return text === '' ? '' : `?${text}`;
-}
-
-function sitePath(siteId: string): string {
-  return `/sites/${encodeURIComponent(siteId)}`;
-}
-
-function badRequest(message: string): CollectorError {
-  return new CollectorError('AMBER_BAD_REQUEST', message);
-}
-
-function checkSiteId(siteId: string): void {
-  if (siteId === '') throw badRequest('siteId must not be empty');
-}
-
-/** Both dates inclusive, at most 7 calendar days: longer ranges get a 422 from Amber. */
-function checkRange(startDate: NemDate, endDate: NemDate): void {
-  if (!isNemDate(startDate) || !isNemDate(endDate)) {
-    throw badRequest(`dates must be YYYY-MM-DD, got ${JSON.stringify(startDate)}..${JSON.stringify(endDate)}`);
-  }
-  const days = daysBetween(startDate, endDate) + 1;
-  if (days < 1) throw badRequest(`startDate ${startDate} is after endDate ${endDate}`);
-  if (days > MAX_RANGE_DAYS) {
-    throw badRequest(`${startDate}..${endDate} spans ${days} days; Amber allows at most ${MAX_RANGE_DAYS}`);
-  }
-}
-
-function checkResolution(resolution: number): void {
-  if (!RESOLUTIONS.includes(resolution)) throw badRequest(`resolution must be 5 or 30, got ${resolution}`);
 }

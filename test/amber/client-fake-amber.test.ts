@@ -68,7 +68,7 @@ describe.concurrent('against the fake Amber server', () => {
   test('a wrong key is AMBER_AUTH, without retries', async (context) => {
     const fake = await startFakeAmber({ rateLimit: null, now: () => NOW });
     context.onTestFinished(() => fake.close());
-    const client = createAmberClient({ baseUrl: fake.url, apiKey: 'psk_wrong', limiter: createRateLimiter(), logger: silentLogger() });
+    const client = createAmberClient({ baseUrl: fake.url, apiKey: 'psk_wrong', limiter: createRateLimiter(), logger: silentLogger(), requestTimeoutMs: 5_000 });
     context.onTestFinished(() => client.close());
     await expect(client.listSites()).rejects.toMatchObject({ code: 'AMBER_AUTH' });
     expect(fake.requests).toHaveLength(1);
