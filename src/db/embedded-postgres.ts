@@ -15,20 +15,18 @@
  * A server left running by a collector that was killed (SIGKILL, OOM) is found through its postmaster.pid
  * and used again; nothing is lost, because PostgreSQL never depended on the collector being alive.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { chown, mkdir, open, readFile, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { arch, platform, userInfo } from 'node:os';
-import { dirname, join, parse as parsePath, relative, resolve } from 'node:path';
+import { arch, platform } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { exists, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
+import { choosePort, isAlive, isPostgres, signal, stopServer, type ServerProcess } from './embedded-postgres-process.ts';
 
 const CLUSTER_DIR = 'postgres';
 const PASSWORD_FILE = 'postgres-password';
@@ -40,9 +38,7 @@ const DATABASE = 'amber';
 /** Who runs the server when this process is root. */
 const DEFAULT_SYSTEM_USER = 'postgres';
 const READY_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 10_000;
 
-const execFileAsync = promisify(execFile);
 
 export interface EmbeddedPostgresOptions {
   /** DATA_DIR: created when missing. */
@@ -74,12 +70,6 @@ export interface EmbeddedPostgres {
 interface Binaries {
   initdb: string;
   postgres: string;
-}
-
-/** The server's process: our child, or an orphan found through postmaster.pid. */
-interface ServerProcess {
-  pid: number;
-  child: ChildProcess | null;
 }
 
 /** Starts (or finds) the server on `options.dataDir` and waits until it accepts connections. */
@@ -215,105 +205,6 @@ export async function linkSharedLibraries(packageDir: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 // Files under DATA_DIR
-
-interface RunAs {
-  /** Absent when this process is not root: the server runs as us. */
-  uid?: number;
-  gid?: number;
-  name: string;
-}
-
-async function serverUser(systemUser: string): Promise<RunAs> {
-  if (platform() === 'win32' || process.getuid?.() !== 0) return { name: userInfo().username };
-  let ids = await userIds(systemUser);
-  if (!ids) {
-    try {
-      await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', systemUser]);
-    } catch (err) {
-      throw new CollectorError(
-        'EMBEDDED_DB_FAILED',
-        `PostgreSQL refuses to run as root and the user "${systemUser}" to run it as could not be created (${(err as Error).message.trim()}); ` +
-          'create an unprivileged user of that name, run the collector as a normal user, or set DATABASE_URL',
-        { cause: err },
-      );
-    }
-    ids = await userIds(systemUser);
-    if (!ids) throw new CollectorError('EMBEDDED_DB_FAILED', `the user "${systemUser}" was created but cannot be found`);
-  }
-  return { ...ids, name: systemUser };
-}
-
-async function userIds(name: string): Promise<{ uid: number; gid: number } | null> {
-  try {
-    const [uid, gid] = await Promise.all([execFileAsync('id', ['-u', name]), execFileAsync('id', ['-g', name])]);
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * DATA_DIR holds the password, so only its owner may list it; when the server runs as another user, that
- * user may still pass through it (mode 711) to its own cluster folder, and through every folder above.
- */
-async function prepareDataDir(dataDir: string, runAs: RunAs): Promise<void> {
-  const otherUser = runAs.uid !== undefined;
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if (otherUser) {
-    const { mode } = await stat(dataDir);
-    if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o7777) | 0o011);
-    await requireReachable(dirname(dataDir), runAs);
-  }
-}
-
-async function requireReachable(dir: string, runAs: RunAs): Promise<void> {
-  for (let current = resolve(dir); ; current = dirname(current)) {
-    const info = await stat(current);
-    const reachable =
-      info.uid === runAs.uid ? (info.mode & 0o100) !== 0 : info.gid === runAs.gid ? (info.mode & 0o010) !== 0 : (info.mode & 0o001) !== 0;
-    if (!reachable) {
-      throw new CollectorError(
-        'EMBEDDED_DB_FAILED',
-        `PostgreSQL refuses to run as root, so it runs as the user "${runAs.name}", which cannot pass through ${current} ` +
-          `to reach DATA_DIR. Set DATA_DIR to a folder outside ${current} (e.g. /var/lib/amber-collector), or run as a normal user`,
-      );
-    }
-    if (current === parsePath(current).root) return;
-  }
-}
-
-async function readOrCreatePassword(path: string): Promise<string> {
-  try {
-    const password = (await readFile(path, 'utf8')).trim();
-    if (password !== '') return password;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  // URL-safe, so the URL in database-url needs no escaping.
-  const password = randomBytes(24).toString('base64url');
-  await writeSecret(path, `${password}\n`);
-  return password;
-}
-
-/** Writes a file only its owner can read, whatever the umask and whatever mode it had before. */
-async function writeSecret(path: string, content: string): Promise<void> {
-  const file = await open(path, 'w', 0o600);
-  try {
-    await file.chmod(0o600);
-    await file.writeFile(content);
-  } finally {
-    await file.close();
-  }
-}
-
-async function previousPort(urlFile: string): Promise<number | null> {
-  try {
-    const port = Number(new URL((await readFile(urlFile, 'utf8')).trim()).port);
-    return port > 0 ? port : null;
-  } catch {
-    return null;
-  }
-}
 
 function connectionUrl(password: string, port: number, database: string): string {
   return `postgres://${SUPERUSER}:${password}@127.0.0.1:${port}/${database}`;
@@ -484,64 +375,6 @@ async function findRunningServer(clusterDir: string, password: string): Promise<
   }
 }
 
-/** Whether `pid` is a PostgreSQL process: a pid from a stale postmaster.pid may belong to anything by now. */
-async function isPostgres(pid: number): Promise<boolean> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes('postgres');
-  } catch {
-    return platform() !== 'linux'; // Without /proc, trust the pid.
-  }
-}
-
-function isAlive(server: ServerProcess): boolean {
-  if (server.child) return server.child.exitCode === null && server.child.signalCode === null;
-  try {
-    process.kill(server.pid, 0);
-  } catch (err) {
-    // EPERM: it exists, as another user (a root collector's server runs as the system user).
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return !isZombie(server.pid);
-}
-
-/** An orphan that exited stays a zombie until init reaps it, which can take a while; it is gone all the same. */
-function isZombie(pid: number): boolean {
-  try {
-    // The state follows the parenthesised command name: "pid (comm) S ...".
-    return /\)\s+Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** SIGINT is PostgreSQL's fast shutdown; SIGQUIT (immediate, recovers on next start) only if that hangs. */
-async function stopServer(server: ServerProcess): Promise<void> {
-  if (!isAlive(server)) return;
-  signal(server.pid, 'SIGINT');
-  if (await exited(server, STOP_TIMEOUT_MS)) return;
-  signal(server.pid, 'SIGQUIT');
-  if (await exited(server, 5_000)) return;
-  signal(server.pid, 'SIGKILL');
-  await exited(server, 5_000);
-}
-
-async function exited(server: ServerProcess, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(server)) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
-}
-
 async function logTail(logPath: string): Promise<string> {
   try {
     const lines = (await readFile(logPath, 'utf8')).trim().split('\n');
@@ -553,37 +386,3 @@ async function logTail(logPath: string): Promise<string> {
 
 // ---------------------------------------------------------------------------------------------------
 // Ports and files
-
-/** The port of the last start when it is still free (tools keep working), else one the OS picks. */
-async function choosePort(preferred: number | null): Promise<number> {
-  if (preferred !== null && (await canListen(preferred))) return preferred;
-  return freePort();
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
