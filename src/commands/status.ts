@@ -3,13 +3,13 @@
  * machines, and an exit status cron or a monitor can act on. Reads the database only.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
 import { buildStatusReport, statusSettingsOf, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { CollectorError } from '../errors.ts';
 import { streamOutput, type Output } from '../query/output.ts';
+import { selectSites } from '../query/sites.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
 
@@ -86,7 +86,8 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
   let database: CommandDatabase | undefined;
   try {
     database = await env.openDatabase(config.database);
-    if (options.site !== null) await requireSite(database.pool, options.site);
+    // An unknown --site is a usage error that lists the stored ones.
+    if (options.site !== null) await selectSites(database.pool, options.site);
     const report = await buildStatusReport(database.pool, statusSettingsOf(config), env.now, { siteId: options.site });
     const verdict = judge(report, env.now, options);
     await env.out.write(options.json ? `${JSON.stringify({ ...verdict, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now));
@@ -204,13 +205,6 @@ function parseOptions(args: string[]): { site: string | null; json: boolean; ign
   } catch (err) {
     throw new CollectorError('USAGE', err instanceof Error ? err.message : String(err));
   }
-}
-
-async function requireSite(pool: pg.Pool, siteId: string): Promise<void> {
-  const result = await pool.query<{ id: string }>('SELECT id FROM sites ORDER BY id');
-  if (result.rows.some((row) => row.id === siteId)) return;
-  const known = result.rows.length > 0 ? `known sites: ${result.rows.map((r) => r.id).join(', ')}` : 'no sites are stored yet';
-  throw new CollectorError('USAGE', `no site "${siteId}" (${known})`);
 }
 
 function reportStatusFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>): Promise<number> {
