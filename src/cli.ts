@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHan
     summary: 'is the data complete and fresh? ranges, gaps, last success and error, remaining calls (exit 3 gaps, 4 stale)',
     load: async () => (await import('./commands/status.ts')).statusCommand,
   },
+  battery: {
+    summary: 'what a battery would have saved on your history (what-if), and a schedule over the forecast (plan)',
+    load: async () => (await import('./commands/battery.ts')).batteryCommand,
+  },
   backfill: {
     summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
     load: async () => (await import('./commands/backfill.ts')).backfillCommand,

@@ -11,6 +11,8 @@ import dotenv from 'dotenv';
 import { z } from 'zod';
 import { isNemDate, nemToday } from './domain/nem-time.ts';
 import { inferAlertFormat } from './alerts/targets.ts';
+import type { BatteryParams } from './battery/model.ts';
+import { checkBatteryValue } from './battery/params.ts';
 import { CollectorError } from './errors.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -60,6 +62,8 @@ export interface Config {
     /** Where people reach the dashboard (alerts link to it); null when unset. */
     publicUrl: string | null;
   };
+  /** Defaults of the battery what-if and schedule (each request may override them). */
+  battery: BatteryParams;
   alerts: AlertConfig;
 }
 
@@ -128,6 +132,34 @@ export function readDatabaseConfig(): DatabaseConfig {
 export function parseDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
   const schema = envSchema(nemToday(new Date())).pick({ DATABASE_URL: true, DATABASE_SSL: true, DATA_DIR: true });
   return deepFreeze(databaseConfig(validate(schema, env)));
+}
+
+/** What `battery` needs: the database (or DATA_DIR's embedded one) and the battery defaults. No API key, no start date. */
+export interface BatteryCommandConfig {
+  database: Config['database'];
+  battery: BatteryParams;
+}
+
+/** Loads the env files like `readConfig` and reads the `BatteryCommandConfig` variables. */
+export function readBatteryCommandConfig(): BatteryCommandConfig {
+  loadEnvFiles();
+  return parseBatteryCommandConfig(process.env);
+}
+
+/** `parseConfig` restricted to the database and BATTERY_* variables, with the same defaults, messages and error. */
+export function parseBatteryCommandConfig(env: Record<string, string | undefined>): BatteryCommandConfig {
+  const schema = envSchema(nemToday(new Date())).pick({
+    DATABASE_URL: true,
+    DATABASE_SSL: true,
+    DATA_DIR: true,
+    BATTERY_CAPACITY_KWH: true,
+    BATTERY_POWER_KW: true,
+    BATTERY_EFFICIENCY: true,
+    BATTERY_RESERVE: true,
+    BATTERY_EXPORT_LIMIT_KW: true,
+  });
+  const values = validate(schema, env);
+  return deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values) });
 }
 
 /**
@@ -287,6 +319,16 @@ function envSchema(today: string) {
     ALERT_QUIET_HOURS: variable((raw) => (raw === undefined ? null : parseQuietHours(raw))),
     // Alerts sent per hour at most (collector trouble is never held back), 1..1000. Default 20.
     ALERT_MAX_PER_HOUR: wholeNumber({ min: 1, max: 1000, fallback: 20 }),
+    // Battery what-if and schedule defaults. Usable capacity in kWh, > 0. Default 13.5.
+    BATTERY_CAPACITY_KWH: batteryValue('capacityKwh', 13.5),
+    // Most charge or discharge power in kW, > 0. Default 5.
+    BATTERY_POWER_KW: batteryValue('powerKw', 5),
+    // Round-trip efficiency, in (0, 1]. Default 0.9.
+    BATTERY_EFFICIENCY: batteryValue('efficiency', 0.9),
+    // Share of the capacity never used, in [0, 1). Default 0.1.
+    BATTERY_RESERVE: batteryValue('reserve', 0.1),
+    // Most kW the battery may add to the export. Default unset: no limit.
+    BATTERY_EXPORT_LIMIT_KW: batteryValue('exportLimitKw', null),
   });
 }
 
@@ -318,6 +360,19 @@ function toConfig(env: Env): Config {
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS, publicUrl: env.PUBLIC_URL },
     alerts: alertConfig(env),
+    battery: batteryConfig(env),
+  };
+}
+
+type BatteryEnv = Pick<Env, 'BATTERY_CAPACITY_KWH' | 'BATTERY_POWER_KW' | 'BATTERY_EFFICIENCY' | 'BATTERY_RESERVE' | 'BATTERY_EXPORT_LIMIT_KW'>;
+
+function batteryConfig(env: BatteryEnv): BatteryParams {
+  return {
+    capacityKwh: env.BATTERY_CAPACITY_KWH,
+    powerKw: env.BATTERY_POWER_KW,
+    efficiency: env.BATTERY_EFFICIENCY,
+    reserve: env.BATTERY_RESERVE,
+    exportLimitKw: env.BATTERY_EXPORT_LIMIT_KW,
   };
 }
 
@@ -447,6 +502,14 @@ function wholeNumber<F extends number | null>(options: { min: number; max: numbe
     if (raw === undefined) return fallback;
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
     return value >= min && value <= max ? value : problem(`expected a whole number ${range}, got ${quote(raw)}`);
+  });
+}
+
+function batteryValue<F extends number | null>(field: keyof BatteryParams, fallback: F) {
+  return variable((raw): number | F | Problem => {
+    if (raw === undefined) return fallback;
+    const checked = checkBatteryValue(field, raw);
+    return 'value' in checked ? checked.value : problem(checked.problem);
   });
 }
 

@@ -16,6 +16,7 @@ import { migrate, readSchemaVersion } from './db/migrate.ts';
 import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';
 import { isCollectorError } from './errors.ts';
+import { batteryRoutes } from './http/battery-api.ts';
 import { dashboardRoutes } from './http/dashboard.ts';
 import { healthRoutes, Readiness } from './http/health.ts';
 import { readRoutes } from './http/read-api.ts';
@@ -64,7 +65,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
   const metrics = new CollectorMetrics({ rateLimit: () => limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
-  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...dashboardRoutes()];
+  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...batteryRoutes({ pool: readPool, defaults: config.battery }), ...dashboardRoutes()];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)
   // while Postgres is still starting.
   const http = await startHttpServer({

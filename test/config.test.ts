@@ -65,6 +65,7 @@ describe('parseConfig', () => {
         quietHours: null,
         maxPerHour: 20,
       },
+      battery: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
     } satisfies Config);
   });
 
@@ -97,6 +98,11 @@ describe('parseConfig', () => {
       HTTP_API_TOKEN: ' token ',
       HTTP_ALLOWED_HOSTS: 'Collector.Example.com, nas.local',
       PUBLIC_URL: 'http://amber.local:8080',
+      BATTERY_CAPACITY_KWH: '27',
+      BATTERY_POWER_KW: '10.5',
+      BATTERY_EFFICIENCY: '1',
+      BATTERY_RESERVE: '0',
+      BATTERY_EXPORT_LIMIT_KW: '5',
     });
     expect(config.amber).toEqual({
       apiKey: 'psk_padded',
@@ -117,6 +123,18 @@ describe('parseConfig', () => {
     });
     expect(config.log).toEqual({ level: 'warn', format: 'pretty' });
     expect(config.http).toEqual({ port: 9000, apiToken: 'token', allowedHosts: ['collector.example.com', 'nas.local'], publicUrl: 'http://amber.local:8080' });
+    expect(config.battery).toEqual({ capacityKwh: 27, powerKw: 10.5, efficiency: 1, reserve: 0, exportLimitKw: 5 });
+  });
+
+  it('names every bad battery default', () => {
+    const problems = problemsOf({ ...REQUIRED, BATTERY_CAPACITY_KWH: '0', BATTERY_POWER_KW: 'five', BATTERY_EFFICIENCY: '1.1', BATTERY_RESERVE: '1', BATTERY_EXPORT_LIMIT_KW: '-1' });
+    expect(problems).toEqual([
+      'BATTERY_CAPACITY_KWH: expected a number of kWh greater than 0 and at most 10000, got "0"',
+      'BATTERY_POWER_KW: expected a number of kW greater than 0 and at most 10000, got "five"',
+      'BATTERY_EFFICIENCY: expected a round-trip efficiency greater than 0 and at most 1, got "1.1"',
+      'BATTERY_RESERVE: expected a share of the capacity from 0 up to (not including) 1, got "1"',
+      'BATTERY_EXPORT_LIMIT_KW: expected a number of kW from 0 to 10000, got "-1"',
+    ]);
   });
 
   it('treats blank values as unset', () => {

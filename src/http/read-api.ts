@@ -117,7 +117,7 @@ const plausibleYear = (value: string): boolean => {
 };
 const yearRange = `years ${PLAUSIBLE_YEARS.first} to ${PLAUSIBLE_YEARS.last}`;
 
-const siteParam = z.string().trim().min(1, { error: 'expected a site id' });
+export const siteParam = z.string().trim().min(1, { error: 'expected a site id' });
 
 const timeParam = z
   .string()
@@ -128,7 +128,7 @@ const timeParam = z
   })
   .refine(plausibleYear, { error: (issue) => `expected a date in the ${yearRange}, got ${JSON.stringify(issue.input)}` });
 
-const dateParam = z
+export const dateParam = z
   .string()
   .refine(isNemDate, { error: (issue) => `expected a date as YYYY-MM-DD, got ${JSON.stringify(issue.input)}`, abort: true })
   .refine(plausibleYear, { error: (issue) => `expected a date in the ${yearRange}, got ${JSON.stringify(issue.input)}` });
@@ -150,7 +150,7 @@ const seriesQuery = z.strictObject({
 
 const costsQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional() });
 
-function badRequest(problems: string[]): CollectorError {
+export function badRequest(problems: string[]): CollectorError {
   return new CollectorError('USAGE', 'invalid query parameters', { details: { problems } });
 }
 
@@ -174,7 +174,11 @@ function queryObject(url: URL): Record<string, string> {
   return query;
 }
 
-function gatedJsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler: (query: z.output<S>) => Promise<unknown>): Route {
+/**
+ * A GET route answering JSON: the query string checked against `schema` (a 400 lists every problem), then
+ * `handler`, which the caller runs through its gate.
+ */
+export function gatedJsonRoute<S extends z.ZodType<object>>(path: string, schema: S, handler: (query: z.output<S>, url: URL) => Promise<unknown>): Route {
   return {
     method: 'GET',
     path,
@@ -185,27 +189,35 @@ function gatedJsonRoute<S extends z.ZodType<object>>(path: string, schema: S, ha
         if (!parsed.success) {
           throw badRequest(parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)));
         }
-        sendJson(res, 200, await handler(parsed.data));
+        sendJson(res, 200, await handler(parsed.data, url));
       } catch (err) {
-        if (isCollectorError(err, 'USAGE')) {
-          const problems = (err.details['problems'] as string[] | undefined) ?? [err.message];
-          sendJson(res, 400, { error: 'invalid query parameters', problems });
-        } else if (err instanceof ReadOverloaded) {
-          res.setHeader('retry-after', String(err.retryAfterSeconds));
-          sendJson(res, 503, { error: `the read API is busy; try again in ${err.retryAfterSeconds} s` });
-        } else if (err instanceof pg.DatabaseError && err.code === '57014') {
-          // The read pool's statement timeout: a heavy query under load. Refused like overload, not a bug.
-          res.setHeader('retry-after', '5');
-          sendJson(res, 503, { error: 'the query took too long under the current load; try again shortly or ask for a shorter range' });
-        } else if (databaseNotReady(err)) {
-          res.setHeader('retry-after', '30');
-          sendJson(res, 503, { error: 'the database is not reachable or not migrated yet; try again shortly' });
-        } else {
-          throw err;
-        }
+        answerFailure(res, err, 'invalid query parameters');
       }
     },
   };
+}
+
+/**
+ * A usage error is a 400 listing its problems; overload, a statement timeout or an unreachable database a
+ * 503 to retry; anything else is a bug and propagates (the server answers 500).
+ */
+export function answerFailure(res: ServerResponse, err: unknown, badRequestText: string): void {
+  if (isCollectorError(err, 'USAGE')) {
+    const problems = (err.details['problems'] as string[] | undefined) ?? [err.message];
+    sendJson(res, 400, { error: badRequestText, problems });
+  } else if (err instanceof ReadOverloaded) {
+    res.setHeader('retry-after', String(err.retryAfterSeconds));
+    sendJson(res, 503, { error: `the read API is busy; try again in ${err.retryAfterSeconds} s` });
+  } else if (err instanceof pg.DatabaseError && err.code === '57014') {
+    // The read pool's statement timeout: a heavy query under load. Refused like overload, not a bug.
+    res.setHeader('retry-after', '5');
+    sendJson(res, 503, { error: 'the query took too long under the current load; try again shortly or ask for a shorter range' });
+  } else if (databaseNotReady(err)) {
+    res.setHeader('retry-after', '30');
+    sendJson(res, 503, { error: 'the database is not reachable or not migrated yet; try again shortly' });
+  } else {
+    throw err;
+  }
 }
 
 /**

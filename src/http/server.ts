@@ -12,7 +12,7 @@ import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface Route {
-  method: 'GET' | 'HEAD';
+  method: 'GET' | 'HEAD' | 'POST';
   /** An exact path, or a prefix ending in `/*`. */
   path: string;
   /** Requires `Authorization: Bearer <HTTP_API_TOKEN>` when a token is configured. */

@@ -8,6 +8,7 @@
  * row stays in the archive. Where intervals of one channel overlap, the newer fetch wins (a tie goes to
  * the finer interval): that is what the latest fetch said.
  */
+import type { ForecastStep } from '../battery/forecast-driven.ts';
 import type { Queryable } from '../db/pool.ts';
 
 /** What a stored price says about its interval, settled or forecast. */
@@ -113,4 +114,120 @@ export function withoutOverlaps<T extends Snapshot>(prices: readonly T[]): T[] {
 function channelRank(channelType: string): number {
   const rank = ['general', 'controlledLoad', 'feedIn'].indexOf(channelType);
   return rank === -1 ? 99 : rank;
+}
+
+/**
+ * The forecast as plan steps from the interval containing `atMs` on: general prices, each with the
+ * feed-in price of the same interval (0 for a site without feed-in), stopping at the first gap or, on a
+ * site with feed-in, at the first interval without a feed-in price. Empty when nothing covers `atMs`.
+ */
+export function priceSteps(prices: readonly (Snapshot & { perKwh: number })[], hasFeedIn: boolean, atMs: number): ForecastStep[] {
+  const general = prices.filter((p) => p.channelType === 'general').sort((a, b) => a.startMs - b.startMs);
+  const feedIn = new Map(prices.filter((p) => p.channelType === 'feedIn').map((p) => [`${p.startMs}|${p.endMs}`, p.perKwh]));
+  const steps: ForecastStep[] = [];
+  let expectedStart: number | null = null;
+  for (const price of general) {
+    if (expectedStart === null) {
+      if (price.endMs <= atMs) continue;
+      if (price.startMs > atMs) break;
+    } else if (price.startMs !== expectedStart) {
+      break;
+    }
+    const feedInPrice = hasFeedIn ? feedIn.get(`${price.startMs}|${price.endMs}`) : 0;
+    if (feedInPrice === undefined) break;
+    steps.push({ startMs: price.startMs, endMs: price.endMs, importPrice: price.perKwh, feedInPrice });
+    expectedStart = price.endMs;
+  }
+  return steps;
+}
+
+/** Amber forecasts reach the end of the next NEM day: never more than 48 hours ahead. */
+export const FORECAST_REACH_MS = 48 * 3_600_000;
+
+/**
+ * A site's archived general and feed-in forecasts for a period, held in memory so the forecast in force at
+ * any instant of it can be replayed without a query per decision.
+ */
+export class ForecastReplay {
+  private readonly snapshots: Array<Snapshot & { perKwh: number }>;
+  /** Per channel: interval keys sorted by end, each with its snapshots' indexes sorted by fetch time. */
+  private readonly keys = new Map<string, Array<{ endMs: number; rows: number[] }>>();
+  private readonly hasFeedIn: boolean;
+
+  constructor(snapshots: Array<Snapshot & { perKwh: number }>, hasFeedIn: boolean) {
+    this.snapshots = snapshots;
+    this.hasFeedIn = hasFeedIn;
+    const byKey = new Map<string, { channel: string; endMs: number; rows: number[] }>();
+    snapshots.forEach((s, i) => {
+      const key = `${s.channelType}|${s.endMs}|${s.duration}`;
+      const entry = byKey.get(key) ?? { channel: s.channelType, endMs: s.endMs, rows: [] };
+      entry.rows.push(i);
+      byKey.set(key, entry);
+    });
+    for (const entry of byKey.values()) {
+      entry.rows.sort((a, b) => snapshots[a]!.fetchedMs - snapshots[b]!.fetchedMs);
+      const list = this.keys.get(entry.channel) ?? [];
+      list.push({ endMs: entry.endMs, rows: entry.rows });
+      this.keys.set(entry.channel, list);
+    }
+    for (const list of this.keys.values()) list.sort((a, b) => a.endMs - b.endMs);
+  }
+
+  get isEmpty(): boolean {
+    return this.snapshots.length === 0;
+  }
+
+  /** The plan steps of the forecast in force at `atMs` (see priceSteps). */
+  stepsAt(atMs: number): ForecastStep[] {
+    const inForce: Array<Snapshot & { perKwh: number }> = [];
+    for (const list of this.keys.values()) {
+      for (let k = firstEndingAfter(list, atMs); k < list.length && list[k]!.endMs <= atMs + FORECAST_REACH_MS; k++) {
+        const row = latestFetchedBy(list[k]!.rows, this.snapshots, atMs);
+        if (row !== undefined) inForce.push(this.snapshots[row]!);
+      }
+    }
+    return priceSteps(withoutOverlaps(inForce), this.hasFeedIn, atMs);
+  }
+}
+
+function firstEndingAfter(list: ReadonlyArray<{ endMs: number }>, atMs: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.endMs > atMs) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function latestFetchedBy(rows: readonly number[], snapshots: ReadonlyArray<Snapshot>, atMs: number): number | undefined {
+  let found: number | undefined;
+  for (const row of rows) {
+    if (snapshots[row]!.fetchedMs > atMs) break;
+    found = row;
+  }
+  return found;
+}
+
+/** A site's archived general and feed-in snapshots of intervals ending in (from, to + 48 h], fetched before `to`. */
+export async function loadForecastReplay(db: Queryable, args: { siteId: string; from: Date; to: Date; hasFeedIn: boolean }): Promise<ForecastReplay> {
+  const result = await db.query<[string, number, number, number, number]>({
+    text: `SELECT channel_type, extract(epoch FROM nem_time)::float8 * 1000, duration,
+                  extract(epoch FROM fetched_at)::float8 * 1000, per_kwh::float8
+           FROM price_forecasts
+           WHERE site_id = $1 AND channel_type IN ('general', 'feedIn')
+             AND nem_time > $2 AND nem_time <= $3::timestamptz + interval '48 hours' AND fetched_at < $3`,
+    values: [args.siteId, args.from, args.to],
+    rowMode: 'array',
+  });
+  const snapshots = result.rows.map(([channelType, endMs, duration, fetchedMs, perKwh]) => ({
+    channelType,
+    startMs: endMs - duration * 60_000,
+    endMs,
+    duration,
+    fetchedMs,
+    perKwh,
+  }));
+  return new ForecastReplay(snapshots, args.hasFeedIn);
 }

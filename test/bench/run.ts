@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
+import { batteryBenchmark } from './battery.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
 import { embeddedPostgresBenchmark } from './embedded.ts';
@@ -37,6 +38,7 @@ const BENCHMARKS: Benchmark[] = [
   daemonProcessBenchmark,
   readLoadBenchmark,
   embeddedPostgresBenchmark,
+  batteryBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';

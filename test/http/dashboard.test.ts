@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
+import { batteryRoutes } from '../../src/http/battery-api.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
@@ -78,7 +79,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
-      routes: [...readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS }), ...dashboardRoutes()],
+      routes: [
+        ...readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS }),
+        ...batteryRoutes({ pool: h.pool, defaults: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null } }),
+        ...dashboardRoutes(),
+      ],
       apiToken: TOKEN,
       logger: silentLogger(),
     });
@@ -144,6 +149,17 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.locator('#prices-meta').textContent()).toContain('5-minute intervals · dashed: forecast');
     const legend = await page.locator('#prices-chart .u-legend th').allTextContents();
     expect(legend).toContain('General forecast');
+    // The battery panel: the strategies side by side and one day's state of charge against the price.
+    await page.locator('#battery-results tbody tr').nth(3).waitFor({ timeout: 20_000 });
+    expect(await page.locator('#battery-results tbody td:first-child').allTextContents()).toEqual(['No battery', 'Self-consumption', 'Perfect foresight', 'Forecast-driven']);
+    expect(await page.locator('#battery-meta').textContent()).toMatch(/\d+ intervals, \d+ skipped .* state of charge on \d{4}-\d{2}-\d{2}$/);
+    await page.waitForSelector('#battery-chart canvas');
+    expect(await paintedPixels(page, 'battery-chart')).toBeGreaterThan(5_000);
+    await page.fill('#battery-form input[name=capacity]', '0');
+    await page.click('#battery-form button');
+    await page.locator('#battery-results .error').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#battery-results').textContent()).toContain('capacity: expected');
+    problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('/api/battery/what-if') && !p.includes('status of 400'))); // the refused request above
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);

@@ -302,6 +302,59 @@
     show('coverage', el('table', {}, [el('thead', {}, head), el('tbody', {}, rows)]));
   }
 
+  /** The battery what-if over the selected range through yesterday: strategies side by side, one day's state of charge. */
+  async function renderBattery() {
+    const form = document.getElementById('battery-form');
+    const to = addDays(nemToday(), -1);
+    const from = addDays(to, -(Math.max(state.days, 1) - 1));
+    const inputs = Object.fromEntries(['capacity', 'power', 'efficiency', 'reserve'].map((name) => [name, form.elements[name].value]));
+    show('battery-results', message('Calculating…'));
+    const r = await api('/api/battery/what-if', { site: state.site, from, to, ...inputs });
+    const dollars = (cents) => (cents === null ? '–' : `$${(cents / 100).toFixed(2)}`);
+    const rows = [
+      ['No battery', r.baselineCostCents, null],
+      ['Self-consumption', r.selfConsumptionCostCents, r.savingsCents.selfConsumption],
+      ['Perfect foresight', r.perfectForesightCostCents, r.savingsCents.perfectForesight],
+      ['Forecast-driven', r.forecastDrivenCostCents, r.savingsCents.forecastDriven],
+    ];
+    const head = el('tr', {}, ['Strategy', 'Cost', 'Saved'].map((h, i) => el('th', { className: i > 0 ? 'num' : '', text: h })));
+    const body = rows.map(([name, cost, saved]) =>
+      el('tr', {}, [el('td', { text: name }), el('td', { className: 'num', text: dollars(cost) }), el('td', { className: 'num', text: saved === null ? '' : dollars(saved) })]),
+    );
+    show('battery-results', el('table', { className: 'forecast' }, [el('thead', {}, head), el('tbody', {}, body)]));
+    const covered = r.forecastDrivenCostCents === null ? 'no archived forecasts in this range' : `forecasts archived for ${(r.forecastDriven.coveredShare * 100).toFixed(0)}% of it`;
+    document.getElementById('battery-meta').textContent =
+      `${r.from} to ${r.to} · ${r.intervals} intervals, ${r.skippedIntervals.total} skipped (missing usage or prices) · forecast-driven: ${covered}` +
+      (r.day ? ` · state of charge on ${r.day.date}` : '');
+    if (!r.day) {
+      replaceChart('battery-chart');
+      return;
+    }
+    const times = r.day.intervals.map((i) => epoch(i.start));
+    const pick = (fn) => r.day.intervals.map(fn);
+    const series = [
+      line('Self-consumption kWh', CHANNEL_COLOURS.feedIn, { scale: 'kWh' }),
+      line('Perfect foresight kWh', CHANNEL_COLOURS.general, { scale: 'kWh', width: 2 }),
+      line('Forecast-driven kWh', CHANNEL_COLOURS.controlledLoad, { scale: 'kWh' }),
+      line('Import c/kWh', '#999', { scale: 'c/kWh', dash: [4, 3] }),
+    ];
+    const columns = [
+      pick((i) => i.socKwh.selfConsumption),
+      pick((i) => i.socKwh.perfectForesight),
+      pick((i) => i.socKwh.forecastDriven),
+      pick((i) => i.importPrice),
+    ];
+    drawChart(
+      'battery-chart',
+      {
+        series: [{ label: 'NEM time' }, ...series],
+        scales: { x: { time: true } },
+        axes: [{}, { scale: 'kWh', label: 'kWh', size: 48 }, { scale: 'c/kWh', label: 'c/kWh', side: 1, size: 56, grid: { show: false } }],
+      },
+      [times, ...columns],
+    );
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Wiring
 
@@ -312,6 +365,17 @@
     [renderUsage, ['energy-chart', 'cost-chart', 'usage-totals']],
     [renderCoverage, ['coverage']],
   ];
+
+  /** The what-if is a calculation, not a read: it runs on start, on Run and when the site or range changes, not every refresh. */
+  async function runBattery() {
+    try {
+      await renderBattery();
+    } catch (err) {
+      replaceChart('battery-chart');
+      document.getElementById('battery-meta').textContent = '';
+      show('battery-results', message(`Could not calculate: ${err.message}`, 'error'));
+    }
+  }
 
   async function refresh() {
     const results = await Promise.allSettled(SECTIONS.map(([render]) => render()));
@@ -359,17 +423,23 @@
     siteSelect.addEventListener('change', () => {
       selectSite(siteSelect.value);
       refresh();
+      runBattery();
     });
     rangeSelect.addEventListener('change', () => {
       state.days = Number(rangeSelect.value);
       refresh();
+      runBattery();
+    });
+    document.getElementById('battery-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      runBattery();
     });
     let resizeTimer = null;
     window.addEventListener('resize', () => {
       clearTimeout(resizeTimer);
       resizeTimer = setTimeout(resizeCharts, 150);
     });
-    await refresh();
+    await Promise.all([refresh(), runBattery()]);
     setInterval(refresh, REFRESH_MS);
     document.body.dataset.ready = 'true'; // lets tests (and people) know the first load finished
   }

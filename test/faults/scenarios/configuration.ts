@@ -47,6 +47,11 @@ export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValu
   ALERT_FAILED_CYCLES: ['0'],
   ALERT_QUIET_HOURS: ['22-7', '22:00-22:00'],
   ALERT_MAX_PER_HOUR: ['0', 'unlimited'],
+  BATTERY_CAPACITY_KWH: ['0', '13.5kWh'],
+  BATTERY_POWER_KW: ['-5', 'five'],
+  BATTERY_EFFICIENCY: ['1.1', '90%'],
+  BATTERY_RESERVE: ['1', '-0.1'],
+  BATTERY_EXPORT_LIMIT_KW: ['-1', '5kW'],
 };
 
 const isFatal = (line: LogLine): boolean => line['level'] === 'fatal' || line['level'] === 60;

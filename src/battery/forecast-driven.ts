@@ -1,0 +1,130 @@
+/**
+ * A controller that only knows what was known at the time: every `replanMinutes` it plans the cheapest
+ * schedule over the price forecast in force then (from the forecast archive) and a load forecast from the
+ * previous 7 days, carries the plan out against what really happened until the next decision, and plans
+ * again from the state of charge it actually reached. Where no forecast was in force the battery rests.
+ */
+import { exportRoom, limitsOf, type BatteryParams, type Schedule, type Series } from './model.ts';
+import { optimalSchedule } from './optimal.ts';
+
+/** One interval of a price forecast: what a plan is made over. */
+export interface ForecastStep {
+  startMs: number;
+  endMs: number;
+  importPrice: number;
+  feedInPrice: number;
+}
+
+export interface ForecastDrivenInput {
+  /** The intervals to run over, as they really happened. */
+  series: Series;
+  /** Net demand (kWh) by interval start, including the 7 days before the series: the load forecast's source. */
+  demandByStart: ReadonlyMap<number, number>;
+  /** The site's interval length. */
+  intervalMinutes: number;
+  /** The forecast in force at an instant, from the interval containing it onwards, contiguous; empty when none. */
+  forecastAt(atMs: number): ForecastStep[];
+  params: BatteryParams;
+  /** Default 30: the half-hourly pre-dispatch cadence. */
+  replanMinutes?: number;
+}
+
+export interface ForecastDrivenResult {
+  schedule: Schedule;
+  /** Intervals a plan was in force for. */
+  coveredIntervals: number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+const LOAD_HISTORY_DAYS = 7;
+/** A coarser grid than perfect foresight's: a plan is redone within the hour, and thousands are made. */
+const PLAN_GRID_STEPS = 60;
+
+export function forecastDrivenSchedule(input: ForecastDrivenInput): ForecastDrivenResult {
+  const { series, params } = input;
+  const { oneWay, minSoc, maxSoc } = limitsOf(params);
+  const replanMs = (input.replanMinutes ?? 30) * MINUTE_MS;
+  const schedule: Schedule = { chargeKwh: new Float64Array(series.length), dischargeKwh: new Float64Array(series.length) };
+  let soc = minSoc;
+  let plan: Plan | null = null;
+  let coveredIntervals = 0;
+  for (let t = 0; t < series.length; t++) {
+    const startMs = series.startMs[t]!;
+    if (plan === null || startMs % replanMs === 0 || startMs >= plan.validUntilMs) {
+      plan = makePlan(input, startMs, soc, Math.ceil((startMs + 1) / replanMs) * replanMs);
+    }
+    const step = plan?.stepAt(startMs);
+    if (plan === null || step === undefined) continue;
+    coveredIntervals += 1;
+    const share = series.hours[t]! / plan.hours[step]!;
+    const flow = params.powerKw * series.hours[t]!;
+    const charge = Math.min(plan.schedule.chargeKwh[step]! * share, flow, Math.max(0, (maxSoc - soc) / oneWay));
+    const discharge = Math.min(plan.schedule.dischargeKwh[step]! * share, flow, exportRoom(series, t, params), Math.max(0, (soc - minSoc) * oneWay));
+    schedule.chargeKwh[t] = charge;
+    schedule.dischargeKwh[t] = discharge;
+    soc = Math.min(maxSoc, Math.max(minSoc, soc + charge * oneWay - discharge / oneWay));
+  }
+  return { schedule, coveredIntervals };
+}
+
+interface Plan {
+  schedule: Schedule;
+  hours: Float64Array;
+  /** The plan is followed until the next decision, or until its forecast runs out. */
+  validUntilMs: number;
+  stepAt(ms: number): number | undefined;
+}
+
+function makePlan(input: ForecastDrivenInput, atMs: number, soc: number, nextDecisionMs: number): Plan | null {
+  const steps = input.forecastAt(atMs);
+  if (steps.length === 0) return null;
+  const planSeries = forecastSeries(steps, input.demandByStart, input.intervalMinutes);
+  const schedule = optimalSchedule(planSeries, input.params, { startSocKwh: soc, gridSteps: PLAN_GRID_STEPS });
+  const lastEnd = steps[steps.length - 1]!.endMs;
+  return {
+    schedule,
+    hours: planSeries.hours,
+    validUntilMs: Math.min(nextDecisionMs, lastEnd),
+    stepAt(ms) {
+      const index = steps.findIndex((step) => step.startMs <= ms && ms < step.endMs);
+      return index === -1 ? undefined : index;
+    },
+  };
+}
+
+/** A forecast as a series: its prices, and each interval's load as the mean of the same time on the previous 7 days. */
+export function forecastSeries(steps: readonly ForecastStep[], demandByStart: ReadonlyMap<number, number>, intervalMinutes: number): Series {
+  const length = steps.length;
+  const series: Series = {
+    length,
+    startMs: new Float64Array(length),
+    hours: new Float64Array(length),
+    demandKwh: new Float64Array(length),
+    importPrice: new Float64Array(length),
+    feedInPrice: new Float64Array(length),
+  };
+  const slotMs = intervalMinutes * MINUTE_MS;
+  steps.forEach((step, i) => {
+    series.startMs[i] = step.startMs;
+    series.hours[i] = (step.endMs - step.startMs) / 3_600_000;
+    series.importPrice[i] = step.importPrice;
+    series.feedInPrice[i] = step.feedInPrice;
+    let demand = 0;
+    // The step may be longer (a 30-minute forecast of a 5-minute site) or shorter than the site's interval.
+    for (let slot = Math.floor(step.startMs / slotMs) * slotMs; slot < step.endMs; slot += slotMs) {
+      const overlap = (Math.min(slot + slotMs, step.endMs) - Math.max(slot, step.startMs)) / slotMs;
+      let sum = 0;
+      let days = 0;
+      for (let back = 1; back <= LOAD_HISTORY_DAYS; back++) {
+        const past = demandByStart.get(slot - back * DAY_MS);
+        if (past === undefined) continue;
+        sum += past;
+        days += 1;
+      }
+      if (days > 0) demand += (sum / days) * overlap;
+    }
+    series.demandKwh[i] = demand;
+  });
+  return series;
+}

@@ -1,0 +1,64 @@
+/**
+ * The rules battery parameters obey wherever they come from (BATTERY_* variables, command options, query
+ * parameters, a JSON body), so every surface refuses the same values with the same words.
+ */
+import type { BatteryParams } from './model.ts';
+
+interface Rule {
+  ok(value: number): boolean;
+  /** What is expected, as in "expected a number greater than 0 (kWh)". */
+  expected: string;
+}
+
+/** Generous upper bounds: beyond them a value is a typo (kW for W), and the grid would grow without bound. */
+export const BATTERY_RULES: Readonly<Record<keyof BatteryParams, Rule>> = {
+  capacityKwh: { ok: (v) => v > 0 && v <= 10_000, expected: 'a number of kWh greater than 0 and at most 10000' },
+  powerKw: { ok: (v) => v > 0 && v <= 10_000, expected: 'a number of kW greater than 0 and at most 10000' },
+  efficiency: { ok: (v) => v > 0 && v <= 1, expected: 'a round-trip efficiency greater than 0 and at most 1' },
+  reserve: { ok: (v) => v >= 0 && v < 1, expected: 'a share of the capacity from 0 up to (not including) 1' },
+  exportLimitKw: { ok: (v) => v >= 0 && v <= 10_000, expected: 'a number of kW from 0 to 10000' },
+};
+
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)$/;
+
+/** A number given as text (an option, a query parameter or a variable): plain decimal notation only. */
+export function parseDecimal(raw: string): number | null {
+  const text = raw.trim();
+  return DECIMAL.test(text) ? Number(text) : null;
+}
+
+/**
+ * Checks a value against its rule: the number, or what was expected (the caller names the parameter as it
+ * calls it). `raw` is text (options, query parameters, variables) or what a JSON body held.
+ */
+export function checkBatteryValue(field: keyof BatteryParams, raw: unknown): { value: number } | { problem: string } {
+  const rule = BATTERY_RULES[field];
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDecimal(raw) : null;
+  if (value === null || !Number.isFinite(value) || !rule.ok(value)) return { problem: `expected ${rule.expected}, got ${describe(raw)}` };
+  return { value };
+}
+
+function describe(raw: unknown): string {
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/**
+ * The battery parameters a request gives (`raw`, by field; undefined takes the default), each checked and
+ * named as that surface calls it (`--capacity`, `capacity`, `battery.capacityKwh`). Every problem is listed.
+ */
+export function batteryParamsFrom(
+  raw: Partial<Record<keyof BatteryParams, unknown>>,
+  names: Readonly<Record<keyof BatteryParams, string>>,
+  defaults: BatteryParams,
+): { params: BatteryParams; problems: string[] } {
+  const params = { ...defaults };
+  const problems: string[] = [];
+  for (const field of Object.keys(BATTERY_RULES) as Array<keyof BatteryParams>) {
+    if (raw[field] === undefined) continue;
+    const checked = checkBatteryValue(field, raw[field]);
+    if ('value' in checked) params[field] = checked.value;
+    else problems.push(`${names[field]}: ${checked.problem}`);
+  }
+  return { params, problems };
+}

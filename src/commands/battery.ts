@@ -1,0 +1,238 @@
+/**
+ * `amber-collector battery`: what a battery would have saved on your own prices and usage (`what-if`), and
+ * a schedule over the latest archived forecast (`plan`). Like the other read-only commands it needs only
+ * DATABASE_URL (and BATTERY_* for other defaults).
+ */
+import { parseArgs } from 'node:util';
+import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
+import type { BatteryParams } from '../battery/model.ts';
+import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config.ts';
+import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import type { NemDate } from '../domain/models.ts';
+import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
+import { CollectorError } from '../errors.ts';
+import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery.ts';
+import { streamOutput, type Output } from '../query/output.ts';
+import { selectSites } from '../query/sites.ts';
+import { reportFailure } from './failure.ts';
+
+export const BATTERY_USAGE = `Usage: amber-collector battery <what-if|plan> [options]
+
+  what-if [--site ID] [--from DATE] [--to DATE] [--day DATE]
+          what a battery would have saved over those NEM days (default: the 30 days ending yesterday):
+          no battery, self-consumption, perfect foresight and forecast-driven, side by side
+  plan    [--site ID] [--soc KWH] [--horizon HOURS]
+          the cheapest schedule over the latest archived forecast, from the state of charge given
+          (default: the reserve), for up to ${MAX_HORIZON_HOURS} hours
+
+Battery (defaults from BATTERY_CAPACITY_KWH, BATTERY_POWER_KW, BATTERY_EFFICIENCY, BATTERY_RESERVE,
+BATTERY_EXPORT_LIMIT_KW; built in: 13.5 kWh, 5 kW, 0.9, 0.1, no limit):
+  --capacity KWH      usable capacity, > 0
+  --power KW          most charge or discharge power, > 0
+  --efficiency X      round trip, in (0, 1]
+  --reserve X         share of the capacity never used, in [0, 1)
+  --export-limit KW   most the battery may add to the export
+
+  --site ID           the site (default: the first stored, active ones first)
+  --json              JSON for machines instead of text
+  -h, --help          show this text
+
+Money in dollars incl. GST (cents in --json), energy in kWh, times NEM time (UTC+10).
+Reads DATABASE_URL (and DATABASE_SSL; without it, the embedded PostgreSQL in DATA_DIR) from the environment
+or .env; no Amber API key is needed.
+`;
+
+const DEFAULT_WHAT_IF_DAYS = 30;
+const OPTION_NAMES = {
+  capacityKwh: '--capacity',
+  powerKw: '--power',
+  efficiency: '--efficiency',
+  reserve: '--reserve',
+  exportLimitKw: '--export-limit',
+} as const;
+
+export interface BatteryEnvironment {
+  out: Output;
+  err: Output;
+  now: Date;
+  readConfig(): BatteryCommandConfig;
+  /** Connects to the database; called only once the arguments and configuration are valid. */
+  openDatabase(config: BatteryCommandConfig['database']): Promise<CommandDatabase>;
+}
+
+/** The `battery` entry of the command table. */
+export async function batteryCommand(args: string[]): Promise<number> {
+  return runBattery(args, {
+    out: streamOutput(process.stdout),
+    err: streamOutput(process.stderr),
+    now: new Date(),
+    readConfig: readBatteryCommandConfig,
+    openDatabase: (config) => openCommandDatabase(config, { max: 2, applicationName: 'amber-collector-battery' }),
+  });
+}
+
+type Invocation =
+  | { kind: 'help' }
+  | { kind: 'what-if'; site: string | null; json: boolean; from: NemDate; to: NemDate; day: NemDate | null; params: BatteryParams }
+  | { kind: 'plan'; site: string | null; json: boolean; socKwh: number | null; horizonHours: number | null; params: BatteryParams };
+
+export async function runBattery(args: string[], env: BatteryEnvironment): Promise<number> {
+  const fail = (err: unknown) =>
+    reportFailure(err, { command: 'battery', usage: BATTERY_USAGE, err: env.err, databaseError: (e) => `the database refused the query: ${e.message}` });
+  let invocation: Invocation;
+  let config: BatteryCommandConfig;
+  try {
+    config = env.readConfig();
+    invocation = parseInvocation(args, env.now, config.battery);
+  } catch (err) {
+    return fail(err);
+  }
+  if (invocation.kind === 'help') {
+    await env.out.write(BATTERY_USAGE);
+    return 0;
+  }
+  let database: CommandDatabase | undefined;
+  try {
+    database = await env.openDatabase(config.database);
+    const [site] = await selectSites(database.pool, invocation.site);
+    if (site === undefined) throw usage(['--site: no sites are stored yet (start the collector with `amber-collector run`)']);
+    if (invocation.kind === 'what-if') {
+      const report = await batteryWhatIf(database.pool, { site, from: invocation.from, to: invocation.to, params: invocation.params, day: invocation.day });
+      await env.out.write(invocation.json ? `${JSON.stringify(report, null, 2)}\n` : renderWhatIf(report));
+    } else {
+      const report = await batteryPlan(database.pool, { site, params: invocation.params, socKwh: invocation.socKwh, horizonHours: invocation.horizonHours, now: env.now });
+      await env.out.write(invocation.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
+    }
+    return 0;
+  } catch (err) {
+    return fail(err);
+  } finally {
+    await database?.close();
+  }
+}
+
+function usage(problems: string[]): CollectorError {
+  return new CollectorError('USAGE', problems.join('; '), { details: { problems } });
+}
+
+function parseInvocation(args: string[], now: Date, defaults: BatteryParams): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        site: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        day: { type: 'string' },
+        soc: { type: 'string' },
+        horizon: { type: 'string' },
+        capacity: { type: 'string' },
+        power: { type: 'string' },
+        efficiency: { type: 'string' },
+        reserve: { type: 'string' },
+        'export-limit': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw usage([err instanceof Error ? err.message : String(err)]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  const [kind, ...extra] = positionals;
+  if (kind !== 'what-if' && kind !== 'plan') throw usage([kind === undefined ? 'expected what-if or plan' : `unknown subcommand "${kind}": expected what-if or plan`]);
+  const problems: string[] = extra.length > 0 ? [`unexpected arguments: ${extra.join(' ')}`] : [];
+  const checked = batteryParamsFrom(
+    { capacityKwh: values.capacity, powerKw: values.power, efficiency: values.efficiency, reserve: values.reserve, exportLimitKw: values['export-limit'] },
+    OPTION_NAMES,
+    defaults,
+  );
+  problems.push(...checked.problems);
+  const site = values.site ?? null;
+  const only = (allowed: string[]) => {
+    for (const name of ['from', 'to', 'day', 'soc', 'horizon'] as const) {
+      if (values[name] !== undefined && !allowed.includes(name)) problems.push(`--${name}: not an option of battery ${kind}`);
+    }
+  };
+  if (kind === 'what-if') {
+    only(['from', 'to', 'day']);
+    const date = (name: 'from' | 'to' | 'day') => {
+      const value = values[name];
+      if (value !== undefined && !isNemDate(value)) problems.push(`--${name}: expected a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
+      return value !== undefined && isNemDate(value) ? value : null;
+    };
+    const to = date('to') ?? addDays(nemToday(now), -1);
+    const from = date('from') ?? addDays(to, -(DEFAULT_WHAT_IF_DAYS - 1));
+    const day = date('day');
+    if (problems.length === 0) problems.push(...checkWhatIfRange(from, to, day, { from: '--from', to: '--to', day: '--day' }));
+    if (problems.length > 0) throw usage(problems);
+    return { kind, site, json: values.json, from, to, day, params: checked.params };
+  }
+  only(['soc', 'horizon']);
+  const number = (name: 'soc' | 'horizon') => {
+    const raw = values[name];
+    if (raw === undefined) return null;
+    const value = parseDecimal(raw);
+    if (value === null) problems.push(`--${name}: expected a number, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  const socKwh = number('soc');
+  const horizonHours = number('horizon');
+  if (socKwh !== null && problems.length === 0) problems.push(...checkStartSoc(socKwh, checked.params, '--soc'));
+  if (horizonHours !== null && !(horizonHours > 0 && horizonHours <= MAX_HORIZON_HOURS)) {
+    problems.push(`--horizon: expected hours greater than 0 and at most ${MAX_HORIZON_HOURS}, got ${horizonHours}`);
+  }
+  if (problems.length > 0) throw usage(problems);
+  return { kind, site, json: values.json, socKwh, horizonHours, params: checked.params };
+}
+
+const dollars = (cents: number) => `${cents < 0 ? '-' : ''}$${(Math.abs(cents) / 100).toFixed(2)}`;
+
+function describeBattery(b: BatteryParams): string {
+  return `${b.capacityKwh} kWh, ${b.powerKw} kW, ${Math.round(b.efficiency * 100)}% round trip, ${Math.round(b.reserve * 100)}% reserve${b.exportLimitKw === null ? '' : `, export limit ${b.exportLimitKw} kW`}`;
+}
+
+export function renderWhatIf(r: WhatIfReport): string {
+  const rows: Array<[string, number | null, number | null]> = [
+    ['No battery', r.baselineCostCents, null],
+    ['Self-consumption', r.selfConsumptionCostCents, r.savingsCents.selfConsumption],
+    ['Perfect foresight', r.perfectForesightCostCents, r.savingsCents.perfectForesight],
+    ['Forecast-driven', r.forecastDrivenCostCents, r.savingsCents.forecastDriven],
+  ];
+  const lines = [
+    `Battery what-if for site ${r.siteId}, ${r.from} to ${r.to} (${r.intervalMinutes}-minute intervals${r.hasFeedIn ? '' : ', no feed-in'})`,
+    `Battery: ${describeBattery(r.battery)}`,
+    `Intervals: ${r.intervals} scored, ${r.skippedIntervals.total} skipped (${r.skippedIntervals.missingUsage} without usage, ${r.skippedIntervals.missingPrices} without prices)`,
+    '',
+    `${'Strategy'.padEnd(20)}${'Cost'.padStart(12)}${'Saved'.padStart(12)}`,
+    ...rows.map(([name, cost, saved]) => `${name.padEnd(20)}${(cost === null ? 'n/a' : dollars(cost)).padStart(12)}${(saved === null ? '' : dollars(saved)).padStart(12)}`),
+    '',
+    r.forecastDrivenCostCents === null
+      ? 'Forecast-driven: no archived forecasts cover this period (the collector archives them as it runs).'
+      : `Forecast-driven: a forecast was in force for ${(r.forecastDriven.coveredShare * 100).toFixed(1)}% of the intervals; the battery rests in the others.`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function renderPlan(r: PlanReport): string {
+  if (r.intervals.length === 0) {
+    return `No archived forecast covers the hours ahead for site ${r.siteId}${r.forecastFetchedAt === null ? '' : ` (latest fetched ${r.forecastFetchedAt})`}: is the collector running?\n`;
+  }
+  const lines = [
+    `Battery plan for site ${r.siteId} from the forecast fetched ${r.forecastFetchedAt}, starting at ${r.startSocKwh} kWh`,
+    `Battery: ${describeBattery(r.battery)}`,
+    `Expected cost ${dollars(r.expectedCostCents)} against ${dollars(r.noBatteryCostCents)} without a battery: saves ${dollars(r.savingsCents)}`,
+    '',
+    `${'Start'.padEnd(18)}${'Import c'.padStart(10)}${'Feed-in c'.padStart(10)}  ${'Action'.padEnd(10)}${'kWh'.padStart(8)}${'Grid kWh'.padStart(10)}${'SoC kWh'.padStart(10)}`,
+    ...r.intervals.map(
+      (i) =>
+        `${i.start.slice(0, 16).replace('T', ' ').padEnd(18)}${i.importPrice.toFixed(2).padStart(10)}${i.feedInPrice.toFixed(2).padStart(10)}  ${i.action.padEnd(10)}${(i.action === 'charge' ? i.chargeKwh : i.dischargeKwh).toFixed(3).padStart(8)}${i.gridKwh.toFixed(3).padStart(10)}${i.socKwh.toFixed(2).padStart(10)}`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}

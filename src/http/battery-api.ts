@@ -1,0 +1,185 @@
+/**
+ * The battery routes on the daemon's HTTP server, protected like the read API:
+ *
+ *   GET  /api/battery/what-if     what a battery would have saved (?site, from, to, day, capacity, power,
+ *                                 efficiency, reserve, exportLimit; dates are NEM days, `to` inclusive)
+ *   GET  /api/optimize/{siteId}   a schedule over the latest archived forecast (?capacity, power, efficiency,
+ *                                 reserve, exportLimit, soc, horizon; BATTERY_* defaults)
+ *   POST /api/optimize            the same from a JSON body: {site, battery: {capacityKwh, powerKw, efficiency,
+ *                                 reserve, exportLimitKw}, socKwh, horizonHours}
+ *
+ * The work is CPU-bound (a year of 5-minute intervals takes seconds), so one runs at a time and a request
+ * that finds one running gets a 503 to retry, instead of a queue a flood of requests could grow.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import { z } from 'zod';
+import type { BatteryParams } from '../battery/model.ts';
+import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
+import { addDays, nemToday } from '../domain/nem-time.ts';
+import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery.ts';
+import { selectSites } from '../query/sites.ts';
+import { ReadGate } from './read-gate.ts';
+import { answerFailure, badRequest, dateParam, gatedJsonRoute, siteParam } from './read-api.ts';
+import { sendJson, type Route } from './server.ts';
+
+export interface BatteryApiDeps {
+  /** The read pool (see daemon.ts). */
+  pool: pg.Pool;
+  /** BATTERY_* defaults. */
+  defaults: BatteryParams;
+  /** The clock for default ranges and "now"; tests pin it. */
+  now?: () => Date;
+}
+
+/** A JSON body larger than this is refused unread: a plan request is a few hundred bytes. */
+export const MAX_BODY_BYTES = 16 * 1024;
+const DEFAULT_WHAT_IF_DAYS = 30;
+
+const QUERY_NAMES = { capacityKwh: 'capacity', powerKw: 'power', efficiency: 'efficiency', reserve: 'reserve', exportLimitKw: 'exportLimit' } as const;
+const BODY_NAMES = {
+  capacityKwh: 'battery.capacityKwh',
+  powerKw: 'battery.powerKw',
+  efficiency: 'battery.efficiency',
+  reserve: 'battery.reserve',
+  exportLimitKw: 'battery.exportLimitKw',
+} as const;
+
+const batteryQuery = {
+  capacity: z.string().optional(),
+  power: z.string().optional(),
+  efficiency: z.string().optional(),
+  reserve: z.string().optional(),
+  exportLimit: z.string().optional(),
+};
+
+const whatIfQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional(), day: dateParam.optional(), ...batteryQuery });
+const optimizeQuery = z.strictObject({ soc: z.string().optional(), horizon: z.string().optional(), ...batteryQuery });
+
+const finite = z.number({ error: (issue) => `expected a number, got ${JSON.stringify(issue.input) ?? String(issue.input)}` });
+const optimizeBody = z.strictObject({
+  site: z.string({ error: 'expected a site id' }).trim().min(1, { error: 'expected a site id' }).max(200),
+  battery: z
+    .strictObject({ capacityKwh: finite.optional(), powerKw: finite.optional(), efficiency: finite.optional(), reserve: finite.optional(), exportLimitKw: finite.nullable().optional() })
+    .optional(),
+  socKwh: finite.optional(),
+  horizonHours: finite.optional(),
+});
+
+export function batteryRoutes(deps: BatteryApiDeps): Route[] {
+  const { pool, defaults } = deps;
+  const now = deps.now ?? (() => new Date());
+  // One calculation at a time and none waiting: a second request meanwhile gets a 503 with Retry-After.
+  const gate = new ReadGate({ concurrency: 1, queueLength: 0, maxWaitMs: 5_000 });
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => gate.run(work);
+
+  const battery = (query: { capacity?: string; power?: string; efficiency?: string; reserve?: string; exportLimit?: string }, problems: string[]) => {
+    const checked = batteryParamsFrom(
+      { capacityKwh: query.capacity, powerKw: query.power, efficiency: query.efficiency, reserve: query.reserve, exportLimitKw: query.exportLimit },
+      QUERY_NAMES,
+      defaults,
+    );
+    problems.push(...checked.problems);
+    return checked.params;
+  };
+
+  const plan = async (args: { siteId: string; params: BatteryParams; socKwh: number | null; horizonHours: number | null }, problems: string[], names: { soc: string; horizon: string }) => {
+    if (args.socKwh !== null && problems.length === 0) problems.push(...checkStartSoc(args.socKwh, args.params, names.soc));
+    if (args.horizonHours !== null && !(args.horizonHours > 0 && args.horizonHours <= MAX_HORIZON_HOURS)) {
+      problems.push(`${names.horizon}: expected hours greater than 0 and at most ${MAX_HORIZON_HOURS}, got ${args.horizonHours}`);
+    }
+    if (problems.length > 0) throw badRequest(problems);
+    const [site] = await selectSites(pool, args.siteId);
+    return oneAtATime(() => batteryPlan(pool, { site: site!, params: args.params, socKwh: args.socKwh, horizonHours: args.horizonHours, now: now() }));
+  };
+
+  return [
+    gatedJsonRoute('/api/battery/what-if', whatIfQuery, async (query) => {
+      const problems: string[] = [];
+      const params = battery(query, problems);
+      const to = query.to ?? addDays(nemToday(now()), -1);
+      const from = query.from ?? addDays(to, -(DEFAULT_WHAT_IF_DAYS - 1));
+      problems.push(...checkWhatIfRange(from, to, query.day ?? null, { from: 'from', to: 'to', day: 'day' }));
+      if (problems.length > 0) throw badRequest(problems);
+      const [site] = await selectSites(pool, query.site ?? null);
+      if (site === undefined) throw badRequest(['site: no sites are stored yet']);
+      return oneAtATime(() => batteryWhatIf(pool, { site, from, to, params, day: query.day ?? null }));
+    }),
+    gatedJsonRoute('/api/optimize/*', optimizeQuery, async (query, url) => {
+      const problems: string[] = [];
+      const siteId = decodeURIComponent(url.pathname.slice('/api/optimize/'.length));
+      if (siteId === '' || siteId.includes('/')) throw badRequest(['siteId: expected /api/optimize/{siteId}']);
+      const params = battery(query, problems);
+      const number = (name: string, raw: string | undefined) => {
+        if (raw === undefined) return null;
+        const value = parseDecimal(raw);
+        if (value === null) problems.push(`${name}: expected a number, got ${JSON.stringify(raw.slice(0, 40))}`);
+        return value;
+      };
+      const socKwh = number('soc', query.soc);
+      const horizonHours = number('horizon', query.horizon);
+      return plan({ siteId, params, socKwh, horizonHours }, problems, { soc: 'soc', horizon: 'horizon' });
+    }),
+    {
+      method: 'POST',
+      path: '/api/optimize',
+      protected: true,
+      async handle(req: IncomingMessage, res: ServerResponse) {
+        try {
+          const body = await readJsonBody(req, res);
+          if (body === undefined) return;
+          const parsed = optimizeBody.safeParse(body);
+          if (!parsed.success) {
+            throw badRequest(parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)));
+          }
+          const { site, socKwh, horizonHours } = parsed.data;
+          // An explicit null export limit means none, whatever the default.
+          const { exportLimitKw, ...given } = parsed.data.battery ?? {};
+          const checked = batteryParamsFrom({ ...given, exportLimitKw: exportLimitKw ?? undefined }, BODY_NAMES, defaults);
+          const params = { ...checked.params, exportLimitKw: exportLimitKw === null ? null : checked.params.exportLimitKw };
+          const result = await plan({ siteId: site, params, socKwh: socKwh ?? null, horizonHours: horizonHours ?? null }, [...checked.problems], {
+            soc: 'socKwh',
+            horizon: 'horizonHours',
+          });
+          sendJson(res, 200, result);
+        } catch (err) {
+          answerFailure(res, err, 'invalid request');
+        }
+      },
+    },
+  ];
+}
+
+/**
+ * The request's JSON body, or undefined once a 413 (too large), 415 (not JSON) or 400 (not parseable) has
+ * been sent. A body over the limit is not read any further.
+ */
+async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+    sendJson(res, 415, { error: 'the body must be JSON (content-type: application/json)' });
+    return undefined;
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) return tooLarge(req, res);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return tooLarge(req, res);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    sendJson(res, 400, { error: 'invalid request', problems: ['body: not valid JSON'] });
+    return undefined;
+  }
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse): undefined {
+  res.setHeader('connection', 'close');
+  sendJson(res, 413, { error: `the body may be at most ${MAX_BODY_BYTES} bytes` });
+  req.destroy();
+  return undefined;
+}
