@@ -37,10 +37,14 @@ async function runRoleFile(db: TestDatabase, role: string, password: string | nu
   }
 }
 
-/** The database's URL as another login (the test server trusts local connections: no password is checked). */
+/** Every scratch role's password: a server that trusts local connections ignores it, one with password auth checks it. */
+const rolePassword = 's3cret';
+
+/** The database's URL as another login. */
 function as(db: TestDatabase, role: string): string {
   const url = new URL(db.url);
   url.username = role;
+  url.password = rolePassword;
   return url.toString();
 }
 
@@ -70,8 +74,8 @@ describe('collector-role.sql', () => {
     const stored = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM price_data')).rows[0]!.n;
     expect(stored).toBeGreaterThan(0);
 
-    await runRoleFile(db, role, 's3cret');
-    await runRoleFile(db, role, 's3cret'); // every `up` runs it again
+    await runRoleFile(db, role, rolePassword);
+    await runRoleFile(db, role, rolePassword); // every `up` runs it again
     const owners = await db.pool.query<{ name: string; owner: string }>(
       `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'S', 'i')
@@ -105,13 +109,13 @@ describe('collector-role.sql', () => {
     const role = scratchRole('amber_collector');
     const reader = scratchRole('amber_reader');
     const db = await databaseForTest();
-    await withAdmin(db.url, (admin) => admin.query(`CREATE ROLE ${quoteIdent(reader)} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${quoteIdent(reader)}`));
+    await withAdmin(db.url, (admin) => admin.query(`CREATE ROLE ${quoteIdent(reader)} LOGIN PASSWORD '${rolePassword}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${quoteIdent(reader)}`));
     onTestFinished(async () => {
       await withAdmin(db.url, (admin) => admin.query(`DROP OWNED BY ${quoteIdent(reader)}`)).catch(() => undefined);
     });
     expect(await sqlstateOf(as(db, reader), 'SELECT pg_advisory_lock(418446992754)')).toBeNull();
 
-    await runRoleFile(db, role, 's3cret');
+    await runRoleFile(db, role, rolePassword);
     for (const sql of [
       'SELECT pg_advisory_lock(418446992754)',
       'SELECT pg_try_advisory_lock(418446992754)',
