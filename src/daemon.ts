@@ -83,6 +83,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     requestTimeoutMs: config.amber.requestTimeoutMs,
     onCall: metrics.onCall,
     onRateLimited: metrics.onRateLimited,
+    onUnstorableText: metrics.onUnstorableText,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   const lock = new WriterLock(pool, logger, options.lockRetryMs === undefined ? {} : { retryMs: options.lockRetryMs });

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CallEvent, RateLimitedEvent } from './amber/client.ts';
+import type { CallEvent, RateLimitedEvent, UnstorableTextEvent } from './amber/client.ts';
 import type { DataType, NemDate } from './domain/models.ts';
 import { addDays, nemDayStart } from './domain/nem-time.ts';
 import type { RateLimiterSnapshot } from './amber/rate-limiter.ts';
@@ -42,6 +42,7 @@ export class CollectorMetrics {
   private readonly rowsUpdated: Counter<'table'>;
   private readonly rowsUnchanged: Counter<'table'>;
   private readonly rejectedElements: Counter<'data_type'>;
+  private readonly unstorableCharacters: Counter<'endpoint'>;
   private readonly chunksStored: Counter<'data_type' | 'priority'>;
   private readonly backfillDone: Gauge<'site' | 'data_type'>;
   private readonly backfillTotal: Gauge<'site' | 'data_type'>;
@@ -102,8 +103,14 @@ export class CollectorMetrics {
     });
     this.rejectedElements = new Counter({
       name: name('rejected_elements_total'),
-      help: 'Elements of Amber responses that failed validation and were not stored, by data type.',
+      help: 'Elements of Amber responses refused (wrong types, a broken consistency rule, or refused by the database) and kept in rejected_intervals instead of stored, by data type (price, usage, forecast).',
       labelNames: ['data_type'],
+      registers,
+    });
+    this.unstorableCharacters = new Counter({
+      name: name('unstorable_characters_replaced_total'),
+      help: 'Characters PostgreSQL cannot store (NUL, lone surrogates) in Amber responses, replaced with U+FFFD, by endpoint.',
+      labelNames: ['endpoint'],
       registers,
     });
     this.chunksStored = new Counter({
@@ -225,6 +232,11 @@ export class CollectorMetrics {
     this.rateLimited.inc({ endpoint: event.endpoint });
   };
 
+  /** For `createAmberClient({ onUnstorableText })`. */
+  readonly onUnstorableText = (event: UnstorableTextEvent): void => {
+    this.unstorableCharacters.inc({ endpoint: event.endpoint }, event.replaced);
+  };
+
   /** For `new Collector({ events })`. */
   readonly collectorEvents: CollectorEvents = {
     chunkStored: (result: ChunkResult, priority: 'fresh' | 'backfill') => {
@@ -252,7 +264,8 @@ export class CollectorMetrics {
     streamFailed: ({ siteId, dataType, code }) => {
       this.streamFailures.inc({ ...streamLabels(siteId, dataType), code });
     },
-    forecastsArchived: ({ stored, pruned, compacted }) => {
+    forecastsArchived: ({ stored, pruned, compacted, rejected }) => {
+      this.rejectedElements.inc({ data_type: 'forecast' }, rejected);
       this.forecastRows.inc({ change: 'stored' }, stored);
       this.forecastRows.inc({ change: 'pruned' }, pruned);
       this.forecastRows.inc({ change: 'compacted' }, compacted);

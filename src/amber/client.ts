@@ -8,7 +8,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { abortError, CollectorError, isCollectorError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { NemDate, Parsed, PriceInterval, Site, UsageInterval } from '../domain/models.ts';
-import { daysBetween, lastUsageDay } from '../domain/nem-time.ts';
+import { daysBetween, lastUsageDay, nemToday } from '../domain/nem-time.ts';
 import type { Clock, Priority, RateLimiter, ResponseHeaders } from './rate-limiter.ts';
 import {
   backoffDelayMs,
@@ -19,13 +19,16 @@ import {
   type RetryPolicy,
 } from './retry.ts';
 import { badRequest, checkRange, checkResolution, checkSiteId, queryString, sitePath } from './request-params.ts';
+import type { RequestedRange } from '../domain/interval-rules.ts';
 import { parsePriceIntervals, parseSites, parseUsageIntervals, truncatedSample } from './schemas.ts';
+import { mayHoldUnstorableText, storableJson } from './storable-text.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** `/prices/current`: "The total number of intervals requested must not exceed 2048". */
 const MAX_CURRENT_INTERVALS = 2048;
-/** Rejected elements shown in one log line; the count is always logged. */
-const LOGGED_REJECTIONS = 3;
+/** What `/prices/current` answers in when no resolution is asked for: the site's length, at most 30. */
+const DEFAULT_RESOLUTION = 30;
+const CLOCK_SKEW_MS = 60 * 60 * 1000;
 /**
  * The longest a 429 holds every call, whatever its headers ask (or one window, if the declared window is
  * longer). Amber's window is 5 minutes, so this honours a lockout of 12 windows, while a garbage header (a
@@ -53,6 +56,13 @@ export interface RateLimitedEvent {
   source: 'retry-after' | 'ratelimit-reset' | 'window';
 }
 
+/** A response whose text held characters PostgreSQL cannot store, replaced before parsing. */
+export interface UnstorableTextEvent {
+  endpoint: Endpoint;
+  /** Characters replaced in the response. */
+  replaced: number;
+}
+
 export interface AmberClientOptions {
   /** E.g. `https://api.amber.com.au/v1`. */
   baseUrl: string;
@@ -72,6 +82,7 @@ export interface AmberClientOptions {
   wallClock?: () => number;
   onCall?: (event: CallEvent) => void;
   onRateLimited?: (event: RateLimitedEvent) => void;
+  onUnstorableText?: (event: UnstorableTextEvent) => void;
 }
 
 interface CallOptions {
@@ -115,7 +126,7 @@ type AttemptResult =
   | { kind: 'rate-limited'; headers: ResponseHeaders };
 
 export function createAmberClient(options: AmberClientOptions): AmberClient {
-  const { apiKey, limiter, logger, onCall, onRateLimited } = options;
+  const { apiKey, limiter, logger, onCall, onRateLimited, onUnstorableText } = options;
   const { requestTimeoutMs } = options;
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const random = options.random ?? Math.random;
@@ -258,7 +269,7 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
   function parseBody<T>(target: CallTarget, text: string, parse: (body: unknown) => Parsed<T>): Parsed<T> {
     let parsed: Parsed<T>;
     try {
-      parsed = parse(JSON.parse(text));
+      parsed = parse(storableBody(target, text, JSON.parse(text)));
     } catch (err) {
       // Invalid JSON (a SyntaxError) or a body that is not an array; anything else is a bug and surfaces as is.
       if (!(err instanceof SyntaxError || isCollectorError(err, 'AMBER_SCHEMA'))) throw err;
@@ -270,18 +281,37 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
         details: { ...describe(target), sample },
       });
     }
-    if (parsed.rejected.length > 0) {
+    const [first] = parsed.rejected;
+    if (first !== undefined) {
+      // One line per response, whatever the number of bad elements: the count by reason and one sample.
+      const rules: Record<string, number> = {};
+      for (const item of parsed.rejected) rules[item.rule] = (rules[item.rule] ?? 0) + 1;
       logger.warn(
         {
           ...describe(target),
           rejected: parsed.rejected.length,
           accepted: parsed.items.length,
-          samples: parsed.rejected.slice(0, LOGGED_REJECTIONS),
+          rules,
+          sample: { index: first.index, rule: first.rule, problems: first.problems.slice(0, 3), element: first.sample },
         },
         'Amber response has elements that failed validation',
       );
     }
     return parsed;
+  }
+
+  /** `body` with the characters PostgreSQL cannot store replaced (storable-text.ts), logged once per response. */
+  function storableBody(target: CallTarget, text: string, body: unknown): unknown {
+    if (!mayHoldUnstorableText(text)) return body;
+    const storable = storableJson(body);
+    if (storable.replaced > 0) {
+      logger.warn(
+        { ...describe(target), replaced: storable.replaced, sample: truncatedSample(storable.firstReplaced, 200) },
+        'Amber sent text PostgreSQL cannot store (NUL or a lone surrogate); replaced with U+FFFD',
+      );
+      onUnstorableText?.({ endpoint: target.endpoint, replaced: storable.replaced });
+    }
+    return storable.value;
   }
 
   return {
@@ -297,7 +327,7 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
       const query: Record<string, string> = { startDate, endDate };
       if (resolution !== undefined) query.resolution = String(resolution);
       const target: CallTarget = { endpoint: 'prices', path: `${sitePath(siteId)}/prices`, query, siteId, startDate, endDate };
-      return call(target, (body) => parsePriceIntervals(body, logger), rest);
+      return call(target, (body) => parsePriceIntervals(body, logger, { from: startDate, to: endDate }), rest);
     },
 
     async getUsage(siteId, startDate, endDate, callOptions = {}) {
@@ -315,7 +345,7 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
         startDate,
         endDate,
       };
-      return call(target, (body) => parseUsageIntervals(body, logger), callOptions);
+      return call(target, (body) => parseUsageIntervals(body, logger, { from: startDate, to: endDate }), callOptions);
     },
 
     async getCurrentPrices(siteId, params, callOptions = {}) {
@@ -335,7 +365,8 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
         query.resolution = String(params.resolution);
       }
       const target: CallTarget = { endpoint: 'currentPrices', path: `${sitePath(siteId)}/prices/current`, query, siteId };
-      return call(target, (body) => parsePriceIntervals(body, logger), callOptions);
+      const range = currentPricesRange(params, new Date(wallClock()));
+      return call(target, (body) => parsePriceIntervals(body, logger, range), callOptions);
     },
 
     close() {
@@ -371,4 +402,16 @@ function transportError(
   const message =
     code === 'AMBER_TIMEOUT' ? `Amber did not answer in time (${reason})` : `network error talking to Amber (${reason})`;
   return new CollectorError(code, message, { retryable: true, cause, details: describe(target) });
+}
+
+/**
+ * The NEM days `/prices/current` can answer for: from the end of the earliest previous interval to the end
+ * of the last next one (the running interval ends at most one interval from now), widened by an hour each
+ * side for clock skew between Amber and this machine.
+ */
+export function currentPricesRange(params: CurrentPricesParams, now: Date): RequestedRange {
+  const stepMs = (params.resolution ?? DEFAULT_RESOLUTION) * 60_000;
+  const earliest = now.getTime() - (params.previous ?? 0) * stepMs - CLOCK_SKEW_MS;
+  const latest = now.getTime() + ((params.next ?? 0) + 1) * stepMs + CLOCK_SKEW_MS;
+  return { from: nemToday(new Date(earliest)), to: nemToday(new Date(latest)) };
 }

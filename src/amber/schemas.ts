@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Channel, Parsed, PriceInterval, RejectedItem, Site, TariffInformation, UsageInterval } from '../domain/models.ts';
+import { ruleChecker, type RequestedRange, type RuleViolation } from '../domain/interval-rules.ts';
+import type { BaseInterval, Channel, Parsed, PriceInterval, RejectedItem, Site, TariffInformation, UsageInterval } from '../domain/models.ts';
 import { isNemDate } from '../domain/nem-time.ts';
 
 /** Billing interval assumed for sites from before `intervalLength` existed (Nov 2024). */
@@ -18,16 +19,35 @@ export const DEFAULT_INTERVAL_LENGTH = 30;
 
 const SAMPLE_MAX_CHARS = 500;
 
-const nemDate = z.string().refine(isNemDate, { message: 'expected a YYYY-MM-DD date' });
-/** `startTime` and `endTime` are always UTC with `Z`; the collector keys rows on them. */
-const utcDateTime = z.iso.datetime();
-const offsetDateTime = z.iso.datetime({ offset: true });
-const minutes = z.number().int().positive();
+/*
+ * Types are checked as the columns need them, so a value the schema lets through can always be stored and
+ * no value can fail a chunk's statement in the database: integers where the column is `integer` (and in its
+ * range), finite numbers (zod 4's number refuses Infinity and NaN; JSON's 1e400 parses to Infinity),
+ * instants `timestamptz` accepts (year 1 on), and text of a sane length. NUL and lone surrogates, which
+ * PostgreSQL refuses in text and jsonb, never reach the schemas: the client replaces them first
+ * (storable-text.ts).
+ */
+const SHORT_TEXT_MAX = 200;
+const EARLIEST_INSTANT_MS = Date.parse('0001-01-01T00:00:00Z');
+
+const text = z.string().max(SHORT_TEXT_MAX);
+const pgInteger = z.number().int().min(-2_147_483_648).max(2_147_483_647);
+const nemDate = z
+  .string()
+  .refine((value) => isNemDate(value) && !value.startsWith('0000'), { message: 'expected a YYYY-MM-DD date from year 1 on' });
+/**
+ * An RFC 3339 instant: the API sends `startTime`/`endTime` in UTC and `nemTime` at +10:00; the instant is
+ * what counts. That it is from year 1 on is checked after parsing (`unstorableInstant`): a refinement here
+ * would cost zod its fast path and triple the time a response takes to parse.
+ */
+const instant = z.iso.datetime({ offset: true });
+const minutes = pgInteger.positive();
 
 export const tariffInformationSchema = z.looseObject({
-  period: z.string().nullish(),
-  season: z.string().nullish(),
-  block: z.number().nullish(),
+  period: text.nullish(),
+  season: text.nullish(),
+  /** The spec says "number"; the column is an integer (blocks 1 and 2 are all ever seen). */
+  block: pgInteger.nullish(),
   demandWindow: z.boolean().nullish(),
 });
 
@@ -41,17 +61,17 @@ export const advancedPriceSchema = z.looseObject({
 });
 
 export const channelSchema = z.looseObject({
-  identifier: z.string(),
-  type: z.string(),
-  tariff: z.string(),
+  identifier: text,
+  type: text,
+  tariff: text,
 });
 
 export const siteSchema = z.looseObject({
-  id: z.string().min(1),
-  nmi: z.string(),
+  id: text.min(1),
+  nmi: text,
   channels: z.array(channelSchema),
-  network: z.string(),
-  status: z.string(),
+  network: text,
+  status: text,
   activeFrom: nemDate.nullish(),
   closedOn: nemDate.nullish(),
   intervalLength: minutes.nullish(),
@@ -60,15 +80,15 @@ export const siteSchema = z.looseObject({
 const baseIntervalShape = {
   date: nemDate,
   duration: minutes,
-  startTime: utcDateTime,
-  endTime: utcDateTime,
-  nemTime: offsetDateTime,
+  startTime: instant,
+  endTime: instant,
+  nemTime: instant,
   perKwh: z.number(),
   spotPerKwh: z.number(),
   renewables: z.number(),
-  channelType: z.string(),
-  spikeStatus: z.string(),
-  descriptor: z.string().nullish(),
+  channelType: text,
+  spikeStatus: text,
+  descriptor: text.nullish(),
   tariffInformation: tariffInformationSchema.nullish(),
 };
 
@@ -106,10 +126,10 @@ export const priceIntervalSchema = z.discriminatedUnion('type', [
 export const usageSchema = z.looseObject({
   type: z.literal('Usage'),
   ...baseIntervalShape,
-  channelIdentifier: z.string(),
+  channelIdentifier: text,
   kwh: z.number(),
   cost: z.number(),
-  quality: z.string(),
+  quality: text,
 });
 
 /** Enum values documented in the spec (API-NOTES §4.8, §4.12). Anything else is logged once and kept. */
@@ -151,12 +171,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /**
  * Validates `body` as a JSON array, element by element. A body that is not an array at all is an
- * `AMBER_SCHEMA` error for the whole response; a bad element only lands in `rejected`.
+ * `AMBER_SCHEMA` error for the whole response; a bad element only lands in `rejected`, as does an element
+ * of the right types that `check` (the consistency rules) refuses.
  */
 export function parseArray<S extends z.ZodType, T>(
   body: unknown,
   schema: S,
   toModel: (data: z.output<S>, raw: Record<string, unknown>) => T,
+  check: (item: T) => RuleViolation | null = () => null,
 ): Parsed<T> {
   if (!Array.isArray(body)) {
     const got = body === null ? 'null' : typeof body;
@@ -168,14 +190,35 @@ export function parseArray<S extends z.ZodType, T>(
   const items: T[] = [];
   const rejected: RejectedItem[] = [];
   body.forEach((element: unknown, index) => {
+    const reject = (rule: string, problems: string[]) =>
+      rejected.push({ index, rule, problems, element, sample: truncatedSample(element) });
     const result = schema.safeParse(element);
-    if (result.success) {
-      items.push(toModel(result.data, element as Record<string, unknown>));
-    } else {
-      rejected.push({ index, problems: result.error.issues.map(describeIssue), sample: truncatedSample(element) });
+    if (!result.success) {
+      reject('schema', result.error.issues.map(describeIssue));
+      return;
     }
+    const item = toModel(result.data, element as Record<string, unknown>);
+    const violation = check(item);
+    if (violation === null) items.push(item);
+    else reject(violation.rule, [violation.problem]);
   });
   return { items, rejected };
+}
+
+/**
+ * The checks after the types: instants `timestamptz` can hold (reported as `schema`, like the types), then
+ * the consistency rules for a response to a request for `range` (none when `range` is null).
+ */
+function rulesFor(range: RequestedRange | null): (item: BaseInterval) => RuleViolation | null {
+  const rules = range === null ? () => null : ruleChecker(range);
+  return (item) => unstorableInstant(item) ?? rules(item);
+}
+
+function unstorableInstant(item: BaseInterval): RuleViolation | null {
+  for (const field of ['startTime', 'endTime', 'nemTime'] as const) {
+    if (!(Date.parse(item[field]) >= EARLIEST_INSTANT_MS)) return { rule: 'schema', problem: `${field}: expected an instant from year 1 on` };
+  }
+  return null;
 }
 
 export function parseSites(body: unknown, logger: Logger): Parsed<Site> {
@@ -199,7 +242,8 @@ export function parseSites(body: unknown, logger: Logger): Parsed<Site> {
   });
 }
 
-export function parsePriceIntervals(body: unknown, logger: Logger): Parsed<PriceInterval> {
+/** `range`: the days asked for, checked with every consistency rule; null checks types only. */
+export function parsePriceIntervals(body: unknown, logger: Logger, range: RequestedRange | null): Parsed<PriceInterval> {
   return parseArray(body, priceIntervalSchema, (data, raw): PriceInterval => ({
     ...baseIntervalOf(data, raw, logger),
     type: data.type,
@@ -208,10 +252,11 @@ export function parsePriceIntervals(body: unknown, logger: Logger): Parsed<Price
     advancedPrice: data.advancedPrice
       ? { low: data.advancedPrice.low, predicted: data.advancedPrice.predicted ?? null, high: data.advancedPrice.high }
       : null,
-  }));
+  }), rulesFor(range));
 }
 
-export function parseUsageIntervals(body: unknown, logger: Logger): Parsed<UsageInterval> {
+/** `range`: the days asked for, checked with every consistency rule; null checks types only. */
+export function parseUsageIntervals(body: unknown, logger: Logger, range: RequestedRange | null): Parsed<UsageInterval> {
   return parseArray(body, usageSchema, (data, raw): UsageInterval => {
     noteEnumValue(logger, 'quality', data.quality);
     return {
@@ -222,7 +267,7 @@ export function parseUsageIntervals(body: unknown, logger: Logger): Parsed<Usage
       cost: data.cost,
       quality: data.quality,
     };
-  });
+  }, rulesFor(range));
 }
 
 type BaseIntervalData = z.output<z.ZodObject<typeof baseIntervalShape>>;

@@ -6,12 +6,14 @@
 import type pg from 'pg';
 import type { AmberClient } from '../amber/client.ts';
 import type { Priority } from '../amber/rate-limiter.ts';
-import type { DataType, NemDate, Parsed, Site } from '../domain/models.ts';
+import { truncatedSample } from '../amber/schemas.ts';
+import type { DataType, NemDate, Parsed, RejectedItem, Site } from '../domain/models.ts';
 import type { DayRange } from '../domain/nem-time.ts';
 import { CollectorError, isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { asDatabaseUnavailable, withTransaction } from '../db/pool.ts';
-import type { UpsertCounts } from '../db/upsert.ts';
+import { isRowDataError, type UpsertCounts } from '../db/upsert.ts';
+import { recordRejectedIntervals } from '../db/rejected-intervals.ts';
 import { lockStreamCoverage, recountCoverage, type DayCount } from '../db/coverage.ts';
 import { advanceWatermark, markSuccess, recordCollectionError } from '../db/collection-state.ts';
 import { ChunkSlots } from './chunk-slots.ts';
@@ -33,11 +35,14 @@ export interface ChunkResult extends UpsertCounts {
   dataType: DataType;
   startDate: NemDate;
   endDate: NemDate;
-  /** Elements the API sent that failed validation (logged by the client with a sample). */
+  /** Elements refused (logged by the client with a sample, kept in rejected_intervals). */
   rejected: number;
   /** The watermark after this chunk, when it moved. */
   collectedThrough: NemDate | null;
 }
+
+/** What one chunk's transaction stored. */
+type StoredChunk = Omit<ChunkResult, 'siteId' | 'dataType' | 'startDate' | 'endDate'>;
 
 /** Work a caller adds to a chunk's transaction (gap repair, on-demand backfill requests). */
 export interface CollectOptions {
@@ -138,44 +143,75 @@ export class ChunkCollector {
     signal: AbortSignal,
     options: ChunkOptions,
   ): Promise<ChunkResult> {
-    const { site, dataType, range } = stream;
+    const { site, dataType } = stream;
     const strategy = strategyFor(type);
     const parsed = await strategy.fetch(this.deps.client, site, days, { priority, signal });
-    const through = this.watermarkTarget(stream, days, parsed, options);
+    let stored: StoredChunk;
+    try {
+      stored = await this.store(stream, days, parsed, options, 'batch', (tx) => strategy.store(tx, site.id, parsed.items));
+    } catch (err) {
+      if (!isRowDataError(err)) throw err;
+      // The edge's checks should make this impossible; if one is missing, one bad row must not stall the stream.
+      this.deps.logger.error(
+        { site: site.id, dataType, startDate: days.startDate, endDate: days.endDate, code: err.code, reason: err.message },
+        'the database refused a row that passed validation (a bug); storing the chunk row by row',
+      );
+      stored = await this.store(stream, days, parsed, options, 'row-by-row', async (tx) => {
+        const { counts, refused } = await strategy.storeOneByOne(tx, site.id, parsed.items);
+        return { ...counts, refused: refused.map(({ row, code, message }) => refusedByDatabase(row.raw, code, message)) };
+      });
+    }
 
-    const result = await withTransaction(this.deps.pool, async (tx) => {
-      // Sent together: the pool pipelines them (with BEGIN) in one round trip, and one connection runs them in
-      // order, so the coverage lock is held before the upsert and the recount sees the upserted rows.
-      const [, counts, counted] = await Promise.all([
-        lockStreamCoverage(tx, site.id, dataType),
-        strategy.store(tx, site.id, parsed.items),
-        recountCoverage(tx, site.id, dataType, days.startDate, days.endDate),
-      ]);
+    if (parsed.items.length === 0 && parsed.rejected.length === 0 && priority === 'backfill') {
+      // A past range with no data (before the API's retention, or a site with no data yet): the watermark
+      // records it as checked, so it is logged here once and not fetched again.
+      this.deps.logger.info({ site: site.id, dataType, startDate: days.startDate, endDate: days.endDate }, 'no data for this range');
+    }
+    const chunkResult: ChunkResult = { siteId: site.id, dataType, startDate: days.startDate, endDate: days.endDate, ...stored };
+    this.deps.events?.chunkStored?.(chunkResult, priority);
+    return chunkResult;
+  }
+
+  /**
+   * One transaction: the chunk's rows (`upsert`), its refused elements, its days' coverage and the stream's
+   * progress. `upsert` may refuse rows itself (the row-by-row retry); they join the elements the client refused.
+   */
+  private store(
+    stream: Stream,
+    days: DayRange,
+    parsed: Parsed<unknown>,
+    options: ChunkOptions,
+    mode: 'batch' | 'row-by-row',
+    upsert: (tx: pg.PoolClient) => Promise<UpsertCounts & { refused?: RejectedItem[] }>,
+  ): Promise<StoredChunk> {
+    const { site, dataType, range } = stream;
+    return withTransaction(this.deps.pool, async (tx) => {
+      const recount = () => recountCoverage(tx, site.id, dataType, days.startDate, days.endDate);
+      // A batch upsert is one statement: sent together, the pool pipelines the three (with BEGIN) in one round
+      // trip, and one connection runs them in order, so the lock is held before the upsert and the recount sees
+      // its rows. The row-by-row retry issues many statements, so the recount waits for them.
+      const [, { refused = [], ...counts }, counted] = mode === 'batch'
+        ? await Promise.all([lockStreamCoverage(tx, site.id, dataType), upsert(tx), recount()])
+        : [await lockStreamCoverage(tx, site.id, dataType), await upsert(tx), await recount()];
+      const rejected = [...parsed.rejected, ...refused];
+      await recordRejectedIntervals(tx, { siteId: site.id, dataType, from: days.startDate, to: days.endDate, items: rejected });
       await options.inTransaction?.(tx, counted);
+      const through = this.watermarkTarget(stream, days, rejected.length, options);
       let collectedThrough: NemDate | null = null;
-      if (parsed.rejected.length > 0 && through === null) {
+      if (rejected.length > 0 && through === null) {
         await recordCollectionError(tx, {
           siteId: site.id,
           dataType,
           backfillFrom: range.from,
-          error: `${parsed.rejected.length} invalid elements in ${days.startDate}..${days.endDate}`,
+          error: `${rejected.length} invalid elements in ${days.startDate}..${days.endDate}`,
         });
       } else if (through !== null) {
         collectedThrough = await advanceWatermark(tx, { siteId: site.id, dataType, backfillFrom: range.from, chunkStart: days.startDate, through });
       } else {
         await markSuccess(tx, site.id, dataType);
       }
-      return { ...counts, collectedThrough };
+      return { ...counts, rejected: rejected.length, collectedThrough };
     });
-
-    if (parsed.items.length === 0 && priority === 'backfill') {
-      // A past range with no data (before the API's retention, or a site with no data yet): the watermark
-      // records it as checked, so it is logged here once and not fetched again.
-      this.deps.logger.info({ site: site.id, dataType, startDate: days.startDate, endDate: days.endDate }, 'no data for this range');
-    }
-    const chunkResult: ChunkResult = { siteId: site.id, dataType, startDate: days.startDate, endDate: days.endDate, rejected: parsed.rejected.length, ...result };
-    this.deps.events?.chunkStored?.(chunkResult, priority);
-    return chunkResult;
   }
 
   /**
@@ -183,11 +219,11 @@ export class ChunkCollector {
    * (later cycles fetch it again), past it once the invalid elements have persisted through
    * MAX_ATTEMPTS_WITH_REJECTED_ROWS fetches.
    */
-  private watermarkTarget(stream: Stream, days: DayRange, parsed: Parsed<unknown>, options: ChunkOptions): NemDate | null {
+  private watermarkTarget(stream: Stream, days: DayRange, rejected: number, options: ChunkOptions): NemDate | null {
     const { site, dataType, range } = stream;
     const attemptsKey = `${site.id}|${dataType}|${days.startDate}`;
     const through = options.advanceWatermark ? watermarkAfter(days, range) : null;
-    if (parsed.rejected.length === 0) {
+    if (rejected === 0) {
       this.rejectedAttempts.delete(attemptsKey);
       return through;
     }
@@ -195,9 +231,14 @@ export class ChunkCollector {
     this.rejectedAttempts.set(attemptsKey, attempts);
     if (attempts < MAX_ATTEMPTS_WITH_REJECTED_ROWS) return null;
     this.deps.logger.error(
-      { site: site.id, dataType, startDate: days.startDate, endDate: days.endDate, rejected: parsed.rejected.length, attempts },
+      { site: site.id, dataType, startDate: days.startDate, endDate: days.endDate, rejected, attempts },
       'invalid elements persist after repeated fetches; storing the valid rows and moving on',
     );
     return through;
   }
+}
+
+/** A row the database refused, as a rejected element: rule `database`, with the server's reason. */
+function refusedByDatabase(raw: Record<string, unknown>, code: string, message: string): RejectedItem {
+  return { index: -1, rule: 'database', problems: [`SQLSTATE ${code}: ${message}`], element: raw, sample: truncatedSample(raw) };
 }

@@ -8,9 +8,9 @@ import type { AmberClient } from '../amber/client.ts';
 import type { Priority } from '../amber/rate-limiter.ts';
 import type { DataType, Parsed, PriceInterval, Site, UsageInterval } from '../domain/models.ts';
 import type { DayRange } from '../domain/nem-time.ts';
-import { upsertPriceIntervals } from '../db/prices.ts';
-import type { UpsertCounts } from '../db/upsert.ts';
-import { upsertUsageIntervals } from '../db/usage.ts';
+import { upsertPriceIntervals, upsertPriceIntervalsOneByOne } from '../db/prices.ts';
+import type { RefusedRow, UpsertCounts } from '../db/upsert.ts';
+import { upsertUsageIntervals, upsertUsageIntervalsOneByOne } from '../db/usage.ts';
 import { trailingWindow, type StreamRange } from './plan.ts';
 
 /** The settings that decide how far back each cycle re-fetches. */
@@ -25,6 +25,8 @@ export interface DataTypeStrategy<Item> {
   fetch(client: AmberClient, site: Site, days: DayRange, options: { priority: Priority; signal: AbortSignal }): Promise<Parsed<Item>>;
   /** Upserts a chunk's rows inside its transaction. */
   store(tx: pg.PoolClient, siteId: string, items: readonly Item[]): Promise<UpsertCounts>;
+  /** `store` one row at a time, leaving out the rows the database refuses: the retry after `store` failed on data. */
+  storeOneByOne(tx: pg.PoolClient, siteId: string, items: readonly Item[]): Promise<{ counts: UpsertCounts; refused: Array<RefusedRow<Item>> }>;
   /** The recent days every cycle fetches again, as API-sized chunks. */
   revisionWindow(range: StreamRange, settings: RevisionSettings): DayRange[];
 }
@@ -34,7 +36,8 @@ const price: DataTypeStrategy<PriceInterval> = {
   fetch: (client, site, days, { priority, signal }) =>
     client.getPrices(site.id, days.startDate, days.endDate, { resolution: site.intervalLength, priority, signal }),
   // `/prices` also returns the running and forecast intervals; the forecast archive keeps those.
-  store: (tx, siteId, items) => upsertPriceIntervals(tx, siteId, items.filter((i) => i.type === 'ActualInterval')),
+  store: (tx, siteId, items) => upsertPriceIntervals(tx, siteId, items.filter(isActual)),
+  storeOneByOne: (tx, siteId, items) => upsertPriceIntervalsOneByOne(tx, siteId, items.filter(isActual)),
   revisionWindow: (range, settings) => trailingWindow(range, 'price', settings.priceRevisionDays),
 };
 
@@ -42,8 +45,13 @@ const usage: DataTypeStrategy<UsageInterval> = {
   dataType: 'usage',
   fetch: (client, site, days, { priority, signal }) => client.getUsage(site.id, days.startDate, days.endDate, { priority, signal }),
   store: (tx, siteId, items) => upsertUsageIntervals(tx, siteId, items),
+  storeOneByOne: (tx, siteId, items) => upsertUsageIntervalsOneByOne(tx, siteId, items),
   revisionWindow: (range, settings) => trailingWindow(range, 'usage', settings.usageRevisionDays),
 };
+
+function isActual(interval: PriceInterval): boolean {
+  return interval.type === 'ActualInterval';
+}
 
 /** The validated item each data type's endpoint returns. */
 interface ItemOf {

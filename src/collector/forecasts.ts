@@ -4,11 +4,13 @@
  * how forecasts converge on the actual price.
  */
 import type pg from 'pg';
-import type { AmberClient, CurrentPricesParams } from '../amber/client.ts';
+import { currentPricesRange, type AmberClient, type CurrentPricesParams } from '../amber/client.ts';
 import type { PriceInterval, Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/forecasts.ts';
+import { withTransaction } from '../db/pool.ts';
+import { pruneRejectedIntervals, recordRejectedIntervals } from '../db/rejected-intervals.ts';
 
 /**
  * Amber forecasts reach the end of the next NEM day (AEMO pre-dispatch), so never more than 48 h ahead:
@@ -18,6 +20,8 @@ import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/
  */
 const FORECAST_HORIZON_MINUTES = 48 * 60;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Refused elements are kept this long after they were last seen: long enough to notice, short enough to forget a fixed API bug. */
+const REJECTED_RETENTION_DAYS = 90;
 
 export function forecastRequest(site: Pick<Site, 'intervalLength'>): CurrentPricesParams {
   // The API knows only 5 and 30; any other length (15 is in the spec, never seen) gets the API's default.
@@ -53,21 +57,31 @@ export interface ForecastSummary {
   pruned: number;
   /** Snapshots deleted by compaction. */
   compacted: number;
+  /** Elements of the responses refused (kept in rejected_intervals). */
+  rejected: number;
+  /** Rows of rejected_intervals not seen for REJECTED_RETENTION_DAYS, deleted. */
+  rejectedPruned: number;
   failedSites: number;
 }
 
 /** One snapshot per site, side by side. A site that fails is logged and skipped; only a bad API key throws. */
 export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[], signal: AbortSignal): Promise<ForecastSummary> {
-  const summary: ForecastSummary = { calls: 0, stored: 0, unchanged: 0, pruned: 0, compacted: 0, failedSites: 0 };
+  const summary: ForecastSummary = { calls: 0, stored: 0, unchanged: 0, pruned: 0, compacted: 0, rejected: 0, rejectedPruned: 0, failedSites: 0 };
   await Promise.all(
     sites.map(async (site) => {
       try {
         summary.calls += 1;
-        const parsed = await deps.client.getCurrentPrices(site.id, forecastRequest(site), { priority: 'fresh', signal });
+        const request = forecastRequest(site);
+        const parsed = await deps.client.getCurrentPrices(site.id, request, { priority: 'fresh', signal });
         const fetchedAt = deps.now();
         const intervals = parsed.items.filter(isForecast);
-        const counts = await storeForecastSnapshots(deps.pool, site.id, fetchedAt, intervals);
+        const counts = await withTransaction(deps.pool, async (tx) => {
+          const range = currentPricesRange(request, fetchedAt);
+          await recordRejectedIntervals(tx, { siteId: site.id, dataType: 'forecast', ...range, items: parsed.rejected });
+          return storeForecastSnapshots(tx, site.id, fetchedAt, intervals);
+        });
         deps.onSnapshot?.({ site, fetchedAt, intervals });
+        summary.rejected += parsed.rejected.length;
         summary.stored += counts.stored;
         summary.unchanged += counts.unchanged;
         if (deps.retentionDays !== null) {
@@ -84,6 +98,7 @@ export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[
       }
     }),
   );
+  if (deps.compactAfterDays !== null) summary.rejectedPruned = await pruneRejected(deps);
   deps.logger.debug({ ...summary }, 'price forecasts archived');
   return summary;
 }
@@ -101,6 +116,16 @@ async function compactSlice(deps: ForecastDeps, siteId: string, through: Date): 
     'price forecasts compacted',
   );
   return slice.deleted;
+}
+
+/** Forgets refused elements not seen for REJECTED_RETENTION_DAYS, with the compaction; a failure waits for the next cycle. */
+async function pruneRejected(deps: ForecastDeps): Promise<number> {
+  try {
+    return await pruneRejectedIntervals(deps.pool, new Date(deps.now().getTime() - REJECTED_RETENTION_DAYS * DAY_MS));
+  } catch (err) {
+    deps.logger.warn({ err }, 'could not prune rejected_intervals; the next cycle tries again');
+    return 0;
+  }
 }
 
 function isForecast(interval: PriceInterval): boolean {

@@ -2,7 +2,8 @@
 import type { PriceInterval } from '../domain/models.ts';
 import { endInstant, intervalKeyColumns, intervalValueColumns } from './intervals.ts';
 import type { Queryable } from './pool.ts';
-import { upsertRows, type UpsertCounts, type UpsertTable } from './upsert.ts';
+import type pg from 'pg';
+import { upsertRows, upsertRowsOneByOne, type RefusedRow, type UpsertCounts, type UpsertTable } from './upsert.ts';
 
 export type { UpsertCounts } from './upsert.ts';
 
@@ -30,4 +31,13 @@ export const PRICE_TABLE: UpsertTable<PriceRow> = {
 /** Stores price intervals of one site; unchanged rows are left untouched (see `upsertRows`). */
 export function upsertPriceIntervals(db: Queryable, siteId: string, rows: readonly PriceInterval[]): Promise<UpsertCounts> {
   return upsertRows(db, PRICE_TABLE, rows.map((row) => ({ ...row, siteId })));
+}
+
+/** `upsertPriceIntervals` one row at a time, leaving out the rows the database refuses (see `upsertRowsOneByOne`). */
+export async function upsertPriceIntervalsOneByOne(
+  tx: pg.PoolClient,
+  siteId: string,
+  rows: readonly PriceInterval[],
+): Promise<{ counts: UpsertCounts; refused: Array<RefusedRow<PriceInterval>> }> {
+  return upsertRowsOneByOne(tx, PRICE_TABLE, rows.map((row) => ({ ...row, siteId })));
 }

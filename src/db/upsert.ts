@@ -14,6 +14,7 @@
  * identical values never reaches the INSERT at all, so re-fetching unchanged data writes nothing: no new
  * tuple, no row lock, no WAL, no `updated_at` change.
  */
+import pg from 'pg';
 import type { Queryable } from './pool.ts';
 
 export interface UpsertCounts {
@@ -57,6 +58,49 @@ export async function upsertRows<Row>(db: Queryable, spec: UpsertTable<Row>, row
   const inserted = result.rows[0]?.inserted ?? 0;
   const updated = result.rows[0]?.updated ?? 0;
   return { inserted, updated, unchanged: batch.length - inserted - updated };
+}
+
+/** A row the database refused in `upsertRowsOneByOne`, with the server's SQLSTATE and message. */
+export interface RefusedRow<Row> {
+  row: Row;
+  code: string;
+  message: string;
+}
+
+/**
+ * SQLSTATE classes that blame the data, not the connection or the statement: data exceptions (22: a
+ * number out of range, a bad date), integrity violations (23: a CHECK) and limits (54: an index row too
+ * large). A batch failing with one of these is worth retrying row by row.
+ */
+export function isRowDataError(err: unknown): err is pg.DatabaseError {
+  return err instanceof pg.DatabaseError && typeof err.code === 'string' && /^(22|23|54)/.test(err.code);
+}
+
+/**
+ * The slow path after a batch failed with a data error (which the checks at the edge should make
+ * impossible): each row in its own savepoint, so only the rows the database refuses are left out. Must run
+ * inside a transaction.
+ */
+export async function upsertRowsOneByOne<Row>(
+  db: pg.PoolClient,
+  spec: UpsertTable<Row>,
+  rows: readonly Row[],
+): Promise<{ counts: UpsertCounts; refused: Array<RefusedRow<Row>> }> {
+  let counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const refused: Array<RefusedRow<Row>> = [];
+  for (const row of lastPerKey(rows, spec.keyOf)) {
+    await db.query('SAVEPOINT upsert_row');
+    try {
+      const one = await upsertRows(db, spec, [row]);
+      await db.query('RELEASE SAVEPOINT upsert_row');
+      counts = { inserted: counts.inserted + one.inserted, updated: counts.updated + one.updated, unchanged: counts.unchanged + one.unchanged };
+    } catch (err) {
+      if (!isRowDataError(err)) throw err;
+      await db.query('ROLLBACK TO SAVEPOINT upsert_row');
+      refused.push({ row, code: err.code ?? '', message: err.message });
+    }
+  }
+  return { counts, refused };
 }
 
 function lastPerKey<Row>(rows: readonly Row[], keyOf: (row: Row) => string): Row[] {

@@ -2,7 +2,8 @@
 import type { UsageInterval } from '../domain/models.ts';
 import { endInstant, intervalKeyColumns, intervalValueColumns } from './intervals.ts';
 import type { Queryable } from './pool.ts';
-import { upsertRows, type UpsertCounts, type UpsertTable } from './upsert.ts';
+import type pg from 'pg';
+import { upsertRows, upsertRowsOneByOne, type RefusedRow, type UpsertCounts, type UpsertTable } from './upsert.ts';
 
 export type { UpsertCounts } from './upsert.ts';
 
@@ -40,4 +41,13 @@ const USAGE_TABLE: UpsertTable<UsageRow> = {
 /** Stores usage records of one site; unchanged rows are left untouched (see `upsertRows`). */
 export function upsertUsageIntervals(db: Queryable, siteId: string, rows: readonly UsageInterval[]): Promise<UpsertCounts> {
   return upsertRows(db, USAGE_TABLE, rows.map((row) => ({ ...row, siteId })));
+}
+
+/** `upsertUsageIntervals` one row at a time, leaving out the rows the database refuses (see `upsertRowsOneByOne`). */
+export async function upsertUsageIntervalsOneByOne(
+  tx: pg.PoolClient,
+  siteId: string,
+  rows: readonly UsageInterval[],
+): Promise<{ counts: UpsertCounts; refused: Array<RefusedRow<UsageInterval>> }> {
+  return upsertRowsOneByOne(tx, USAGE_TABLE, rows.map((row) => ({ ...row, siteId })));
 }

@@ -80,13 +80,21 @@ export interface UsageInterval extends BaseInterval {
   quality: string;
 }
 
-/** An element of a response that failed validation: never dropped silently, always reported. */
+/** An element of a response that failed validation: never dropped silently, always reported and kept. */
 export interface RejectedItem {
+  /** Position in the response. */
   index: number;
-  /** Short, human-readable reasons (zod issues with their paths). */
+  /**
+   * Why, in one word: the consistency rule the element breaks (see interval-rules.ts), `schema` when its
+   * types are wrong, or `database` when the database refused it.
+   */
+  rule: string;
+  /** Short, human-readable reasons (zod issues with their paths, or the rule's explanation). */
   problems: string[];
-  /** The offending element, truncated for logs. */
-  sample: unknown;
+  /** The element as sent (unstorable characters replaced), whole: what `rejected_intervals.raw` keeps. */
+  element: unknown;
+  /** The element, truncated for logs. */
+  sample: string;
 }
 
 /** A validated response: the good elements, plus every element that did not validate. */

@@ -17,7 +17,9 @@ export function isNemDate(value: string): boolean {
   const match = NEM_DATE_PATTERN.exec(value);
   if (!match) return false;
   const [, year, month, day] = match;
-  const utc = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
+  const utc = new Date(0);
+  utc.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   return formatUtcDate(utc) === value;
 }
 

@@ -114,7 +114,8 @@ describe('successful calls', () => {
     expect(prices.rejected).toEqual([expect.objectContaining({ index: 1, problems: [expect.stringMatching(/^perKwh/)] })]);
     const warning = log.lines.find((line) => line['msg'] === 'Amber response has elements that failed validation');
     expect(warning).toMatchObject({ level: 40, endpoint: 'prices', site: SITE_ID, rejected: 1, accepted: 1, startDate: '2025-11-20' });
-    expect(JSON.stringify(warning?.['samples'])).toContain('n/a');
+    expect(warning).toMatchObject({ rules: { schema: 1 }, sample: { index: 1, rule: 'schema' } });
+    expect(JSON.stringify(warning?.['sample'])).toContain('n/a');
   });
 
   test('every response updates the limiter from its headers', async () => {

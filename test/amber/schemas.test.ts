@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { PriceInterval, Site, UsageInterval } from '../../src/domain/models.ts';
 import { parsePriceIntervals, parseSites, parseUsageIntervals, truncatedSample } from '../../src/amber/schemas.ts';
 import { isCollectorError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/logger.ts';
+import { silentLogger, type Logger } from '../../src/logger.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { PRICE, SITE, USAGE } from './elements.ts';
 import { sharedAmberPath } from '../helpers/shared.ts';
@@ -29,9 +29,9 @@ const PAYLOAD_TABLE: Record<string, Expectation> = {
   },
   'ha-core-synthetic-current-prices-general-controlledLoad-feedIn.json': {
     parseAs: 'prices',
-    items: 0,
-    rejected: 12,
-    why: 'synthetic (SOURCES.md §4): startTime/endTime carry +10:00 instead of UTC Z, which the API never sends',
+    items: 12,
+    rejected: 0,
+    why: 'synthetic (SOURCES.md §4): startTime/endTime carry +10:00 instead of UTC Z; the types allow it, the consistency rules refuse it',
   },
   'rust-renewables-actual-current-forecast.json': {
     parseAs: 'prices',
@@ -80,7 +80,12 @@ const PAYLOAD_TABLE: Record<string, Expectation> = {
   'sdk1x-usage-single.json': { parseAs: 'usage', items: 1, rejected: 0 },
 };
 
-const PARSERS = { sites: parseSites, prices: parsePriceIntervals, usage: parseUsageIntervals };
+/** Types only: the consistency rules have their own tests (interval-rules.test.ts). */
+const PARSERS = {
+  sites: parseSites,
+  prices: (body: unknown, logger: Logger) => parsePriceIntervals(body, logger, null),
+  usage: (body: unknown, logger: Logger) => parseUsageIntervals(body, logger, null),
+};
 
 function readPayload(file: string): unknown {
   return JSON.parse(readFileSync(`${PAYLOADS}/${file}`, 'utf8'));
@@ -121,7 +126,7 @@ describe('shared payload files', () => {
 
 describe('price intervals', () => {
   test('map exactly to the PriceInterval model, keeping the element as raw', () => {
-    const { items, rejected } = parsePriceIntervals([PRICE], silentLogger());
+    const { items, rejected } = parsePriceIntervals([PRICE], silentLogger(), null);
     expect(rejected).toEqual([]);
     const expected: PriceInterval = {
       type: 'CurrentInterval',
@@ -152,7 +157,7 @@ describe('price intervals', () => {
     delete missing.descriptor;
     delete missing.estimate;
     const nulls = { ...PRICE, type: 'ActualInterval', tariffInformation: null, descriptor: null, range: null, advancedPrice: null };
-    const { items, rejected } = parsePriceIntervals([missing, nulls], silentLogger());
+    const { items, rejected } = parsePriceIntervals([missing, nulls], silentLogger(), null);
     expect(rejected).toEqual([]);
     expect(items[0]).toMatchObject({ type: 'ForecastInterval', tariffInformation: null, descriptor: null, estimate: null, range: null });
     expect(items[0]?.advancedPrice).toEqual({ low: 1, predicted: null, high: 2 });
@@ -161,7 +166,7 @@ describe('price intervals', () => {
 
   test('unknown keys are tolerated and kept in raw', () => {
     const element = { ...PRICE, futureField: { nested: [1, 2] } };
-    const { items } = parsePriceIntervals([element], silentLogger());
+    const { items } = parsePriceIntervals([element], silentLogger(), null);
     expect(items[0]?.raw['futureField']).toEqual({ nested: [1, 2] });
     expect(items[0]).not.toHaveProperty('futureField');
   });
@@ -171,8 +176,8 @@ describe('price intervals', () => {
     const unknownType = { ...PRICE, type: 'HistoricalInterval' };
     const noEstimate = { ...PRICE };
     delete noEstimate.estimate;
-    const localTimes = { ...PRICE, endTime: '2025-11-20T13:30:00+10:00' };
-    const { items, rejected } = parsePriceIntervals([PRICE, wrongType, unknownType, noEstimate, null, localTimes, 42], silentLogger());
+    const notIso = { ...PRICE, endTime: '2025-11-20 13:30' };
+    const { items, rejected } = parsePriceIntervals([PRICE, wrongType, unknownType, noEstimate, null, notIso, 42], silentLogger(), null);
     expect(items).toHaveLength(1);
     expect(rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(rejected[0]?.problems).toEqual([expect.stringMatching(/^perKwh: /)]);
@@ -185,13 +190,13 @@ describe('price intervals', () => {
 
   test('a rejected sample is truncated', () => {
     const huge = { ...PRICE, perKwh: null, padding: 'x'.repeat(10_000) };
-    const { rejected } = parsePriceIntervals([huge], silentLogger());
+    const { rejected } = parsePriceIntervals([huge], silentLogger(), null);
     expect(String(rejected[0]?.sample).length).toBeLessThanOrEqual(501);
     expect(truncatedSample('abcdef', 3)).toBe('abc…');
   });
 
   test('ints and floats, negative prices and zero are all numbers', () => {
-    const { items, rejected } = parsePriceIntervals([{ ...PRICE, perKwh: -2049, spotPerKwh: 0, renewables: 31.185000000000002 }], silentLogger());
+    const { items, rejected } = parsePriceIntervals([{ ...PRICE, perKwh: -2049, spotPerKwh: 0, renewables: 31.185000000000002 }], silentLogger(), null);
     expect(rejected).toEqual([]);
     expect(items[0]).toMatchObject({ perKwh: -2049, spotPerKwh: 0, renewables: 31.185000000000002 });
   });
@@ -199,7 +204,7 @@ describe('price intervals', () => {
   test('a body that is not an array is a schema error for the whole response', () => {
     for (const body of [{ message: 'Internal server error' }, null, 'text', 7]) {
       try {
-        parsePriceIntervals(body, silentLogger());
+        parsePriceIntervals(body, silentLogger(), null);
         expect.unreachable();
       } catch (err) {
         expect(isCollectorError(err, 'AMBER_SCHEMA')).toBe(true);
@@ -219,8 +224,8 @@ describe('unknown enum values', () => {
       descriptor: 'superLow-test-1',
       tariffInformation: { period: 'midday-test-1', season: 'monsoon-test-1' },
     };
-    const { items, rejected } = parsePriceIntervals([novel, novel, { ...novel, descriptor: 'superLow-test-2' }], logger);
-    parsePriceIntervals([novel], logger);
+    const { items, rejected } = parsePriceIntervals([novel, novel, { ...novel, descriptor: 'superLow-test-2' }], logger, null);
+    parsePriceIntervals([novel], logger, null);
     expect(rejected).toEqual([]);
     expect(items[0]).toMatchObject({ channelType: 'battery-test-1', descriptor: 'superLow-test-1' });
     expect(items[0]?.tariffInformation).toMatchObject({ period: 'midday-test-1', season: 'monsoon-test-1' });
@@ -237,7 +242,7 @@ describe('unknown enum values', () => {
 
   test('apply to usage quality and site status too', () => {
     const { logger, lines } = captureLogger('debug');
-    parseUsageIntervals([{ ...USAGE, quality: 'provisional-test-3' }], logger);
+    parseUsageIntervals([{ ...USAGE, quality: 'provisional-test-3' }], logger, null);
     parseSites([{ ...SITE, status: 'suspended-test-3' }], logger);
     expect(lines.map((line) => [line['field'], line['value']])).toEqual([
       ['quality', 'provisional-test-3'],
@@ -248,7 +253,7 @@ describe('unknown enum values', () => {
 
 describe('usage', () => {
   test('maps to the UsageInterval model, negative cost and perKwh included', () => {
-    const { items, rejected } = parseUsageIntervals([USAGE], silentLogger());
+    const { items, rejected } = parseUsageIntervals([USAGE], silentLogger(), null);
     expect(rejected).toEqual([]);
     const expected: UsageInterval = {
       type: 'Usage',
@@ -274,7 +279,7 @@ describe('usage', () => {
   });
 
   test('a price element in a usage response is rejected', () => {
-    const { items, rejected } = parseUsageIntervals([PRICE], silentLogger());
+    const { items, rejected } = parseUsageIntervals([PRICE], silentLogger(), null);
     expect(items).toEqual([]);
     expect(rejected[0]?.problems.join(' ')).toMatch(/type: .*channelIdentifier: /);
   });

@@ -83,6 +83,10 @@ describe('date helpers', () => {
     expect(isNemDate('2024-02-29')).toBe(true);
     expect(isNemDate('2025-02-29')).toBe(false);
     expect(isNemDate('2025-13-01')).toBe(false);
+    // Years before 100 too (Date.UTC would read 0050 as 1950).
+    expect(isNemDate('0050-02-28')).toBe(true);
+    expect(isNemDate('0000-02-29')).toBe(true);
+    expect(isNemDate('0001-02-29')).toBe(false);
     expect(isNemDate('20251120')).toBe(false);
     expect(isNemDate('2025-1-2')).toBe(false);
     expect(isNemDate('2025-11-20T00:00:00Z')).toBe(false);

@@ -6,7 +6,8 @@
  * - replacements answer instead of the API (`status`, `bare429`, `retryAfter429`, `lockout`); they happen
  *   in front of Amber's limiter, so they neither count against the budget nor carry `RateLimit-*` headers
  *   (except `lockout`, which is the limiter itself misbehaving);
- * - body faults rewrite a successful array (`unknownFields`, `newEnum`, `badRow`, `empty`, `dropIntervals`);
+ * - body faults rewrite a successful array (`unknownFields`, `newEnum`, `badRow`, `empty`, `dropIntervals`,
+ *   `nul`, `inconsistent`);
  * - transport faults change how the bytes travel (`slowHeaders`, `slowBody`, `truncated`, `reset`).
  */
 import { Stream, hashString, unit } from './hash.ts';
@@ -37,6 +38,8 @@ export type FaultSpec = FaultMatch &
     | { kind: 'badRow'; index?: number }
     | { kind: 'empty' }
     | { kind: 'dropIntervals'; fraction: number; days?: string[] }
+    | { kind: 'nul' }
+    | { kind: 'inconsistent'; fraction: number; days?: string[] }
   );
 
 export class FaultQueue {
@@ -124,9 +127,35 @@ export function applyBodyFault(fault: FaultSpec, rows: readonly Row[], seed: num
         return end === null || unit(seed, Stream.dropInterval, hashString(end)) >= fault.fraction;
       });
     }
+    case 'nul':
+      // A NUL in text, as a poisoned upstream record would carry it: in a value and in a key.
+      return rows.map((row) => withNul(row));
+    case 'inconsistent': {
+      // nemTime an hour off endTime: the types are right, the interval is not (API-NOTES §3).
+      const days = new Set(fault.days ?? []);
+      return rows.map((row) => {
+        const end = typeof row['endTime'] === 'string' ? row['endTime'] : null;
+        if (end === null) return row;
+        const hit = (typeof row['date'] === 'string' && days.has(row['date'])) || unit(seed, Stream.inconsistent, hashString(end)) < fault.fraction;
+        return hit ? { ...row, nemTime: nemTimeOf(Date.parse(end) + 60 * 60 * 1000) } : row;
+      });
+    }
     default:
       return [...rows];
   }
+}
+
+function withNul(row: Row): Row {
+  if ('channels' in row) {
+    const channels = (row['channels'] as Row[]).map((channel, index) => (index === 0 ? { ...channel, tariff: `${String(channel['tariff'])}\u0000` } : channel));
+    return { ...row, network: `${String(row['network'])}\u0000x`, channels, 'note\u0000': 'a\u0000b' };
+  }
+  return { ...row, descriptor: `${String(row['descriptor'])}\u0000`, 'note\u0000': 'a\u0000b' };
+}
+
+/** An instant written as the API writes nemTime: at +10:00. */
+function nemTimeOf(ms: number): string {
+  return `${new Date(ms + 10 * 60 * 60 * 1000).toISOString().slice(0, 19)}+10:00`;
 }
 
 /**

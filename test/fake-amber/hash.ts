@@ -77,6 +77,8 @@ export const Stream = {
   usageEstimateBlock: 17,
   dropInterval: 18,
   lossFactor: 19,
+  inconsistent: 20,
+  randomElement: 21,
 } as const;
 
 const float64 = new Float64Array(1);

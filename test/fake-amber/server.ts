@@ -23,6 +23,7 @@ import {
 } from './faults.ts';
 import { forceSpike } from './market.ts';
 import { MINUTE_MS, parseNemDate } from './nem-time.ts';
+import { withRandomElements } from './random-elements.ts';
 import type { PriceJson } from './prices.ts';
 import { type RateLimitPolicy, SlidingWindowRateLimiter } from './rate-limiter.ts';
 import { type FakeSiteSpec, type SiteModel, createSiteModel, defaultSites } from './sites.ts';
@@ -59,6 +60,12 @@ export interface FakeAmberOptions {
    * (API-NOTES §2.3). Default true; false gives uniform 5-minute forecasts.
    */
   mixedDurations?: boolean;
+  /**
+   * Fraction (0..1) of price and usage elements replaced by random elements the spec allows
+   * (spec-arbitrary.ts), chosen by seed and interval, so the collector meets arbitrary API values inside
+   * otherwise real responses. Default 0.
+   */
+  randomElements?: number;
   /** Called once per request after its response has been decided (the CLI logs with it). */
   onRequest?: (entry: RequestLogEntry) => void;
   /** Default 127.0.0.1 and an ephemeral port. */
@@ -139,6 +146,7 @@ class FakeAmberServer implements FakeAmber {
   #faults = new FaultQueue();
   #log: RequestLogEntry[] = [];
   #onRequest: ((entry: RequestLogEntry) => void) | undefined;
+  #randomElements: number;
   /** An active `lockout` fault: every request before `untilMs` (performance.now()) is refused and extends it. */
   #lockout: { untilMs: number; seconds: number } | null = null;
   /** Aborts slow responses on close, so close() never waits for a paused body. */
@@ -158,6 +166,7 @@ class FakeAmberServer implements FakeAmber {
     };
     this.#limiter = new SlidingWindowRateLimiter(options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit);
     this.#onRequest = options.onRequest;
+    this.#randomElements = options.randomElements ?? 0;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         // Only sending can fail here (the client went away mid-response); there is nobody left to tell.
@@ -325,7 +334,8 @@ class FakeAmberServer implements FakeAmber {
     const result = handleApiRequest(this.#config, route, entry.query, this.#now().getTime());
     const transport = fault && TRANSPORT_FAULTS.has(fault.kind) ? fault : null;
     if (!('rows' in result)) return respond(result.status, result.body, rateLimitHeaders, transport);
-    const rows = fault ? applyBodyFault(fault, result.rows, this.#config.seed) : result.rows;
+    const faulted = fault ? applyBodyFault(fault, result.rows, this.#config.seed) : result.rows;
+    const rows = this.#randomElements > 0 ? withRandomElements(faulted, this.#randomElements, this.#config.seed) : faulted;
     return respond(200, JSON.stringify(rows), rateLimitHeaders, transport);
   }
 

@@ -93,16 +93,27 @@ describe('CollectorMetrics', () => {
     expect(valueOf(samples, 'amber_collector_last_cycle_timestamp_seconds')).toBe(NOW.getTime() / 1000);
   });
 
-  it('counts forecast archive rows stored, pruned and compacted', async () => {
+  it('counts forecast archive rows stored, pruned and compacted, and refused forecast elements', async () => {
     const metrics = new CollectorMetrics({ now: () => NOW });
-    const archived = { calls: 2, unchanged: 900, failedSites: 0 };
-    metrics.collectorEvents.forecastsArchived?.({ ...archived, stored: 300, pruned: 0, compacted: 0 });
+    const archived = { calls: 2, unchanged: 900, failedSites: 0, rejected: 0, rejectedPruned: 0 };
+    metrics.collectorEvents.forecastsArchived?.({ ...archived, stored: 300, pruned: 0, compacted: 0, rejected: 3 });
     metrics.collectorEvents.forecastsArchived?.({ ...archived, stored: 20, pruned: 5, compacted: 1_000 });
 
     const samples = await scrape(metrics);
     expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'stored' })).toBe(320);
     expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'pruned' })).toBe(5);
     expect(valueOf(samples, 'amber_collector_forecast_rows_total', { change: 'compacted' })).toBe(1_000);
+    expect(valueOf(samples, 'amber_collector_rejected_elements_total', { data_type: 'forecast' })).toBe(3);
+  });
+
+  it('counts characters replaced because PostgreSQL cannot store them, by endpoint', async () => {
+    const metrics = new CollectorMetrics({ now: () => NOW });
+    metrics.onUnstorableText({ endpoint: 'sites', replaced: 2 });
+    metrics.onUnstorableText({ endpoint: 'prices', replaced: 5 });
+    metrics.onUnstorableText({ endpoint: 'prices', replaced: 1 });
+    const samples = await scrape(metrics);
+    expect(valueOf(samples, 'amber_collector_unstorable_characters_replaced_total', { endpoint: 'sites' })).toBe(2);
+    expect(valueOf(samples, 'amber_collector_unstorable_characters_replaced_total', { endpoint: 'prices' })).toBe(6);
   });
 
   it('counts alerts sent by kind and format, and failed delivery attempts', async () => {

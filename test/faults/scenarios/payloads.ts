@@ -75,7 +75,7 @@ export const malformedPayloads: Scenario = {
         { kind: 'badRow', endpoint: 'usage', siteId: activeSite(world, 30) },
       ],
       days,
-      [loggedWith('Amber response has elements that failed validation', 'samples')],
+      [loggedWith('Amber response has elements that failed validation', 'sample')],
     );
     const newEnums = trial(
       'new enum values (site status, channel type, descriptor, spike status, tariff period)',
@@ -117,7 +117,7 @@ export const malformedPayloads: Scenario = {
           days,
           [
             loggedWith('Amber sent a body that is not a JSON array', 'sample'),
-            loggedWith('Amber response has elements that failed validation', 'samples'),
+            loggedWith('Amber response has elements that failed validation', 'sample'),
             hitPastDays('empty'),
           ],
         ),
