@@ -10,7 +10,7 @@ import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, compareNemDates, daysBetween, isNemDate, nemToday } from '../domain/nem-time.ts';
+import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { reportFailure } from './failure.ts';
@@ -19,7 +19,8 @@ import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportTy
 import { jsonText } from '../query/format.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../query/read-only-sql.ts';
-import { renderCosts, renderPrices, renderSummary, renderUsage, sqlTableWriter } from '../query/render.ts';
+import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from '../query/render.ts';
+import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
 import { selectSites } from '../query/sites.ts';
 
@@ -38,6 +39,10 @@ Reports:
                       json is one array, ndjson one object per line; --raw adds the API object as received)
   sql "STATEMENT"     one SQL statement in a READ ONLY transaction, rolled back afterwards
                       (--timeout SECONDS, default 30)
+  rejected [--since DATE]
+                      elements the API sent that failed validation and were kept instead of stored
+                      (newest first): the rule broken, the range asked for, how often, a short sample;
+                      --since keeps those seen on or after that NEM day
 
 Options:
   --site ID           only this site (default: every site; a SITE column appears when there are several)
@@ -52,8 +57,8 @@ Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; without it, 
 DATA_DIR (the running one, or started for this command). No Amber API key is needed.
 `;
 
-type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql';
-type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout';
+type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql' | 'rejected';
+type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout' | 'since';
 
 const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   summary: ['site', 'json'],
@@ -62,11 +67,15 @@ const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   usage: ['site', 'from', 'to', 'json'],
   export: ['site', 'from', 'to', 'type', 'format', 'output', 'raw'],
   sql: ['json', 'timeout'],
+  rejected: ['site', 'since', 'json'],
 };
 
+const REPORT_NAMES = 'summary, costs, prices, usage, export, sql or rejected';
 const DEFAULT_DAYS = 7;
 const MAX_DAYS = 3660;
 const DEFAULT_SQL_TIMEOUT_SECONDS = 30;
+/** Rows `query rejected` lists; the rest are one `query sql` away. */
+const MAX_REJECTED_ROWS = 500;
 const MAX_SQL_TIMEOUT_SECONDS = 3600;
 
 export interface QueryEnvironment {
@@ -124,7 +133,8 @@ type Invocation =
       output: string | null;
       raw: boolean;
     }
-  | { report: 'sql'; statement: string; json: boolean; timeoutSeconds: number };
+  | { report: 'sql'; statement: string; json: boolean; timeoutSeconds: number }
+  | { report: 'rejected'; site: string | null; since: NemDate | null; json: boolean };
 
 function usageError(message: string): CollectorError {
   return new CollectorError('USAGE', message);
@@ -147,6 +157,7 @@ function parseInvocation(args: string[], now: Date): Invocation {
         output: { type: 'string' },
         raw: { type: 'boolean' },
         timeout: { type: 'string' },
+        since: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -156,8 +167,8 @@ function parseInvocation(args: string[], now: Date): Invocation {
   const { values, positionals } = parsed;
   const [name, ...rest] = positionals;
   if (values.help || name === 'help') return { report: 'help' };
-  if (name === undefined) throw usageError('which report? (summary, costs, prices, usage, export or sql)');
-  if (!isReport(name)) throw usageError(`unknown report "${name}" (summary, costs, prices, usage, export or sql)`);
+  if (name === undefined) throw usageError(`which report? (${REPORT_NAMES})`);
+  if (!isReport(name)) throw usageError(`unknown report "${name}" (${REPORT_NAMES})`);
   const allowed = REPORT_FLAGS[name];
   for (const flag of Object.keys(values) as (Flag | 'help')[]) {
     if (flag !== 'help' && !allowed.includes(flag)) throw usageError(`--${flag} does not apply to "${name}"`);
@@ -197,6 +208,12 @@ function parseInvocation(args: string[], now: Date): Invocation {
       if (extra.length > 0) throw usageError('sql takes one argument: put the whole statement in quotes');
       const timeoutSeconds = wholeNumber('--timeout', values.timeout ?? String(DEFAULT_SQL_TIMEOUT_SECONDS), 1, MAX_SQL_TIMEOUT_SECONDS);
       return { report: name, statement, json, timeoutSeconds };
+    }
+    case 'rejected': {
+      noPositionals(name, rest);
+      const since = values.since ?? null;
+      if (since !== null && !isNemDate(since)) throw usageError(`--since must be a date as YYYY-MM-DD, got "${since}"`);
+      return { report: name, site, since, json };
     }
   }
 }
@@ -265,6 +282,16 @@ async function run(invocation: Exclude<Invocation, { report: 'help' }>, pool: pg
       const writer = invocation.json ? sqlJsonWriter(env.out) : sqlTableWriter(env.out);
       const outcome = await streamReadOnlySql(pool, invocation.statement, { timeoutMs: invocation.timeoutSeconds * 1000 }, writer);
       await writer.end(outcome);
+      return 0;
+    }
+    case 'rejected': {
+      const sites = await selectSites(pool, invocation.site);
+      const since = invocation.since === null ? null : nemDayStart(invocation.since);
+      const rows = await readRejectedIntervals(pool, { siteId: invocation.site, since, limit: MAX_REJECTED_ROWS + 1 });
+      const shown = rows.slice(0, MAX_REJECTED_ROWS);
+      await env.out.write(
+        invocation.json ? jsonText({ since: invocation.since, rejected: shown, more: rows.length > shown.length }) : renderRejected(shown, sites, rows.length > shown.length),
+      );
       return 0;
     }
   }

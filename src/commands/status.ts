@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
-import { buildStatusReport, statusSettingsOf, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
+import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { CollectorError } from '../errors.ts';
@@ -14,7 +14,8 @@ import { selectSites } from '../query/sites.ts';
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
 
 Per site and data type: the days stored, how complete they are, the days still missing intervals, the
-last success and the last error, and the API calls still to make with an ETA under AMBER_RATE_LIMIT.
+last success and the last error, elements the API sent that failed validation (if any), and the API
+calls still to make with an ETA under AMBER_RATE_LIMIT.
 
 Options:
   --site ID             only this site
@@ -135,6 +136,10 @@ export function renderStatus(report: StatusReport, verdict: StatusVerdict, now: 
       lines.push(`Site ${stream.siteId} (${stream.siteStatus}, ${stream.intervalLength}-minute intervals)`);
     }
     lines.push(...renderStream(stream, now));
+    const forecasts = report.rejectedForecasts.find((r) => r.siteId === stream.siteId);
+    if (stream.dataType === 'usage' && forecasts !== undefined) {
+      lines.push(`  ${'forecast'.padEnd(8)}${'rejected'.padEnd(LABEL_WIDTH - 2)}${rejectedText(stream.siteId, forecasts)}`);
+    }
   }
   if (report.streams.length > 0) lines.push('');
   for (const request of report.requests) {
@@ -182,9 +187,15 @@ function renderStream(stream: StreamStatus, now: Date): string[] {
     const when = stream.lastError.at === null ? '' : `${clock(stream.lastError.at)}, `;
     lines.push(row('last error', `${when}${stream.lastError.current ? 'unresolved' : 'resolved since'}: ${stream.lastError.message}`));
   }
+  if (stream.rejected.elements > 0) lines.push(row('rejected', rejectedText(stream.siteId, stream.rejected)));
   const { backfill, repair } = stream.remainingCalls;
   if (backfill + repair > 0) lines.push(row('remaining', `${plural(backfill, 'backfill call')}, ${plural(repair, 'repair call')}`));
   return lines;
+}
+
+function rejectedText(siteId: string, rejected: RejectedSummary): string {
+  const seen = rejected.lastSeenAt === null ? '' : `, last seen ${clock(rejected.lastSeenAt)}`;
+  return `${plural(rejected.elements, 'element')} the API sent failed validation${seen} (amber-collector query rejected --site ${siteId})`;
 }
 
 function parseOptions(args: string[]): { site: string | null; json: boolean; ignoreUnavailable: boolean; help: boolean } {

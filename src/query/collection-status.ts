@@ -1,9 +1,10 @@
 /**
  * The one read model of collection status, behind `amber-collector status`, `/api/status` and the
  * dashboard, from the database alone: per stream (site × data type) the days stored, completeness against
- * the coverage ledger, incomplete days by kind, freshness, the last error, and the API calls still to
- * make, with an ETA under the rate budget. Completeness is intervals stored out of intervals expected over
- * the days that should be complete by now, so every view shows the same percent.
+ * the coverage ledger, incomplete days by kind, freshness, the last error, elements the API sent that were
+ * refused, and the API calls still to make, with an ETA under the rate budget. Completeness is intervals
+ * stored out of intervals expected over the days that should be complete by now, so every view shows the
+ * same percent.
  */
 import type { MonitorConfig } from '../config.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
@@ -13,6 +14,7 @@ import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/back
 import { readCollectionStates, type CollectionState } from '../db/collection-state.ts';
 import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage.ts';
 import type { Queryable } from '../db/pool.ts';
+import { readRejectedCounts, type RejectedDataType } from '../db/rejected-intervals.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from '../collector/coverage.ts';
 import { backfillChunks, streamRange, type StreamRange } from '../collector/plan.ts';
@@ -69,6 +71,8 @@ export interface StreamStatus {
   /** The soonest re-check of an unavailable day. */
   nextCheckAt: string | null;
   lastSuccessAt: string | null;
+  /** Elements of this stream's responses refused and kept in rejected_intervals (`query rejected` lists them). */
+  rejected: RejectedSummary;
   /** The last error recorded; `current` when no success came after it. */
   lastError: { at: string | null; message: string; current: boolean } | null;
   /** Failed fetches since the last success. */
@@ -76,6 +80,12 @@ export interface StreamStatus {
   stale: boolean;
   staleAfterMinutes: number;
   remainingCalls: { backfill: number; repair: number };
+}
+
+export interface RejectedSummary {
+  /** Distinct refused elements kept (the same element refused on every cycle is one). */
+  elements: number;
+  lastSeenAt: string | null;
 }
 
 export interface RequestStatus {
@@ -96,6 +106,8 @@ export interface StatusReport {
   streams: StreamStatus[];
   /** On-demand backfill requests not finished yet. */
   requests: RequestStatus[];
+  /** Refused elements of `/prices/current` (the forecast archive), per site with any. */
+  rejectedForecasts: Array<{ siteId: string } & RejectedSummary>;
   remainingCalls: { backfill: number; repair: number; requested: number; total: number };
   /** When the remaining calls should be done, if the whole rate budget went to them; null when none remain. */
   etaSeconds: number | null;
@@ -118,7 +130,16 @@ export async function buildStatusReport(
   now: Date,
   options: { siteId?: string | null } = {},
 ): Promise<StatusReport> {
-  const [sites, states, openRequests] = await Promise.all([readStoredSites(db), readCollectionStates(db), readOpenBackfillRequests(db)]);
+  const [sites, states, openRequests, rejected] = await Promise.all([
+    readStoredSites(db),
+    readCollectionStates(db),
+    readOpenBackfillRequests(db),
+    readRejectedCounts(db),
+  ]);
+  const rejectedOf = (siteId: string, dataType: RejectedDataType): RejectedSummary => {
+    const found = rejected.find((r) => r.siteId === siteId && r.dataType === dataType);
+    return { elements: found?.elements ?? 0, lastSeenAt: found?.lastSeenAt.toISOString() ?? null };
+  };
   const wanted = (site: Site): boolean =>
     (options.siteId == null || site.id === options.siteId) && (settings.siteIds === null || settings.siteIds.includes(site.id));
   const streams: StreamStatus[] = [];
@@ -128,7 +149,7 @@ export async function buildStatusReport(
       // A stream nobody collected is reported only for an active site: those are always collected, while a
       // closed or pending one may have nothing to collect at all.
       if (state === undefined && site.status !== 'active') continue;
-      streams.push(await streamStatus(db, site, dataType, state, settings, now));
+      streams.push({ ...(await streamStatus(db, site, dataType, state, settings, now)), rejected: rejectedOf(site.id, dataType) });
     }
   }
   const requests = openRequests
@@ -154,6 +175,10 @@ export async function buildStatusReport(
     rateLimit: { ...settings.rateLimit },
     streams,
     requests,
+    rejectedForecasts: sites
+      .filter(wanted)
+      .map((site) => ({ siteId: site.id, ...rejectedOf(site.id, 'forecast') }))
+      .filter((r) => r.elements > 0),
     remainingCalls: { backfill, repair, requested, total },
     etaSeconds: etaMs === null ? null : Math.round(etaMs / 1000),
     eta: etaMs === null ? null : new Date(now.getTime() + etaMs).toISOString(),
@@ -167,7 +192,7 @@ async function streamStatus(
   state: CollectionState | undefined,
   settings: StatusSettings,
   now: Date,
-): Promise<StreamStatus> {
+): Promise<Omit<StreamStatus, 'rejected'>> {
   const range = state === undefined ? null : streamRange(site, dataType, state.backfillFrom, now);
   const through = range === null ? null : minDate(range.to, completeThrough(dataType, now));
   const wantedDays = range !== null && through !== null ? { from: range.from, through } : null;

@@ -7,6 +7,7 @@ import type { Output } from './output.ts';
 import type { DailyCost, DailyPrice, DailyUsage, Summary } from './reports.ts';
 import type { SqlOutcome, SqlRow, SqlSink } from './read-only-sql.ts';
 import type { SiteInfo } from './sites.ts';
+import type { RejectedInterval } from '../db/rejected-intervals.ts';
 
 const KWH_DIGITS = 3;
 const DOLLAR_DIGITS = 2;
@@ -184,6 +185,33 @@ export function sqlTableWriter(out: Output): SqlSink & { end(outcome: SqlOutcome
       await out.write(`${header}(${outcome.rowCount} ${outcome.rowCount === 1 ? 'row' : 'rows'})\n`);
     },
   };
+}
+
+/** Characters of an element shown in the SAMPLE column; `--json` has the whole element. */
+const SAMPLE_CHARS = 60;
+
+export function renderRejected(rows: readonly RejectedInterval[], sites: readonly SiteInfo[], more: boolean): string {
+  if (rows.length === 0) return 'No rejected elements: everything the API sent passed validation.\n';
+  const table = formatTable<RejectedInterval>(
+    [
+      { header: 'LAST SEEN (UTC)', value: (r) => formatInstant(r.lastSeenAt.toISOString()) },
+      ...siteColumn<RejectedInterval>(sites),
+      { header: 'DATA', value: (r) => r.dataType },
+      { header: 'REQUESTED', value: (r) => (r.requestedFrom === r.requestedTo ? r.requestedFrom : `${r.requestedFrom}..${r.requestedTo}`) },
+      { header: 'RULE', value: (r) => r.rule },
+      { header: 'SEEN', numeric: true, value: (r) => String(r.timesSeen) },
+      { header: 'SAMPLE', value: (r) => shortSample(r.raw) },
+    ],
+    rows,
+  );
+  const why = rows.map((r) => r.problems).filter((p, i, all) => all.indexOf(p) === i).slice(0, 5);
+  const tail = more ? `\nOnly the newest ${rows.length} are listed; query sql "SELECT * FROM rejected_intervals" has them all.\n` : '';
+  return `Rejected elements${siteHeading(sites)}, newest first:\n\n${table}\nWhy (first ${why.length}):\n${why.map((p) => `  ${p}`).join('\n')}\n${tail}`;
+}
+
+function shortSample(raw: unknown): string {
+  const text = (JSON.stringify(raw) ?? '').replace(/[\u0000-\u001f]/g, ' ');
+  return text.length <= SAMPLE_CHARS ? text : `${text.slice(0, SAMPLE_CHARS - 1)}…`;
 }
 
 export interface DaySpan {

@@ -4,7 +4,15 @@
  * stored; a row the database refuses anyway costs that row only.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { judge, renderStatus } from '../../src/commands/status.ts';
+import { runQuery } from '../../src/commands/query.ts';
 import type { Site } from '../../src/domain/models.ts';
+import { readRoutes } from '../../src/http/read-api.ts';
+import { startHttpServer } from '../../src/http/server.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { buildStatusReport, type StatusReport } from '../../src/query/collection-status.ts';
+import { memoryOutput } from '../../src/query/output.ts';
+import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 import { readIncompleteDays } from '../../src/db/coverage.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
@@ -154,5 +162,81 @@ describe('a row the database refuses although it passed validation', () => {
       site: site.id,
       code: '23514',
     });
+  });
+});
+
+describe('users see the rejected elements', () => {
+  it('in status (per stream), /api/status, and `query rejected`, with the rule, the range and a sample', async () => {
+    const { h, collector } = await setup();
+    const site = siteOf(await collector.discoverSites(AbortSignal.timeout(20_000)), FIVE_MINUTE_SITE);
+    h.fake.inject({ kind: 'inconsistent', endpoint: 'prices', fraction: 0.01 });
+    const result = await collector.collectDays(site, 'price', { startDate: DAY, endDate: DAY }, AbortSignal.timeout(20_000));
+    expect(result.rejected).toBeGreaterThan(0);
+
+    const report = await buildStatusReport(h.pool, DEFAULT_STATUS_SETTINGS, NOW);
+    const price = report.streams.find((s) => s.siteId === site.id && s.dataType === 'price');
+    expect(price?.rejected).toEqual({ elements: result.rejected, lastSeenAt: expect.any(String) });
+    expect(report.streams.find((s) => s.siteId === site.id && s.dataType === 'usage')?.rejected.elements).toBe(0);
+    const text = renderStatus(report, judge(report, NOW, { ignoreUnavailable: false }), NOW);
+    expect(text).toContain(`rejected       ${result.rejected} elements the API sent failed validation`);
+    expect(text).toContain(`amber-collector query rejected --site ${site.id}`);
+
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      routes: readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS, now: () => NOW }),
+      apiToken: null,
+      logger: silentLogger(),
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${server.port}/api/status`);
+      const body = (await response.json()) as StatusReport;
+      expect(body.streams.find((s) => s.siteId === site.id && s.dataType === 'price')?.rejected.elements).toBe(result.rejected);
+    } finally {
+      await server.close();
+    }
+
+    const query = async (args: string[]) => {
+      const out = memoryOutput();
+      const err = memoryOutput();
+      const code = await runQuery(args, { out, err, now: NOW, openDatabase: async () => ({ pool: h.pool, close: async () => {} }) });
+      return { code, out: out.text, err: err.text };
+    };
+    const listed = await query(['rejected', '--site', site.id]);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`price\\s+${DAY}\\s+nem-time-is-end-time\\s+1\\s+\\{"`));
+    expect(listed.out.match(/nem-time-is-end-time/g)?.length).toBeGreaterThanOrEqual(result.rejected);
+    expect(listed.out).toContain('is not the instant endTime');
+    const json = JSON.parse((await query(['rejected', '--json'])).out) as { rejected: Array<{ rule: string; raw: unknown }> };
+    expect(json.rejected).toHaveLength(result.rejected);
+    expect(json.rejected[0]).toMatchObject({ rule: 'nem-time-is-end-time', siteId: site.id, dataType: 'price', requestedFrom: DAY, timesSeen: 1 });
+    expect((await query(['rejected', '--since', '2025-11-22'])).out).toContain('nem-time-is-end-time');
+    expect((await query(['rejected', '--since', '2099-01-01'])).out).toContain('No rejected elements');
+    expect(await query(['rejected', '--since', 'yesterday'])).toMatchObject({ code: 2 });
+  });
+});
+
+describe('the forecast archive', () => {
+  it('keeps refused /prices/current elements as rejected (data type forecast), and prunes rejected rows not seen for 90 days', async () => {
+    const { h } = await setup();
+    const collector = h.newCollector({ forecastCompactAfterDays: 7 });
+    await collector.discoverSites(AbortSignal.timeout(20_000));
+    await h.pool.query(
+      `INSERT INTO rejected_intervals (site_id, data_type, raw_hash, requested_from, requested_to, rule, problems, raw, first_seen_at, last_seen_at)
+       VALUES ($1, 'price', 'old', '2025-08-01', '2025-08-01', 'schema', 'x', '{}', now() - interval '100 days', $2),
+              ($1, 'price', 'recent', '2025-08-01', '2025-08-01', 'schema', 'x', '{}', now() - interval '100 days', $3)`,
+      [FIVE_MINUTE_SITE, new Date(NOW.getTime() - 91 * 24 * 3600_000), new Date(NOW.getTime() - 89 * 24 * 3600_000)],
+    );
+    h.fake.inject({ kind: 'inconsistent', endpoint: 'currentPrices', fraction: 0.05, siteId: FIVE_MINUTE_SITE });
+
+    await collector.runCycle(AbortSignal.timeout(30_000));
+
+    const rows = await h.pool.query<{ raw_hash: string; data_type: string; rule: string }>(
+      'SELECT raw_hash, data_type, rule FROM rejected_intervals ORDER BY data_type, raw_hash',
+    );
+    const forecasts = rows.rows.filter((r) => r.data_type === 'forecast');
+    expect(forecasts.length).toBeGreaterThan(0);
+    expect(new Set(forecasts.map((r) => r.rule))).toEqual(new Set(['nem-time-is-end-time']));
+    expect(rows.rows.filter((r) => r.data_type === 'price').map((r) => r.raw_hash)).toEqual(['recent']);
   });
 });
