@@ -24,6 +24,7 @@ import { startLoopback, sendJson, type Loopback } from '../amber/loopback.ts';
 import { specElement } from '../fake-amber/spec-arbitrary.ts';
 import { testSite } from '../fidelity/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { brokenRowsSql, KEPT_ARRAY, RULES_SQL } from '../helpers/interval-rules-sql.ts';
 
 const SITE = testSite('01PR0PERTYS1TE000000000000', 30, [
   ['E1', 'general'],
@@ -36,17 +37,6 @@ const SLOTS_PER_DAY = 48;
 const RUNS = 25;
 
 type Element = Record<string, unknown>;
-
-/** The rules again, as SQL over (duration, nem_time, end_time, start_time, nem_date, renewables, requested_from, requested_to), in order. */
-const RULES_SQL: ReadonlyArray<[name: string, kept: string]> = [
-  ['duration-is-5-15-or-30', 'duration IN (5, 15, 30)'],
-  ['nem-time-is-end-time', 'nem_time = end_time'],
-  ['start-time-is-end-minus-duration', `start_time = end_time - make_interval(mins => duration) + interval '1 second'`],
-  ['date-is-nem-day-of-interval', `nem_date = ((end_time - interval '1 second') AT TIME ZONE 'UTC' + interval '10 hours')::date`],
-  ['renewables-is-a-percentage', 'renewables BETWEEN 0 AND 100'],
-  ['date-in-requested-range', 'nem_date BETWEEN requested_from AND requested_to'],
-];
-const KEPT_ARRAY = `ARRAY[${RULES_SQL.map(([, kept]) => `coalesce(${kept}, false)`).join(', ')}]`;
 
 /** What the columns cannot take, checked on the element as sent: the reasons a spec-valid element is `schema`. */
 function breaksAColumn(element: Element): boolean {
@@ -230,15 +220,7 @@ describe('random spec elements mixed with consistent intervals', () => {
     expect(result.inserted).toBe(toStore.length);
 
     // Every stored row keeps every rule.
-    const broken = await db.pool.query(
-      `SELECT * FROM (
-         SELECT ${KEPT_ARRAY} AS kept FROM (
-           SELECT duration, nem_time, end_time, start_time, nem_date, renewables, $1::date AS requested_from, $2::date AS requested_to
-           FROM ${table}) r) k
-       WHERE false = ANY (kept)`,
-      [CHUNK.startDate, CHUNK.endDate],
-    );
-    expect(broken.rows).toEqual([]);
+    expect((await db.pool.query(brokenRowsSql(table, { from: CHUNK.startDate, to: CHUNK.endDate }))).rows).toEqual([]);
 
     // Every other element is kept in rejected_intervals with the reason the oracle gives; the database refused none.
     expect(result.rejected).toBe(rules.filter((r) => r !== null).length);

@@ -12,7 +12,7 @@ type Row = Record<string, unknown>;
 const PRICE_SCHEMAS = ['ActualInterval', 'CurrentInterval', 'ForecastInterval'] as const;
 
 /** Whether the element of `row`'s interval (and channel) is replaced at this `fraction`. */
-export function isReplacedByRandom(row: Row, fraction: number, seed: number): boolean {
+export function isReplacedByRandom(row: object, fraction: number, seed: number): boolean {
   return unit(seed, Stream.randomElement, hashString(identity(row))) < fraction;
 }
 
@@ -25,6 +25,7 @@ export function withRandomElements(rows: readonly Row[], fraction: number, seed:
   });
 }
 
-function identity(row: Row): string {
+function identity(element: object): string {
+  const row = element as Row;
   return `${String(row['type'])}|${String(row['channelIdentifier'] ?? row['channelType'])}|${String(row['endTime'])}|${String(row['duration'])}`;
 }
