@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +14,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { addDays, nemToday } from '../src/domain/nem-time.ts';
 import { readCollectionStates } from '../src/db/collection-state.ts';
 import { fakeAmberForTest } from './helpers/fake-amber.ts';
+import { isRunning, serverPid } from './helpers/embedded-server.ts';
 import { diffPrices, diffUsage } from './helpers/ground-truth.ts';
 import type { FakeAmber } from './fake-amber/server.ts';
 
@@ -93,23 +94,6 @@ async function runCommand(args: string[], env: Record<string, string>): Promise<
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number];
   return { code, out, err };
-}
-
-function serverPid(dataDir: string): number {
-  return Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    return !/\)\s+Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Every stream complete and exactly what the fake Amber holds, read from the embedded database itself. */
