@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Dispatcher } from 'undici';
 import { createAmberClient } from '../amber/client.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';

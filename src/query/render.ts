@@ -210,6 +210,7 @@ export function renderRejected(rows: readonly RejectedInterval[], sites: readonl
 }
 
 function shortSample(raw: unknown): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
   const text = (JSON.stringify(raw) ?? '').replace(/[\u0000-\u001f]/g, ' ');
   return text.length <= SAMPLE_CHARS ? text : `${text.slice(0, SAMPLE_CHARS - 1)}…`;
 }
