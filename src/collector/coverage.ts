@@ -1,12 +1,11 @@
 /**
- * Coverage rules, pure: which days must be complete by now, how many intervals a day should have, and
- * how lists of days are shown to people. The ledger itself lives in the `coverage` table
- * (`src/db/coverage.ts`), recounted in every chunk's transaction.
+ * Coverage rules, pure: which days must be complete by now and how lists of days are shown to people. How
+ * many intervals a day should have is SQL's (`expected_intervals_per_day` and `recount_coverage`, migration
+ * 000006), since the ledger is counted there; the ledger lives in the `coverage` table (`src/db/coverage.ts`),
+ * recounted in every chunk's transaction.
  */
-import type { DataType, NemDate, Site } from '../domain/models.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, nemToday } from '../domain/nem-time.ts';
-
-const MINUTES_PER_DAY = 24 * 60;
 
 /**
  * The newest NEM day whose data must be complete by `now`. Prices: yesterday, since today's actual prices
@@ -15,17 +14,6 @@ const MINUTES_PER_DAY = 24 * 60;
  */
 export function completeThrough(dataType: DataType, now: Date): NemDate {
   return addDays(nemToday(now), dataType === 'price' ? -1 : -2);
-}
-
-/** The channels coverage is kept for: the site's channel types for prices, its meter channels for usage. */
-export function coverageChannels(site: Pick<Site, 'channels'>, dataType: DataType): string[] {
-  const names = site.channels.map((channel) => (dataType === 'price' ? channel.type : channel.identifier));
-  return [...new Set(names)];
-}
-
-/** Intervals expected on a day never fetched: every channel at the site's interval length. */
-export function expectedIntervalsPerDay(site: Pick<Site, 'channels' | 'intervalLength'>, dataType: DataType): number {
-  return coverageChannels(site, dataType).length * Math.floor(MINUTES_PER_DAY / site.intervalLength);
 }
 
 /**

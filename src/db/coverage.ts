@@ -2,8 +2,9 @@
  * The coverage ledger (`coverage`) and gap-repair bookkeeping (`coverage_checks`).
  *
  * `recountCoverage` runs in each chunk's transaction, after its rows are upserted, so the ledger always
- * agrees with the data. The counting rules live in SQL (`recount_coverage`, migration 000002) so the
- * migration that seeds an existing database and the collector count the same way.
+ * agrees with the data. The counting rules live in SQL (`recount_coverage` and `expected_intervals_per_day`,
+ * migrations 000002 and 000006) so the migration that seeds an existing database, the collector and the
+ * status read model count the same way.
  */
 import type { DataType, NemDate } from '../domain/models.ts';
 import type { Queryable } from './pool.ts';
@@ -29,7 +30,8 @@ export interface IncompleteDay {
   date: NemDate;
   /** False for a day the ledger has no row for: never fetched (beyond the watermark, usually). */
   fetched: boolean;
-  expected: number | null;
+  /** Intervals the day should have: for a day never fetched, every channel at the site's interval length. */
+  expected: number;
   stored: number | null;
   check: CoverageCheck | null;
 }
@@ -82,9 +84,9 @@ export async function readIncompleteDays(
   db: Queryable,
   args: { siteId: string; dataType: DataType; from: NemDate; through: NemDate; dueAt?: Date; limit?: number },
 ): Promise<IncompleteDay[]> {
-  const result = await db.query<{ nem_date: string; fetched: boolean; expected: number | null; stored: number | null } & CheckColumns>(
+  const result = await db.query<{ nem_date: string; fetched: boolean; expected: number; stored: number | null } & CheckColumns>(
     `SELECT to_char($3::date + d.offset_days, 'YYYY-MM-DD') AS nem_date, c.nem_date IS NOT NULL AS fetched,
-            c.expected, c.stored, k.fruitless_checks, k.last_checked_at, k.next_check_at
+            coalesce(c.expected, expected_intervals_per_day($1, $2)) AS expected, c.stored, k.fruitless_checks, k.last_checked_at, k.next_check_at
      FROM generate_series(0, $4::date - $3::date) AS d (offset_days)
      LEFT JOIN (
        SELECT nem_date, sum(expected)::int AS expected, sum(least(stored, expected))::int AS stored

@@ -16,7 +16,7 @@ import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../d
 import type { Queryable } from '../db/pool.ts';
 import { readRejectedCounts, type RejectedDataType } from '../db/rejected-intervals.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
-import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from '../collector/coverage.ts';
+import { compactRanges, completeThrough, percentComplete } from '../collector/coverage.ts';
 import { backfillChunks, streamRange, type StreamRange } from '../collector/plan.ts';
 import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../collector/repair.ts';
 
@@ -242,7 +242,7 @@ async function streamStatus(
   const notCollected = days.filter((d) => !d.fetched);
   const unavailable = days.filter((d) => d.fetched && (d.check?.fruitlessChecks ?? 0) > 0);
   const incomplete = days.filter((d) => d.fetched && (d.check?.fruitlessChecks ?? 0) === 0);
-  const expected = totals.expected + notCollected.length * expectedIntervalsPerDay(site, dataType);
+  const expected = notCollected.reduce((sum, day) => sum + day.expected, totals.expected);
   const nextChecks = unavailable.map((d) => d.check?.nextCheckAt.getTime() ?? Infinity);
   return {
     ...base,

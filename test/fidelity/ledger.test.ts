@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recountCoverage } from '../../src/db/coverage.ts';
+import { readIncompleteDays, recountCoverage } from '../../src/db/coverage.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
@@ -72,6 +72,42 @@ describe('coverage ledger', () => {
       { date: '2024-03-01', expected: 96, stored: 95, previouslyStored: null },
     ]);
     expect((await coverageRows(db, 'usage')).map((r) => `${r.channel}:${r.stored}/${r.expected}`)).toEqual(['B1:47/48', 'E1:48/48']);
+  });
+});
+
+describe('intervals expected on a day never fetched', () => {
+  // Two general meters on different tariffs and a feed-in: two price channel types, three usage channels.
+  const METERS: Array<[string, string]> = [
+    ['E1', 'general'],
+    ['E2', 'general'],
+    ['B1', 'feedIn'],
+  ];
+  const FIVE = testSite('01EXPECTFIVE00000000000000', 5, METERS);
+  const THIRTY = testSite('01EXPECTTHIRTY000000000000', 30, METERS);
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await upsertSites(db.pool, [FIVE, THIRTY]);
+  });
+  afterAll(async () => db.drop());
+
+  const expectedOn = async (siteId: string, dataType: 'price' | 'usage') => {
+    const [day] = await readIncompleteDays(db.pool, { siteId, dataType, from: '2025-03-01', through: '2025-03-01' });
+    return day && { fetched: day.fetched, expected: day.expected };
+  };
+
+  it('counts channel types for prices and meter channels for usage, at the site interval length', async () => {
+    expect(await expectedOn(FIVE.id, 'price')).toEqual({ fetched: false, expected: 2 * 288 });
+    expect(await expectedOn(FIVE.id, 'usage')).toEqual({ fetched: false, expected: 3 * 288 });
+    expect(await expectedOn(THIRTY.id, 'usage')).toEqual({ fetched: false, expected: 3 * 48 });
+  });
+
+  it('expects what a recount of the empty day expects', async () => {
+    for (const dataType of ['price', 'usage'] as const) {
+      const [counted] = await recountCoverage(db.pool, FIVE.id, dataType, '2025-03-02', '2025-03-02');
+      const [unfetched] = await readIncompleteDays(db.pool, { siteId: FIVE.id, dataType, from: '2025-03-03', through: '2025-03-03' });
+      expect(unfetched!.expected).toBe(counted!.expected);
+    }
   });
 });
 

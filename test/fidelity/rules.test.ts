@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, Site } from '../../src/domain/models.ts';
 import { planBackfillCalls } from '../../src/collector/backfill-requests.ts';
-import { compactRanges, completeThrough, expectedIntervalsPerDay, percentComplete } from '../../src/collector/coverage.ts';
+import { compactRanges, completeThrough, percentComplete } from '../../src/collector/coverage.ts';
 import { forecastRequest } from '../../src/collector/forecasts.ts';
 import { streamRange } from '../../src/collector/plan.ts';
 import { DEFAULT_REPAIR_POLICY, nextCheck, outcomeOf, repairChunks, repairWindow, roundRobin } from '../../src/collector/repair.ts';
@@ -29,12 +29,6 @@ describe('coverage rules', () => {
     expect(completeThrough('usage', NOW)).toBe('2025-11-19');
     // 23:30 UTC on the 20th is already 09:30 on the 21st in NEM time.
     expect(completeThrough('price', new Date('2025-11-20T23:30:00Z'))).toBe('2025-11-20');
-  });
-
-  it('counts channel types for prices and meter channels for usage', () => {
-    expect(expectedIntervalsPerDay(site(), 'price')).toBe(2 * 288);
-    expect(expectedIntervalsPerDay(site(), 'usage')).toBe(3 * 288);
-    expect(expectedIntervalsPerDay(site({ intervalLength: 30 }), 'usage')).toBe(3 * 48);
   });
 
   it('writes days as compact ranges, whatever their order', () => {
