@@ -15,7 +15,7 @@ import type { BaseInterval, Channel, Parsed, PriceInterval, RejectedItem, Site, 
 import { isNemDate } from '../domain/nem-time.ts';
 
 /** Billing interval assumed for sites from before `intervalLength` existed (Nov 2024). */
-export const DEFAULT_INTERVAL_LENGTH = 30;
+const DEFAULT_INTERVAL_LENGTH = 30;
 
 const SAMPLE_MAX_CHARS = 500;
 
@@ -43,7 +43,7 @@ const nemDate = z
 const instant = z.iso.datetime({ offset: true });
 const minutes = pgInteger.positive();
 
-export const tariffInformationSchema = z.looseObject({
+const tariffInformationSchema = z.looseObject({
   period: text.nullish(),
   season: text.nullish(),
   /** The spec says "number"; the column is an integer (blocks 1 and 2 are all ever seen). */
@@ -51,22 +51,22 @@ export const tariffInformationSchema = z.looseObject({
   demandWindow: z.boolean().nullish(),
 });
 
-export const rangeSchema = z.looseObject({ min: z.number(), max: z.number() });
+const rangeSchema = z.looseObject({ min: z.number(), max: z.number() });
 
 /** `predicted` was missing from the live API before 2024-07-17. */
-export const advancedPriceSchema = z.looseObject({
+const advancedPriceSchema = z.looseObject({
   low: z.number(),
   predicted: z.number().nullish(),
   high: z.number(),
 });
 
-export const channelSchema = z.looseObject({
+const channelSchema = z.looseObject({
   identifier: text,
   type: text,
   tariff: text,
 });
 
-export const siteSchema = z.looseObject({
+const siteSchema = z.looseObject({
   id: text.min(1),
   nmi: text,
   channels: z.array(channelSchema),
@@ -97,19 +97,19 @@ const forecastExtrasShape = {
   advancedPrice: advancedPriceSchema.nullish(),
 };
 
-export const actualIntervalSchema = z.looseObject({
+const actualIntervalSchema = z.looseObject({
   type: z.literal('ActualInterval'),
   ...baseIntervalShape,
   ...forecastExtrasShape,
 });
 
-export const forecastIntervalSchema = z.looseObject({
+const forecastIntervalSchema = z.looseObject({
   type: z.literal('ForecastInterval'),
   ...baseIntervalShape,
   ...forecastExtrasShape,
 });
 
-export const currentIntervalSchema = z.looseObject({
+const currentIntervalSchema = z.looseObject({
   type: z.literal('CurrentInterval'),
   ...baseIntervalShape,
   ...forecastExtrasShape,
@@ -117,13 +117,13 @@ export const currentIntervalSchema = z.looseObject({
 });
 
 /** An unknown `type` is a rejected element: we cannot tell what kind of price it is. */
-export const priceIntervalSchema = z.discriminatedUnion('type', [
+const priceIntervalSchema = z.discriminatedUnion('type', [
   actualIntervalSchema,
   currentIntervalSchema,
   forecastIntervalSchema,
 ]);
 
-export const usageSchema = z.looseObject({
+const usageSchema = z.looseObject({
   type: z.literal('Usage'),
   ...baseIntervalShape,
   channelIdentifier: text,
@@ -174,7 +174,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * `AMBER_SCHEMA` error for the whole response; a bad element only lands in `rejected`, as does an element
  * of the right types that `check` (the consistency rules) refuses.
  */
-export function parseArray<S extends z.ZodType, T>(
+function parseArray<S extends z.ZodType, T>(
   body: unknown,
   schema: S,
   toModel: (data: z.output<S>, raw: Record<string, unknown>) => T,

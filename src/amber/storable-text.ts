@@ -6,7 +6,7 @@
  * parsed: the element is kept, in its columns and in `raw`, with the poison visible rather than lost.
  */
 
-export const REPLACEMENT_CHARACTER = '\uFFFD';
+const REPLACEMENT_CHARACTER = '\uFFFD';
 
 // A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for

@@ -11,7 +11,7 @@ interface Rule {
 }
 
 /** Generous upper bounds: beyond them a value is a typo (kW for W), and the grid would grow without bound. */
-export const BATTERY_RULES: Readonly<Record<keyof BatteryParams, Rule>> = {
+const BATTERY_RULES: Readonly<Record<keyof BatteryParams, Rule>> = {
   capacityKwh: { ok: (v) => v > 0 && v <= 10_000, expected: 'a number of kWh greater than 0 and at most 10000' },
   powerKw: { ok: (v) => v > 0 && v <= 10_000, expected: 'a number of kW greater than 0 and at most 10000' },
   efficiency: { ok: (v) => v > 0 && v <= 1, expected: 'a round-trip efficiency greater than 0 and at most 1' },

@@ -40,9 +40,9 @@ const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 const NEM_OFFSET_MS = 10 * 60 * MINUTE_MS;
-export const INTERVAL_DURATIONS: readonly number[] = [5, 15, 30];
-export const RENEWABLES_MIN = 0;
-export const RENEWABLES_MAX = 100;
+const INTERVAL_DURATIONS: readonly number[] = [5, 15, 30];
+const RENEWABLES_MIN = 0;
+const RENEWABLES_MAX = 100;
 
 /** Days since the epoch of a `YYYY-MM-DD` date (a date-only ISO string parses as UTC midnight). */
 const dayNumber = (date: NemDate): number => Date.parse(date) / DAY_MS;

@@ -7,12 +7,11 @@
 /** `YYYY-MM-DD`, a NEM calendar date (UTC+10, no daylight saving). */
 export type NemDate = string;
 
-export type ChannelType = 'general' | 'controlledLoad' | 'feedIn';
 export type DataType = 'price' | 'usage';
 
 export interface Channel {
   identifier: string;
-  /** Known values are `ChannelType`; an unknown new value is logged once and kept as sent. */
+  /** Known values are `general`, `controlledLoad` and `feedIn`; an unknown new value is logged once and kept as sent. */
   type: string;
   tariff: string;
 }

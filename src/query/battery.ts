@@ -15,7 +15,7 @@ import { FORECAST_REACH_MS, forecastInForce, loadForecastReplay, priceSteps } fr
 import type { SiteInfo } from './sites.ts';
 
 /** A year (a leap one too): perfect foresight over a year of 5-minute data takes a few seconds. */
-export const MAX_WHAT_IF_DAYS = 366;
+const MAX_WHAT_IF_DAYS = 366;
 const LOAD_HISTORY_DAYS = 7;
 const DAY_MS = 86_400_000;
 

@@ -87,7 +87,7 @@ export interface Snapshot {
 const LONGEST_INTERVAL_MS = 30 * 60_000;
 
 /** Drops every interval that overlaps one of its channel fetched later (or as late, and finer). */
-export function withoutOverlaps<T extends Snapshot>(prices: readonly T[]): T[] {
+function withoutOverlaps<T extends Snapshot>(prices: readonly T[]): T[] {
   const wins = (a: T, b: T) => a.fetchedMs > b.fetchedMs || (a.fetchedMs === b.fetchedMs && a.duration < b.duration);
   const byChannel = new Map<string, T[]>();
   for (const price of prices) {

@@ -54,7 +54,7 @@ export function fixed(value: number | null, digits: number): string {
 }
 
 /** RFC 4180: a field is quoted when it contains a comma, a quote or a line break; null is an empty field. */
-export function csvField(value: string | null): string {
+function csvField(value: string | null): string {
   if (value === null) return '';
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
