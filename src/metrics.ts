@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CallEvent, RateLimitedEvent, UnstorableTextEvent } from './amber/client.ts';
+import type { CallEvent, RateLimitedEvent, UnstorableTextEvent } from './amber/call-target.ts';
 import type { DataType, NemDate } from './domain/models.ts';
 import { addDays, nemDayStart } from './domain/nem-time.ts';
 import type { RateLimiterSnapshot } from './amber/rate-limiter.ts';

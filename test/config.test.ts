@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CONFIG_VARIABLES, loadEnvFiles, parseConfig, type Config } from '../src/config.ts';
+import { loadEnvFiles, parseConfig, type Config } from '../src/config.ts';
+import { CONFIG_VARIABLES } from '../src/config/variables.ts';
 import { CollectorError } from '../src/errors.ts';
 
 const NOW = new Date('2025-06-15T02:00:00Z'); // NEM date 2025-06-15

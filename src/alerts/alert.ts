@@ -13,6 +13,12 @@ export type AlertKind = PriceAlertKind | TroubleAlertKind | 'test';
  */
 export type AlertPhase = 'forecast' | 'started' | 'ended' | 'opened' | 'resolved' | 'test';
 
+/** One alert, rendered for one target's format: the request body and its headers. */
+export interface RenderedAlert {
+  headers: Record<string, string>;
+  body: string;
+}
+
 type Severity = 'info' | 'warning' | 'critical';
 
 export interface AlertInterval {

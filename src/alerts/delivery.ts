@@ -9,12 +9,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import type { AlertFormat, AlertTarget } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { isTroubleKind, type Alert } from './alert.ts';
 import { isQuiet, quietEnds, type QuietHours } from './quiet-hours.ts';
 import { sendAlert } from './send.ts';
-import { describeTarget } from './targets.ts';
+import { describeTarget, type AlertFormat, type AlertTarget } from './targets.ts';
 
 /** Observers of deliveries (metrics). */
 export interface AlertDeliveryEvents {

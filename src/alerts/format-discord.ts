@@ -5,8 +5,7 @@
  * fields with names of 256 and values of 1024, 6000 in all. Mentions are switched off, so no text from an
  * alert can ping anyone.
  */
-import { alertFacts, clip, type Alert } from './alert.ts';
-import type { RenderedAlert } from './formats.ts';
+import { alertFacts, clip, type Alert, type RenderedAlert } from './alert.ts';
 
 const COLOURS: Record<Alert['severity'], number> = { critical: 0xd62828, warning: 0xf77f00, info: 0x2a9d8f };
 const RESOLVED_COLOUR = 0x6a994e;

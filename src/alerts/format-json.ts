@@ -3,8 +3,7 @@
  * (Home Assistant, Node-RED, n8n, a script). `type` and `version` let a receiver recognise the body and
  * notice a future change of shape.
  */
-import type { Alert } from './alert.ts';
-import type { RenderedAlert } from './formats.ts';
+import type { Alert, RenderedAlert } from './alert.ts';
 
 const JSON_BODY_TYPE = 'amber-collector.alert';
 const JSON_BODY_VERSION = 1;

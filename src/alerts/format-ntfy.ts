@@ -3,8 +3,7 @@
  * with the title, priority (1 min … 5 max), tags (emoji short codes) and click-through link in headers.
  * Header values must be plain ASCII, so the title is reduced to it; the body is UTF-8.
  */
-import { alertFacts, type Alert } from './alert.ts';
-import type { RenderedAlert } from './formats.ts';
+import { alertFacts, type Alert, type RenderedAlert } from './alert.ts';
 
 const TAGS: Record<Alert['kind'], string> = {
   price_above: 'money_with_wings',

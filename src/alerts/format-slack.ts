@@ -4,8 +4,7 @@
  * mrkdwn section (at most 3000), the facts as section fields (at most 10, 2000 each) and a context line
  * with the dashboard link. `&`, `<` and `>` are escaped, so no alert text can become a link or a mention.
  */
-import { alertFacts, clip, type Alert } from './alert.ts';
-import type { RenderedAlert } from './formats.ts';
+import { alertFacts, clip, type Alert, type RenderedAlert } from './alert.ts';
 
 export function renderSlack(alert: Alert): RenderedAlert {
   const blocks: unknown[] = [

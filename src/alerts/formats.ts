@@ -1,15 +1,10 @@
-/** One alert, rendered for one target's format: the request body and its headers. */
-import type { AlertFormat } from '../config.ts';
-import type { Alert } from './alert.ts';
+/** Renders an alert in the body format its target takes. */
+import type { Alert, RenderedAlert } from './alert.ts';
 import { renderDiscord } from './format-discord.ts';
 import { renderJson } from './format-json.ts';
 import { renderNtfy } from './format-ntfy.ts';
 import { renderSlack } from './format-slack.ts';
-
-export interface RenderedAlert {
-  headers: Record<string, string>;
-  body: string;
-}
+import type { AlertFormat } from './targets.ts';
 
 const RENDERERS: Record<AlertFormat, (alert: Alert) => RenderedAlert> = {
   json: renderJson,

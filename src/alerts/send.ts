@@ -4,10 +4,9 @@
  * never holds the target's URL (see targets.ts).
  */
 import { request, type Dispatcher } from 'undici';
-import type { AlertTarget } from '../config.ts';
 import type { Alert } from './alert.ts';
 import { renderAlert } from './formats.ts';
-import { scrubbedErrorText } from './targets.ts';
+import { scrubbedErrorText, type AlertTarget } from './targets.ts';
 
 interface SendOutcome {
   ok: boolean;

@@ -4,7 +4,17 @@
  * path, a topic name that anyone who knows it can read), so no log line, metric or error text ever holds
  * more of a target URL than its scheme and host.
  */
-import type { AlertFormat } from '../config.ts';
+
+/** The body formats a webhook takes; a URL may name its own with a `json+`, `ntfy+`, `discord+` or `slack+` prefix. */
+export const ALERT_FORMATS = ['json', 'ntfy', 'discord', 'slack'] as const;
+
+export type AlertFormat = (typeof ALERT_FORMATS)[number];
+
+export interface AlertTarget {
+  /** The full URL. It usually carries a secret (a token in the path or query): never log it, see describeTarget. */
+  url: string;
+  format: AlertFormat;
+}
 
 /** The format a URL's host is known for: Discord and Slack incoming webhooks, ntfy.sh topics; json otherwise. */
 export function inferAlertFormat(url: string): AlertFormat {

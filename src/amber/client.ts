@@ -5,10 +5,10 @@
  * returned in `rejected`, not thrown, so the caller decides what to do with a partly valid response.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { abortError, CollectorError, isCollectorError, type ErrorCode } from '../errors.ts';
+import { abortError, CollectorError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { NemDate, Parsed, PriceInterval, Site, UsageInterval } from '../domain/models.ts';
-import { daysBetween, lastUsageDay, nemToday } from '../domain/nem-time.ts';
+import { daysBetween, lastUsageDay } from '../domain/nem-time.ts';
 import type { Clock, Priority, RateLimiter, ResponseHeaders } from './rate-limiter.ts';
 import {
   backoffDelayMs,
@@ -18,17 +18,14 @@ import {
   parseRetryAfterMs,
   type RetryPolicy,
 } from './retry.ts';
-import { badRequest, checkRange, checkResolution, checkSiteId, queryString, sitePath } from './request-params.ts';
-import type { RequestedRange } from '../domain/interval-rules.ts';
+import { badRequest, checkRange, checkResolution, checkSiteId, currentPricesRange, queryString, sitePath, type CurrentPricesParams } from './request-params.ts';
+import { parseResponseBody } from './response-body.ts';
 import { parsePriceIntervals, parseSites, parseUsageIntervals, truncatedSample } from './schemas.ts';
-import { mayHoldUnstorableText, storableJson } from './storable-text.ts';
+import { describeCall, type CallEvent, type CallTarget, type RateLimitedEvent, type UnstorableTextEvent } from './call-target.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** `/prices/current`: "The total number of intervals requested must not exceed 2048". */
 const MAX_CURRENT_INTERVALS = 2048;
-/** What `/prices/current` answers in when no resolution is asked for: the site's length, at most 30. */
-const DEFAULT_RESOLUTION = 30;
-const CLOCK_SKEW_MS = 60 * 60 * 1000;
 /**
  * The longest a 429 holds every call, whatever its headers ask (or one window, if the declared window is
  * longer). Amber's window is 5 minutes, so this honours a lockout of 12 windows, while a garbage header (a
@@ -36,32 +33,6 @@ const CLOCK_SKEW_MS = 60 * 60 * 1000;
  * costs hours of data, so err short.
  */
 const MAX_LOCKOUT_MS = 60 * 60 * 1000;
-
-type Endpoint = 'sites' | 'prices' | 'currentPrices' | 'usage';
-
-/** One HTTP attempt, for metrics. `status` is 'error' when no complete response arrived. */
-export interface CallEvent {
-  endpoint: Endpoint;
-  status: number | 'error';
-  durationMs: number;
-  /** 1 for the first attempt of a call. */
-  attempt: number;
-}
-
-/** A 429: how long every call now holds, and which header said so. */
-export interface RateLimitedEvent {
-  endpoint: Endpoint;
-  attempt: number;
-  waitMs: number;
-  source: 'retry-after' | 'ratelimit-reset' | 'window';
-}
-
-/** A response whose text held characters PostgreSQL cannot store, replaced before parsing. */
-export interface UnstorableTextEvent {
-  endpoint: Endpoint;
-  /** Characters replaced in the response. */
-  replaced: number;
-}
 
 export interface AmberClientOptions {
   /** E.g. `https://api.amber.com.au/v1`. */
@@ -90,12 +61,6 @@ interface CallOptions {
   signal?: AbortSignal;
 }
 
-export interface CurrentPricesParams {
-  previous?: number;
-  next?: number;
-  resolution?: number;
-}
-
 export interface AmberClient {
   listSites(options?: CallOptions): Promise<Parsed<Site>>;
   getPrices(
@@ -108,16 +73,6 @@ export interface AmberClient {
   getCurrentPrices(siteId: string, params: CurrentPricesParams, options?: CallOptions): Promise<Parsed<PriceInterval>>;
   /** Closes the dispatcher the client created; an injected one is left to its owner. */
   close(): Promise<void>;
-}
-
-/** What one call is about: enough to build the URL and to log it without secrets. */
-interface CallTarget {
-  endpoint: Endpoint;
-  path: string;
-  query: Record<string, string>;
-  siteId?: string;
-  startDate?: NemDate;
-  endDate?: NemDate;
 }
 
 type AttemptResult =
@@ -146,7 +101,7 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
     for (let attempt = 1; ; attempt += 1) {
       await limiter.acquire({ priority, signal });
       const result = await attemptOnce(target, attempt, signal);
-      if (result.kind === 'success') return parseBody(target, result.text, parse);
+      if (result.kind === 'success') return parseResponseBody(target, result.text, parse, { logger, onUnstorableText });
       const lastAttempt = attempt >= retry.maxAttempts;
       if (result.kind === 'rate-limited') {
         // Hold every call on this key, not just this one: retrying into an active lockout only extends it.
@@ -154,14 +109,14 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
         if (lastAttempt) {
           throw new CollectorError('AMBER_RATE_LIMITED', `Amber kept answering 429 after ${attempt} attempts`, {
             retryable: true,
-            details: { ...describe(target), attempts: attempt },
+            details: { ...describeCall(target), attempts: attempt },
           });
         }
       } else {
         if (lastAttempt) throw result.error;
         const delayMs = backoffDelayMs(attempt - 1, retry, random);
         logger.debug(
-          { ...describe(target), attempt, code: result.error.code, reason: result.error.message, delayMs },
+          { ...describeCall(target), attempt, code: result.error.code, reason: result.error.message, delayMs },
           'amber call failed; retrying',
         );
         await clock.sleep(delayMs, signal);
@@ -197,7 +152,7 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
       const durationMs = Math.round(clock.now() - startedAt);
       onCall?.({ endpoint: target.endpoint, status, durationMs, attempt });
       logger.debug(
-        { ...describe(target), status, durationMs, attempt, remaining: limiter.snapshot().remaining },
+        { ...describeCall(target), status, durationMs, attempt, remaining: limiter.snapshot().remaining },
         'amber call',
       );
     }
@@ -206,7 +161,7 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
   function outcomeOf(target: CallTarget, status: number, headers: ResponseHeaders, text: string): AttemptResult {
     const outcome = classifyStatus(status);
     if (outcome === 'success') return { kind: 'success', text };
-    const details = { ...describe(target), status, body: truncatedSample(text, 200) };
+    const details = { ...describeCall(target), status, body: truncatedSample(text, 200) };
     switch (outcome) {
       case 'auth':
         throw new CollectorError(
@@ -253,65 +208,17 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
     const maxMs = Math.max(MAX_LOCKOUT_MS, windowMs);
     if (requestedMs > maxMs) {
       logger.warn(
-        { ...describe(target), source, requestedMs, maxMs, retryAfter: headers['retry-after'] ?? null, ...rateLimitHeaders(headers) },
+        { ...describeCall(target), source, requestedMs, maxMs, retryAfter: headers['retry-after'] ?? null, ...rateLimitHeaders(headers) },
         'Amber asked for an implausibly long 429 pause; capping it',
       );
     }
     const waitMs = Math.min(requestedMs, maxMs) + backoffDelayMs(attempt - 1, retry, random);
     limiter.pauseUntil(clock.now() + waitMs);
     logger.warn(
-      { ...describe(target), attempt, waitMs, source, retryAfter: headers['retry-after'] ?? null, ...rateLimitHeaders(headers) },
+      { ...describeCall(target), attempt, waitMs, source, retryAfter: headers['retry-after'] ?? null, ...rateLimitHeaders(headers) },
       'Amber rate limit hit (429); all calls paused',
     );
     onRateLimited?.({ endpoint: target.endpoint, attempt, waitMs, source });
-  }
-
-  function parseBody<T>(target: CallTarget, text: string, parse: (body: unknown) => Parsed<T>): Parsed<T> {
-    let parsed: Parsed<T>;
-    try {
-      parsed = parse(storableBody(target, text, JSON.parse(text)));
-    } catch (err) {
-      // Invalid JSON (a SyntaxError) or a body that is not an array; anything else is a bug and surfaces as is.
-      if (!(err instanceof SyntaxError || isCollectorError(err, 'AMBER_SCHEMA'))) throw err;
-      const sample = truncatedSample(text);
-      logger.error({ ...describe(target), sample }, 'Amber sent a body that is not a JSON array');
-      throw new CollectorError('AMBER_SCHEMA', `Amber sent an unreadable ${target.endpoint} body`, {
-        retryable: true,
-        cause: err,
-        details: { ...describe(target), sample },
-      });
-    }
-    const [first] = parsed.rejected;
-    if (first !== undefined) {
-      // One line per response, whatever the number of bad elements: the count by reason and one sample.
-      const rules: Record<string, number> = {};
-      for (const item of parsed.rejected) rules[item.rule] = (rules[item.rule] ?? 0) + 1;
-      logger.warn(
-        {
-          ...describe(target),
-          rejected: parsed.rejected.length,
-          accepted: parsed.items.length,
-          rules,
-          sample: { index: first.index, rule: first.rule, problems: first.problems.slice(0, 3), element: first.sample },
-        },
-        'Amber response has elements that failed validation',
-      );
-    }
-    return parsed;
-  }
-
-  /** `body` with the characters PostgreSQL cannot store replaced (storable-text.ts), logged once per response. */
-  function storableBody(target: CallTarget, text: string, body: unknown): unknown {
-    if (!mayHoldUnstorableText(text)) return body;
-    const storable = storableJson(body);
-    if (storable.replaced > 0) {
-      logger.warn(
-        { ...describe(target), replaced: storable.replaced, sample: truncatedSample(storable.firstReplaced, 200) },
-        'Amber sent text PostgreSQL cannot store (NUL or a lone surrogate); replaced with U+FFFD',
-      );
-      onUnstorableText?.({ endpoint: target.endpoint, replaced: storable.replaced });
-    }
-    return storable.value;
   }
 
   return {
@@ -376,15 +283,6 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
   };
 }
 
-/** Log and error fields for a call: never the URL or headers, so the key cannot leak. */
-function describe(target: CallTarget): Record<string, unknown> {
-  return {
-    endpoint: target.endpoint,
-    ...(target.siteId === undefined ? {} : { site: target.siteId }),
-    ...(target.startDate === undefined ? {} : { startDate: target.startDate, endDate: target.endDate }),
-  };
-}
-
 function rateLimitHeaders(headers: ResponseHeaders): Record<string, unknown> {
   return {
     rateLimitRemaining: headers['ratelimit-remaining'] ?? null,
@@ -401,17 +299,5 @@ function transportError(
   const reason = cause instanceof Error ? cause.message : String(cause);
   const message =
     code === 'AMBER_TIMEOUT' ? `Amber did not answer in time (${reason})` : `network error talking to Amber (${reason})`;
-  return new CollectorError(code, message, { retryable: true, cause, details: describe(target) });
-}
-
-/**
- * The NEM days `/prices/current` can answer for: from the end of the earliest previous interval to the end
- * of the last next one (the running interval ends at most one interval from now), widened by an hour each
- * side for clock skew between Amber and this machine.
- */
-export function currentPricesRange(params: CurrentPricesParams, now: Date): RequestedRange {
-  const stepMs = (params.resolution ?? DEFAULT_RESOLUTION) * 60_000;
-  const earliest = now.getTime() - (params.previous ?? 0) * stepMs - CLOCK_SKEW_MS;
-  const latest = now.getTime() + ((params.next ?? 0) + 1) * stepMs + CLOCK_SKEW_MS;
-  return { from: nemToday(new Date(earliest)), to: nemToday(new Date(latest)) };
+  return new CollectorError(code, message, { retryable: true, cause, details: describeCall(target) });
 }

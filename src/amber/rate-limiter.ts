@@ -5,7 +5,7 @@
  * source of truth: the policy it declares is adopted, and its `RateLimit-Remaining` overrides ours when it
  * is lower (another process using the same key).
  */
-import { abortError, CollectorError } from '../errors.ts';
+import { abortError } from '../errors.ts';
 
 export type Priority = 'fresh' | 'backfill';
 
@@ -45,8 +45,6 @@ export interface RateLimitPolicy {
   windowSeconds: number;
 }
 
-export const DEFAULT_RATE_LIMIT_POLICY = '50;w=300';
-
 /**
  * Extra time added to the window so that sends our clock places just outside it are also outside it for
  * the server, which sees them later (latency) and counts them with its own clock.
@@ -56,9 +54,18 @@ export const DEFAULT_MARGIN_MS = 250;
 /** `RateLimit-Reset` values above this are epoch seconds (legacy `X-RateLimit-Reset` style), not deltas. */
 const EPOCH_THRESHOLD_SECONDS = 1_000_000_000;
 
+/**
+ * How long `calls` sends take at `policy` from an idle start: bursts of `limit`, one window (plus the margin)
+ * apart. What `RateLimiter.estimateDurationMs` says before any send, without building a limiter.
+ */
+export function fullBudgetDurationMs(policy: RateLimitPolicy, calls: number, marginMs: number = DEFAULT_MARGIN_MS): number {
+  if (calls <= 0) return 0;
+  return Math.floor((calls - 1) / policy.limit) * (policy.windowSeconds * 1000 + marginMs);
+}
+
 export interface RateLimiterOptions {
-  /** The policy to start with, until a response declares one: an object or the header form `50;w=300`. */
-  policy?: RateLimitPolicy | string;
+  /** The policy to start with (the configured AMBER_RATE_LIMIT), until a response declares one. */
+  policy: RateLimitPolicy;
   clock?: Clock;
   marginMs?: number;
   /** Wall-clock epoch milliseconds, only to convert an epoch-style `RateLimit-Reset`. */
@@ -99,7 +106,7 @@ interface Waiter {
   onAbort: () => void;
 }
 
-export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   return new RateLimiter(options);
 }
 
@@ -117,10 +124,9 @@ export class RateLimiter {
   private draining = false;
   private wakeDrain: AbortController | null = null;
 
-  constructor(options: RateLimiterOptions = {}) {
-    const policy = toPolicy(options.policy ?? DEFAULT_RATE_LIMIT_POLICY);
-    this.limit = policy.limit;
-    this.windowMs = policy.windowSeconds * 1000;
+  constructor(options: RateLimiterOptions) {
+    this.limit = options.policy.limit;
+    this.windowMs = options.policy.windowSeconds * 1000;
     this.clock = options.clock ?? realClock;
     this.marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
     this.wallClock = options.wallClock ?? Date.now;
@@ -181,7 +187,10 @@ export class RateLimiter {
     };
   }
 
-  /** How long `calls` more sends would take from now at the full budget, ignoring latency and other waiters. */
+  /**
+   * How long `calls` more sends would take from now at the full budget, after the sends already in the
+   * window, ignoring latency and other waiters. `fullBudgetDurationMs` is the same for an idle limiter.
+   */
   estimateDurationMs(calls: number): number {
     const now = this.clock.now();
     const planned = this.log.map((entry) => ({ ...entry }));
@@ -324,14 +333,6 @@ export function parseRateLimitPolicy(value: string): RateLimitPolicy | null {
     }
   }
   return null;
-}
-
-function toPolicy(policy: RateLimitPolicy | string): RateLimitPolicy {
-  const parsed = typeof policy === 'string' ? parseRateLimitPolicy(policy) : policy;
-  if (!parsed || !Number.isInteger(parsed.limit) || parsed.limit < 1 || !(parsed.windowSeconds > 0)) {
-    throw new CollectorError('CONFIG_INVALID', `invalid rate-limit policy ${JSON.stringify(policy)}: expected e.g. "50;w=300"`);
-  }
-  return parsed;
 }
 
 /** `key=integer` parameters of a structured-field item; other parameters are ignored. */

@@ -57,7 +57,7 @@ export interface CollectorDeps {
 }
 
 /** `*\/N * * * *`: cycles start on minute boundaries that are multiples of N (UTC). */
-export function cycleCronFor(intervalMinutes: number): string {
+function cycleCronFor(intervalMinutes: number): string {
   return intervalMinutes >= 60 ? '0 * * * *' : `*/${intervalMinutes} * * * *`;
 }
 

@@ -4,7 +4,8 @@
  * how forecasts converge on the actual price.
  */
 import type pg from 'pg';
-import { currentPricesRange, type AmberClient, type CurrentPricesParams } from '../amber/client.ts';
+import type { AmberClient } from '../amber/client.ts';
+import { currentPricesRange, type CurrentPricesParams } from '../amber/request-params.ts';
 import type { PriceInterval, Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';

@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import { createAmberClient } from '../amber/client.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
-import { createRateLimiter } from '../amber/rate-limiter.ts';
+import { createRateLimiter, fullBudgetDurationMs } from '../amber/rate-limiter.ts';
 import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/backfill-requests.ts';
 import { ChunkCollector } from '../collector/chunk.ts';
 import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';
@@ -292,7 +292,7 @@ function describePlan(site: Site, options: Options, plan: BackfillPlan, monitor:
   for (const skipped of plan.skipped) lines.push(`  ${skipped.dataType}: nothing to collect (${skipped.reason})`);
   if (plan.calls.length > 0) {
     const { limit, windowSeconds } = monitor.amber.rateLimit;
-    const seconds = Math.round(createRateLimiter({ policy: monitor.amber.rateLimit }).estimateDurationMs(plan.calls.length) / 1000);
+    const seconds = Math.round(fullBudgetDurationMs(monitor.amber.rateLimit, plan.calls.length) / 1000);
     lines.push(`ETA: about ${seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} at ${limit} calls per ${windowSeconds} s (collection cycles share this budget)`);
   }
   if (everyCall) lines.push('Dry run: nothing was called or changed.');

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import type { DatabaseConfig, DatabaseConnection } from '../config.ts';
+import type { DatabaseConfig, DatabaseConnection } from '../config/database.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { dataDirOwner, lockDataDir } from './data-dir-lock.ts';
 import { createPool, type PoolOptions } from './pool.ts';

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { DatabaseConnection } from '../config.ts';
+import type { DatabaseConnection } from '../config/database.ts';
 import { abortError, CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -192,7 +192,7 @@ export async function waitForDatabase(
  * 28P01 (wrong password) and 28000 (no such role, or pg_hba.conf refuses it): no retry cures them, a person
  * must change DATABASE_URL or the database's roles.
  */
-export function isAuthenticationFailure(err: unknown): boolean {
+function isAuthenticationFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '28P01' || code === '28000';
 }

@@ -9,7 +9,7 @@
 import type { MonitorConfig } from '../config.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, minDate } from '../domain/nem-time.ts';
-import { createRateLimiter } from '../amber/rate-limiter.ts';
+import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
 import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/backfill-requests.ts';
 import { readCollectionStates, type CollectionState } from '../db/collection-state.ts';
 import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage.ts';
@@ -119,7 +119,7 @@ export interface StatusReport {
  * (3 × COLLECTION_INTERVAL_MINUTES), so one slow or failed cycle is not an alarm. Usage is polled every
  * USAGE_POLL_MINUTES, on a cycle tick: two polls plus the same three cycles of slack.
  */
-export function staleAfterMinutes(dataType: DataType, settings: Pick<StatusSettings, 'intervalMinutes' | 'usagePollMinutes'>): number {
+function staleAfterMinutes(dataType: DataType, settings: Pick<StatusSettings, 'intervalMinutes' | 'usagePollMinutes'>): number {
   const slack = 3 * settings.intervalMinutes;
   return dataType === 'price' ? slack : 2 * settings.usagePollMinutes + slack;
 }
@@ -282,7 +282,7 @@ async function repairCallsDue(
  * Cycles spend part of the budget too, so this is the earliest the work can be done.
  */
 function estimateMs(calls: { total: number; repair: number }, settings: StatusSettings): number {
-  const budget = createRateLimiter({ policy: settings.rateLimit }).estimateDurationMs(calls.total);
+  const budget = fullBudgetDurationMs(settings.rateLimit, calls.total);
   const perCycle = settings.repairCallsPerCycle ?? DEFAULT_REPAIR_POLICY.callsPerCycle;
   const repairCycles = perCycle > 0 ? Math.ceil(calls.repair / perCycle) : 0;
   // The first round runs after the next cycle, so n rounds take n − 1 more cycles.

@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { startFakeAmber, type FakeAmberOptions } from '../fake-amber/server.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
+import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
 
 /** 13:10 NEM time: yesterday's usage has landed (4 h lag) but is not final yet. */
 const NOW = new Date('2025-11-20T03:10:00Z');
@@ -23,7 +24,7 @@ async function setup(
   const fake = await startFakeAmber({ rateLimit: null, now: () => NOW, ...options.fake });
   // With one-second windows, a loaded test machine can delay a request by more than the default 250 ms
   // margin (sized for Amber's 300 s window); a wider margin keeps the pacing assertions about pacing.
-  const limiter = createRateLimiter({ marginMs: 500 });
+  const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, marginMs: 500 });
   const client = createAmberClient({
     baseUrl: fake.url,
     apiKey: fake.apiKey,
@@ -68,7 +69,7 @@ describe.concurrent('against the fake Amber server', () => {
   test('a wrong key is AMBER_AUTH, without retries', async (context) => {
     const fake = await startFakeAmber({ rateLimit: null, now: () => NOW });
     context.onTestFinished(() => fake.close());
-    const client = createAmberClient({ baseUrl: fake.url, apiKey: 'psk_wrong', limiter: createRateLimiter(), logger: silentLogger(), requestTimeoutMs: 5_000 });
+    const client = createAmberClient({ baseUrl: fake.url, apiKey: 'psk_wrong', limiter: createRateLimiter({ policy: DEFAULT_RATE_LIMIT }), logger: silentLogger(), requestTimeoutMs: 5_000 });
     context.onTestFinished(() => client.close());
     await expect(client.listSites()).rejects.toMatchObject({ code: 'AMBER_AUTH' });
     expect(fake.requests).toHaveLength(1);

@@ -3,8 +3,10 @@
  * only checked as lower bounds (a retry can never arrive *before* the lockout ends), never as upper bounds.
  */
 import { describe, expect, test, type TestContext } from 'vitest';
-import { createAmberClient, type AmberClient, type RateLimitedEvent } from '../../src/amber/client.ts';
-import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
+import type { RateLimitedEvent } from '../../src/amber/call-target.ts';
+import { createAmberClient, type AmberClient } from '../../src/amber/client.ts';
+import { createRateLimiter, parseRateLimitPolicy, type RateLimitPolicy } from '../../src/amber/rate-limiter.ts';
+import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { SITE } from './elements.ts';
@@ -13,12 +15,12 @@ import { maxInAnyWindow } from './pacing-stats.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 /** Tests here run concurrently, so each cleans up through its own context. */
-async function setup(context: TestContext, handler: LoopbackHandler, options: { policy?: string; maxAttempts?: number } = {}) {
+async function setup(context: TestContext, handler: LoopbackHandler, options: { policy?: RateLimitPolicy; maxAttempts?: number } = {}) {
   const server = await startLoopback(handler);
   const rateLimited: RateLimitedEvent[] = [];
   // With one-second windows, a loaded test machine can delay a request by more than the default 250 ms
   // margin (sized for Amber's 300 s window); a wider margin keeps the pacing assertions about pacing.
-  const limiter = createRateLimiter({ marginMs: 500, ...(options.policy === undefined ? {} : { policy: options.policy }) });
+  const limiter = createRateLimiter({ marginMs: 500, policy: options.policy ?? DEFAULT_RATE_LIMIT });
   const client = createAmberClient({
     baseUrl: server.baseUrl,
     apiKey: 'psk_test',
@@ -76,7 +78,7 @@ describe.concurrent('429', () => {
   test('bare (a gateway throttle with no headers): waits a full window', async (context) => {
     const { server, client, rateLimited } = await setup(context, 
       (_req, res, index) => (index === 0 ? sendJson(res, 429, TOO_MANY) : sendJson(res, 200, [SITE])),
-      { policy: '3;w=1' },
+      { policy: { limit: 3, windowSeconds: 1 } },
     );
     await client.listSites();
     expect(gapMs(server)).toBeGreaterThanOrEqual(1_000);
@@ -156,7 +158,7 @@ describe.concurrent('pacing against a real server', () => {
 
   test('a 429 storm (the key locked by another process) resolves without exceeding the budget', async (context) => {
     const budget = budgetServer(3, { lockedUntilMs: 800 });
-    const { client } = await setup(context, budget.handler, { policy: '3;w=1' });
+    const { client } = await setup(context, budget.handler, { policy: { limit: 3, windowSeconds: 1 } });
     expect(await runWorkers(client, 6, 1)).toBe(6);
     expect(budget.overBudget()).toBe(0);
     expect(maxInAnyWindow(budget.arrivals, 1_000)).toBeLessThanOrEqual(3);
@@ -183,7 +185,7 @@ async function virtualSetup(
   const client = createAmberClient({
     baseUrl: server.baseUrl,
     apiKey: 'psk_test',
-    limiter: createRateLimiter({ policy, clock }),
+    limiter: createRateLimiter({ policy: parseRateLimitPolicy(policy)!, clock }),
     logger: log.logger,
     requestTimeoutMs: 2_000,
     retry: { maxAttempts: 5, baseMs: 20, capMs: 20 },

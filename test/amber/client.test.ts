@@ -1,6 +1,7 @@
 import { Agent } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createAmberClient, type AmberClientOptions, type CallEvent } from '../../src/amber/client.ts';
+import type { CallEvent } from '../../src/amber/call-target.ts';
+import { createAmberClient, type AmberClientOptions } from '../../src/amber/client.ts';
 import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
 import { isCollectorError, isFatal, type CollectorError } from '../../src/errors.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
@@ -22,7 +23,7 @@ async function setup(handler: LoopbackHandler, overrides: Partial<AmberClientOpt
   const server = await startLoopback(handler);
   const log = captureLogger('debug');
   const events: CallEvent[] = [];
-  const limiter = createRateLimiter({ policy: '1000;w=1' });
+  const limiter = createRateLimiter({ policy: { limit: 1000, windowSeconds: 1 } });
   const client = createAmberClient({
     baseUrl: server.baseUrl,
     apiKey: API_KEY,

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { createRateLimiter, parseRateLimitPolicy, realClock, type RateLimiter } from '../../src/amber/rate-limiter.ts';
+import { createRateLimiter, fullBudgetDurationMs, parseRateLimitPolicy, realClock, type RateLimiter } from '../../src/amber/rate-limiter.ts';
 import { isCollectorError } from '../../src/errors.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
 import { VirtualClock } from './virtual-clock.ts';
 import { sharedAmberPath } from '../helpers/shared.ts';
+import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
 
 const PAYLOADS = sharedAmberPath('payloads');
 
@@ -35,14 +36,17 @@ describe('parseRateLimitPolicy', () => {
     expect(parseRateLimitPolicy(value)).toBeNull();
   });
 
-  test('an invalid configured policy is a config error', () => {
-    expect(() => createRateLimiter({ policy: 'lots' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  test('the ETA of an idle limiter is a pure function of the policy', () => {
+    for (const calls of [0, 1, 50, 51, 100, 101, 5_000]) {
+      const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock: new VirtualClock() });
+      expect(fullBudgetDurationMs(DEFAULT_RATE_LIMIT, calls)).toBe(limiter.estimateDurationMs(calls));
+    }
   });
 });
 
 describe('pacing in virtual time', () => {
   test('5,000 calls never exceed 50 in any 300 s window and finish close to the floor', async () => {
-    const limiter = createRateLimiter({ clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock: new VirtualClock() });
     const times = await runSequential(limiter, 5_000);
     expect(maxInAnyWindow(times, 300_000)).toBe(50);
     const floorMs = (Math.ceil(5_000 / 50) - 1) * 300_000;
@@ -51,7 +55,7 @@ describe('pacing in virtual time', () => {
   });
 
   test('concurrent callers share one budget', async () => {
-    const limiter = createRateLimiter({ policy: '50;w=300', clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: { limit: 50, windowSeconds: 300 }, clock: new VirtualClock() });
     const times: number[] = [];
     await Promise.all(
       Array.from({ length: 20 }, async () => {
@@ -66,7 +70,7 @@ describe('pacing in virtual time', () => {
   });
 
   test('a policy the server declares is adopted: 10;w=2 is paced at 10 per 2 s', async () => {
-    const limiter = createRateLimiter({ clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock: new VirtualClock() });
     limiter.observe({ 'ratelimit-policy': '10;w=2', 'ratelimit-limit': '10' });
     expect(limiter.snapshot()).toMatchObject({ limit: 10, windowSeconds: 2 });
     const times = await runSequential(limiter, 1_000);
@@ -76,7 +80,7 @@ describe('pacing in virtual time', () => {
   });
 
   test('the newer draft form of RateLimit-Policy is adopted too, and RateLimit-Limit alone keeps the window', () => {
-    const limiter = createRateLimiter({ clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock: new VirtualClock() });
     limiter.observe({ 'ratelimit-policy': '"default";q=20;w=60' });
     expect(limiter.snapshot()).toMatchObject({ limit: 20, windowSeconds: 60 });
     limiter.observe({ 'ratelimit-limit': '30' });
@@ -86,7 +90,7 @@ describe('pacing in virtual time', () => {
   });
 
   test('the margin is configurable, and zero margin reaches the exact floor', async () => {
-    const limiter = createRateLimiter({ policy: '5;w=10', marginMs: 0, clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: { limit: 5, windowSeconds: 10 }, marginMs: 0, clock: new VirtualClock() });
     const times = await runSequential(limiter, 25);
     expect(times.at(-1)).toBe(4 * 10_000);
     expect(maxInAnyWindow(times, 10_000)).toBe(5);
@@ -96,7 +100,7 @@ describe('pacing in virtual time', () => {
 describe('reconciling with the server', () => {
   test('a lower RateLimit-Remaining is trusted until its reset (another process uses the key)', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ clock });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock });
     await limiter.acquire();
     limiter.observe({ 'ratelimit-limit': '50', 'ratelimit-remaining': '0', 'ratelimit-reset': '120', 'ratelimit-policy': '50;w=300' });
     expect(limiter.snapshot()).toMatchObject({ remaining: 0, inWindow: 50 });
@@ -106,7 +110,7 @@ describe('reconciling with the server', () => {
 
   test('a higher RateLimit-Remaining changes nothing: our own log is stricter', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '3;w=10', clock });
+    const limiter = createRateLimiter({ policy: { limit: 3, windowSeconds: 10 }, clock });
     await runSequential(limiter, 3);
     limiter.observe({ 'ratelimit-remaining': '3', 'ratelimit-reset': '0' });
     expect(limiter.snapshot()).toMatchObject({ remaining: 3, inWindow: 3 });
@@ -116,7 +120,7 @@ describe('reconciling with the server', () => {
 
   test('the shared fixture headers (50;w=300, 42 left, reset 180) leave 42 sends for now', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ clock });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock });
     const headers = JSON.parse(readFileSync(`${PAYLOADS}/amber-express-ratelimit-headers-fixture.json`, 'utf8')) as Record<string, string>;
     limiter.observe(headers);
     expect(limiter.snapshot()).toMatchObject({ limit: 50, windowSeconds: 300, remaining: 42, inWindow: 8 });
@@ -126,7 +130,7 @@ describe('reconciling with the server', () => {
   });
 
   test('a gateway 429 without RateLimit headers (issue 280) leaves the limiter as it was', () => {
-    const limiter = createRateLimiter({ clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock: new VirtualClock() });
     const { headers } = JSON.parse(readFileSync(`${PAYLOADS}/issue280-429-throttled-response-headers.json`, 'utf8')) as {
       headers: Record<string, string>;
     };
@@ -139,7 +143,7 @@ describe('reconciling with the server', () => {
 
   test('an epoch-style RateLimit-Reset is converted; a reset beyond the window is reported as is (the client bounds it)', () => {
     const wallNow = Date.parse('2026-03-10T06:45:00Z');
-    const limiter = createRateLimiter({ clock: new VirtualClock(), wallClock: () => wallNow });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock: new VirtualClock(), wallClock: () => wallNow });
     expect(limiter.resetDelayMs({ 'ratelimit-reset': String(wallNow / 1000 + 90) })).toBe(90_000);
     expect(limiter.resetDelayMs({ 'ratelimit-reset': String(wallNow / 1000 - 90) })).toBe(0);
     expect(limiter.resetDelayMs({ 'ratelimit-reset': String(wallNow / 1000 + 1_500) })).toBe(1_500_000);
@@ -151,7 +155,7 @@ describe('reconciling with the server', () => {
 
   test('a success whose RateLimit-Reset lies beyond the window holds its placeholders for one window only', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '5;w=60', clock });
+    const limiter = createRateLimiter({ policy: { limit: 5, windowSeconds: 60 }, clock });
     limiter.observe({ 'ratelimit-remaining': '0', 'ratelimit-reset': '600' });
     expect(limiter.snapshot()).toMatchObject({ remaining: 0, inWindow: 5 });
     await limiter.acquire();
@@ -160,7 +164,7 @@ describe('reconciling with the server', () => {
 
   test('the draft >= 07 RateLimit field (r, t) is understood', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '5;w=60', clock });
+    const limiter = createRateLimiter({ policy: { limit: 5, windowSeconds: 60 }, clock });
     limiter.observe({ ratelimit: '"default";r=0;t=30' });
     expect(limiter.snapshot()).toMatchObject({ remaining: 0, inWindow: 5 });
     await limiter.acquire();
@@ -170,7 +174,7 @@ describe('reconciling with the server', () => {
 
 describe('waiting', () => {
   test('fresh waiters overtake queued backfill; FIFO within a priority', async () => {
-    const limiter = createRateLimiter({ policy: '1;w=1', clock: new VirtualClock() });
+    const limiter = createRateLimiter({ policy: { limit: 1, windowSeconds: 1 }, clock: new VirtualClock() });
     await limiter.acquire();
     const order: string[] = [];
     const waiters = [
@@ -187,7 +191,7 @@ describe('waiting', () => {
 
   test('an aborted waiter leaves the queue and rejects with ABORTED; the others keep their turn', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '1;w=10', clock });
+    const limiter = createRateLimiter({ policy: { limit: 1, windowSeconds: 10 }, clock });
     await limiter.acquire();
     const controller = new AbortController();
     const aborted = limiter.acquire({ signal: controller.signal });
@@ -201,7 +205,7 @@ describe('waiting', () => {
   });
 
   test('with the real clock, abort releases a wait of a whole window within a second, and leaves no timer behind', async () => {
-    const limiter = createRateLimiter({ policy: '1;w=300', clock: realClock });
+    const limiter = createRateLimiter({ policy: { limit: 1, windowSeconds: 300 }, clock: realClock });
     await limiter.acquire();
     const controller = new AbortController();
     const waiting = limiter.acquire({ signal: controller.signal });
@@ -216,7 +220,7 @@ describe('waiting', () => {
 
   test('pauseUntil holds every waiter until the lockout ends, and never shortens it', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ clock });
+    const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, clock });
     limiter.pauseUntil(60_000);
     limiter.pauseUntil(30_000);
     expect(limiter.snapshot().pausedUntil).toBe(60_000);
@@ -227,7 +231,7 @@ describe('waiting', () => {
 
   test('a looser policy declared while waiting wakes the waiter early', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '1;w=300', clock });
+    const limiter = createRateLimiter({ policy: { limit: 1, windowSeconds: 300 }, clock });
     await limiter.acquire();
     const waiting = limiter.acquire();
     await clock.sleep(1_000);
@@ -240,7 +244,7 @@ describe('waiting', () => {
 describe('snapshot and estimates', () => {
   test('snapshot reports limit, window, server remaining, sends in window, pause and queue', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '5;w=60', clock });
+    const limiter = createRateLimiter({ policy: { limit: 5, windowSeconds: 60 }, clock });
     expect(limiter.snapshot()).toEqual({ limit: 5, windowSeconds: 60, remaining: null, inWindow: 0, pausedUntil: null, queued: 0 });
     await runSequential(limiter, 2);
     limiter.observe({ 'ratelimit-remaining': '3' });
@@ -250,7 +254,7 @@ describe('snapshot and estimates', () => {
 
   test('estimateDurationMs predicts what pacing actually takes', async () => {
     const clock = new VirtualClock();
-    const limiter = createRateLimiter({ policy: '50;w=300', clock });
+    const limiter = createRateLimiter({ policy: { limit: 50, windowSeconds: 300 }, clock });
     expect(limiter.estimateDurationMs(0)).toBe(0);
     expect(limiter.estimateDurationMs(50)).toBe(0);
     expect(limiter.estimateDurationMs(51)).toBe(300_250);

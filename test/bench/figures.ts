@@ -122,7 +122,7 @@ function describeTarget(target: Target, unit: string): string {
 }
 
 /** Three significant digits for small figures, thousands separators for large ones. */
-export function formatNumber(value: number, significant = 3): string {
+function formatNumber(value: number, significant = 3): string {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value) || Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en');
   return Number(value.toPrecision(significant)).toString();

@@ -62,7 +62,7 @@ export async function timed(work: () => Promise<void>): Promise<number> {
 }
 
 /** A column's value as PostgreSQL input text (jsonb as JSON text), or null. */
-export function asText(column: Column<PriceRow>, row: PriceRow): string | null {
+function asText(column: Column<PriceRow>, row: PriceRow): string | null {
   const value = column.value(row);
   if (value === null || value === undefined) return null;
   return column.type === 'jsonb' ? JSON.stringify(value) : String(value);

@@ -12,7 +12,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CONFIG_VARIABLES, parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
+import { CONFIG_VARIABLES } from '../../src/config/variables.ts';
 import {
   daemonNodeFlags,
   dockerignoreMatcher,

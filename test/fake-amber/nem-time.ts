@@ -7,9 +7,9 @@
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
-export const DAY_MS = 24 * HOUR_MS;
+const DAY_MS = 24 * HOUR_MS;
 /** NEM time is always UTC+10 (API-NOTES §3). */
-export const NEM_OFFSET_MS = 10 * HOUR_MS;
+const NEM_OFFSET_MS = 10 * HOUR_MS;
 
 const NEM_DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 

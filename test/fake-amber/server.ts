@@ -30,13 +30,13 @@ import { type FakeSiteSpec, type SiteModel, createSiteModel, defaultSites } from
 import type { UsageJson } from './usage.ts';
 
 export type { Endpoint, FaultSpec } from './faults.ts';
-export type { PriceJson, TariffInformationJson } from './prices.ts';
+export type { PriceJson } from './prices.ts';
 export type { RateLimitPolicy } from './rate-limiter.ts';
-export type { ChannelType, FakeSiteSpec, TariffInformationStyle } from './sites.ts';
+export type { FakeSiteSpec } from './sites.ts';
 export type { UsageJson } from './usage.ts';
 export { defaultSites };
 
-export const DEFAULT_API_KEY = 'psk_fake0000000000000000000000000000';
+const DEFAULT_API_KEY = 'psk_fake0000000000000000000000000000';
 const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 50, windowSeconds: 300 };
 
 export interface FakeAmberOptions {

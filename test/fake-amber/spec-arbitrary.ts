@@ -29,11 +29,6 @@ export function specElement(name: SpecIntervalSchema): fc.Arbitrary<Record<strin
   return arbitraryOf(specSchemas()[name]!) as fc.Arbitrary<Record<string, unknown>>;
 }
 
-/** Any of the four interval schemas. */
-export function anySpecInterval(): fc.Arbitrary<Record<string, unknown>> {
-  return fc.oneof(specElement('ActualInterval'), specElement('CurrentInterval'), specElement('ForecastInterval'), specElement('Usage'));
-}
-
 // Instants in the range RFC 3339 can write (years 0000-9999), some with an offset, as the spec allows.
 const instant = fc
   .tuple(

@@ -15,7 +15,7 @@ import { serverFaults } from './scenarios/server-faults.ts';
 import { twoCollectorsScenario } from './scenarios/two-collectors.ts';
 import type { Scenario, Size } from './trial.ts';
 
-export const SCENARIOS: readonly Scenario[] = [
+const SCENARIOS: readonly Scenario[] = [
   rateLimiting,
   serverFaults,
   malformedPayloads,

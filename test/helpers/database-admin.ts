@@ -26,7 +26,7 @@ export function quoteIdent(name: string): string {
  * `CREATE DATABASE name TEMPLATE template`, retried briefly on "source database is being accessed by
  * other users" (SQLSTATE 55006): a clone fails while anything else is connected to its template.
  */
-export async function createDatabase(admin: pg.Client, name: string, template: string): Promise<void> {
+async function createDatabase(admin: pg.Client, name: string, template: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);

@@ -108,7 +108,7 @@ export interface UsageOptions extends IntervalOptions {
 }
 
 /** The JSON Amber sends for a price interval, keys in the API's order. */
-export function apiPriceInterval(options: PriceOptions): Json {
+function apiPriceInterval(options: PriceOptions): Json {
   const type = options.type ?? 'ActualInterval';
   const json: Json = { type, ...apiBase(options) };
   if (type === 'CurrentInterval') json.estimate = options.estimate ?? true;
@@ -116,7 +116,7 @@ export function apiPriceInterval(options: PriceOptions): Json {
 }
 
 /** The JSON Amber sends for a usage record, keys in the API's order. */
-export function apiUsageInterval(options: UsageOptions): Json {
+function apiUsageInterval(options: UsageOptions): Json {
   const base = apiBase(options);
   const perKwh = base.perKwh as number;
   const kwh = options.kwh ?? 0.5;

@@ -14,8 +14,8 @@ import { upsertUsageIntervals } from '../../src/db/usage.ts';
 
 /** 13:00 NEM time on 2025-11-21: prices are actual until 13:00, forecasts after; usage exists through the 20th. */
 export const NOW = new Date('2025-11-21T03:00:00Z');
-export const TODAY = '2025-11-21';
-export const USAGE_DAYS = ['2025-11-19', '2025-11-20'] as const;
+const TODAY = '2025-11-21';
+const USAGE_DAYS = ['2025-11-19', '2025-11-20'] as const;
 
 export const SITE_5 = site('01FIVEMINUTESITE0000000000', 5, [
   ['E1', 'general'],
@@ -76,7 +76,7 @@ interface Slot {
 }
 
 /** Every interval of NEM day `date`: the first ends at 00:05 (or 00:30), the last at 00:00 of the next day. */
-export function slotsOf(date: NemDate, duration: number): Slot[] {
+function slotsOf(date: NemDate, duration: number): Slot[] {
   const dayStart = nemDayStart(date).getTime();
   const count = (24 * 60) / duration;
   return Array.from({ length: count }, (_, index) => {
@@ -94,7 +94,7 @@ export function slotsOf(date: NemDate, duration: number): Slot[] {
   });
 }
 
-export function nemIso(ms: number): string {
+function nemIso(ms: number): string {
   return `${new Date(ms + 10 * 3600_000).toISOString().slice(0, 19)}+10:00`;
 }
 
@@ -113,7 +113,7 @@ function hourOf(slot: Slot): number {
  * Prices: general 20 + hour c/kWh, with a spike of 300 in the 18:00 hour's first interval on the 20th;
  * controlled load 15; feed-in −(5 + hour % 3) (negative: the customer is paid).
  */
-export function priceOf(channelType: string, slot: Slot): { perKwh: number; spike: string } {
+function priceOf(channelType: string, slot: Slot): { perKwh: number; spike: string } {
   const hour = hourOf(slot);
   if (channelType === 'general') {
     const spike = slot.date === '2025-11-20' && slot.index * slot.duration === 18 * 60;
@@ -158,7 +158,7 @@ function intervalTypeAt(slot: Slot): PriceIntervalType {
  * Usage per interval: general 0.1 kWh (0.6 on the 30-minute site), controlled load 0.05, feed-in 0.2 kWh
  * (positive, as the live API sends it) with a negative cost. On the 20th the last three hours are estimated.
  */
-export function usageKwhOf(channelType: string, duration: number): number {
+function usageKwhOf(channelType: string, duration: number): number {
   const perFive = channelType === 'general' ? 0.1 : channelType === 'controlledLoad' ? 0.05 : 0.2;
   return Math.round(perFive * (duration / 5) * 1000) / 1000;
 }

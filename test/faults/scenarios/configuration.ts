@@ -3,7 +3,7 @@
  * message naming the variable, before it touches anything: the database stays empty and the fake Amber
  * server sees no request.
  */
-import { CONFIG_VARIABLES } from '../../../src/config.ts';
+import { CONFIG_VARIABLES } from '../../../src/config/variables.ts';
 import { exitMessage, startCollectorProcess, type LogLine } from '../child-rig.ts';
 import type { Scenario, Size, Trial, TrialResult } from '../trial.ts';
 import { createWorld, type World } from '../world.ts';
@@ -12,7 +12,7 @@ import { createWorld, type World } from '../world.ts';
  * Bad values per variable, the most plausible mistake first. A variable for which every value is valid
  * says why instead; a variable missing from this table fails the scenario, so new ones get a row.
  */
-export const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValue: string }>> = {
+const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValue: string }>> = {
   AMBER_API_KEY: ['   '],
   AMBER_API_BASE_URL: ['ftp://api.amber.com.au/v1', 'api.amber.com.au', 'https://user:secret@api.amber.com.au/v1'],
   AMBER_RATE_LIMIT: ['50/300', '0;w=300'],
