@@ -6,8 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { Alerter } from './alerts/alerter.ts';
-import { createAmberClient } from './amber/client.ts';
-import { createRateLimiter } from './amber/rate-limiter.ts';
+import { connectAmber } from './amber/connect.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
 import type { Config } from './config.ts';
 import type { DatabaseConnection } from './config/database.ts';
@@ -62,8 +61,8 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     statementTimeoutMs: READ_STATEMENT_TIMEOUT_MS,
     readOnly: true,
   });
-  const limiter = createRateLimiter({ policy: config.amber.rateLimit });
-  const metrics = new CollectorMetrics({ rateLimit: () => limiter.snapshot() });
+  // The metrics read the limiter's state when scraped, and the client reports its calls to the metrics.
+  const metrics = new CollectorMetrics({ rateLimit: () => amber.limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
   const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...batteryRoutes({ pool: readPool, defaults: config.battery }), ...dashboardRoutes()];
@@ -76,12 +75,8 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     allowedHosts: config.http.allowedHosts,
     logger: logger.child({ component: 'http' }),
   });
-  const client = createAmberClient({
-    baseUrl: config.amber.baseUrl,
-    apiKey: config.amber.apiKey,
-    limiter,
+  const amber = connectAmber(config.amber, {
     logger: logger.child({ component: 'amber' }),
-    requestTimeoutMs: config.amber.requestTimeoutMs,
     onCall: metrics.onCall,
     onRateLimited: metrics.onRateLimited,
     onUnstorableText: metrics.onUnstorableText,
@@ -108,11 +103,10 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
         });
   const collector = new Collector({
     pool,
-    client,
+    amber,
     settings: { ...config.collection, siteIds: config.amber.siteIds },
     ...(options.cycleCron ? { cycleCron: options.cycleCron } : {}),
     logger: logger.child({ component: 'collector' }),
-    estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
     events: notifyAll([metrics.collectorEvents, readiness.collectorEvents, ...(alerter ? [alerter.collectorEvents] : [])], logger),
     onFatal: failFatally,
   });
@@ -152,7 +146,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     if (alerter && isCollectorError(fatal, 'AMBER_AUTH')) await alerter.apiKeyRejected(ALERT_DRAIN_MS);
     await alerter?.close(ALERT_DRAIN_MS);
     await lock.release();
-    await client.close();
+    await amber.client.close();
     await Promise.all([pool.end(), readPool.end()]);
     // Last, so /healthz keeps answering while the collector drains.
     await http.close();

@@ -6,7 +6,7 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type pg from 'pg';
-import type { AmberClient } from '../amber/client.ts';
+import type { AmberConnection } from '../amber/connect.ts';
 import type { Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -40,13 +40,12 @@ export interface CollectorEvents extends ChunkEvents, BackfillEvents, CycleEvent
 
 export interface CollectorDeps {
   pool: pg.Pool;
-  client: AmberClient;
+  /** The Amber client, and the limiter that paces it and estimates how long the remaining calls take. */
+  amber: AmberConnection;
   settings: CollectionSettings;
   /** When cycles run once started (node-cron expression, UTC); default `cycleCronFor(settings.intervalMinutes)`. */
   cycleCron?: string;
   logger: Logger;
-  /** Expected wall time for N more API calls under the current rate budget. */
-  estimateDurationMs: (calls: number) => number;
   /** Called when background work meets an error no retry can cure (a rejected API key). */
   onFatal: (err: unknown) => void;
   /** Observers (metrics); optional so tests and commands can leave them out. */
@@ -85,13 +84,16 @@ export class Collector {
   private repairInFlight: Promise<void> | null = null;
   private session: Session | null = null;
   private stopping: Promise<void> | null = null;
+  /** Expected wall time for N more API calls under the rate budget as it stands. */
+  private readonly estimateDurationMs = (calls: number): number => this.deps.amber.limiter.estimateDurationMs(calls);
 
   constructor(deps: CollectorDeps) {
     this.deps = deps;
     this.log = deps.logger;
     const now = deps.now ?? (() => new Date());
     this.now = now;
-    const { pool, client, settings, events, logger } = deps;
+    const { pool, settings, events, logger } = deps;
+    const { client } = deps.amber;
     this.chunks = new ChunkCollector({ pool, client, logger, historicalStartDate: settings.historicalStartDate, now, events });
     this.collectDays = this.chunks.collectDays;
     this.cycle = new IncrementalCycle({
@@ -143,7 +145,8 @@ export class Collector {
 
   /** Reads `/sites`, stores every site (closed ones too) and keeps the ones to collect. */
   async discoverSites(signal: AbortSignal): Promise<readonly Site[]> {
-    const { pool, client, settings } = this.deps;
+    const { pool, settings } = this.deps;
+    const { client } = this.deps.amber;
     this.sites = await discoverSites({ pool, client, logger: this.log, siteIds: settings.siteIds }, signal);
     this.sitesRefreshedAt = this.now().getTime();
     return this.sites;
@@ -151,13 +154,13 @@ export class Collector {
 
   /** Logs what will be collected and what the backfill will cost, before any of it starts. */
   async logPlan(): Promise<void> {
-    logPlan(this.log, this.sites, await this.planBackfill(), this.deps.settings.historicalStartDate, this.deps.estimateDurationMs);
+    logPlan(this.log, this.sites, await this.planBackfill(), this.deps.settings.historicalStartDate, this.estimateDurationMs);
   }
 
   /** Runs the backfill unless one is already running (see backfill.ts). */
   backfill(signal: AbortSignal): Promise<void> {
     this.backfillInFlight ??= this.planBackfill()
-      .then((plan) => runBackfill({ chunks: this.chunks, logger: this.log, now: this.now, estimateDurationMs: this.deps.estimateDurationMs, events: this.deps.events }, plan, signal))
+      .then((plan) => runBackfill({ chunks: this.chunks, logger: this.log, now: this.now, estimateDurationMs: this.estimateDurationMs, events: this.deps.events }, plan, signal))
       .catch(this.backgroundFailure('backfill stopped; the next cycle resumes it', signal))
       .finally(() => {
         this.backfillInFlight = null;

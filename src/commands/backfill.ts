@@ -8,10 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import type { Dispatcher } from 'undici';
-import { createAmberClient } from '../amber/client.ts';
+import { connectAmber } from '../amber/connect.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
-import { createRateLimiter, fullBudgetDurationMs } from '../amber/rate-limiter.ts';
+import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
 import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/backfill-requests.ts';
 import { ChunkCollector } from '../collector/chunk.ts';
 import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';
@@ -180,15 +180,7 @@ async function followRequest(
 /** Runs the request in this process, which holds the writer lock, with its own client and rate limiter. */
 async function runHere(created: BackfillRequest, config: Config, pool: pg.Pool, env: BackfillEnvironment, alreadyReported = 0): Promise<number> {
   const logger = env.logger ?? silentLogger();
-  const limiter = createRateLimiter({ policy: config.amber.rateLimit });
-  const client = createAmberClient({
-    baseUrl: config.amber.baseUrl,
-    apiKey: config.amber.apiKey,
-    limiter,
-    logger,
-    requestTimeoutMs: config.amber.requestTimeoutMs,
-    ...(env.dispatcher ? { dispatcher: env.dispatcher } : {}),
-  });
+  const { client } = connectAmber(config.amber, { logger, ...(env.dispatcher ? { dispatcher: env.dispatcher } : {}) });
   // The chunk alone (no whole Collector): a request needs fetch → store in one transaction, nothing else.
   const chunks = new ChunkCollector({ pool, client, logger, historicalStartDate: config.collection.historicalStartDate, now: env.now });
   const writes: Promise<void>[] = [];

@@ -13,7 +13,7 @@
  * The floor for N calls is (⌈N / limit⌉ − 1) × window: the first `limit` calls go at once, and every later
  * group of `limit` must wait a full window after the group before it.
  */
-import { createRateLimiter, DEFAULT_MARGIN_MS } from '../../src/amber/rate-limiter.ts';
+import { DEFAULT_MARGIN_MS } from '../../src/amber/rate-limiter.ts';
 import { addDays, daysBetween, lastUsageDay, nemToday } from '../../src/domain/nem-time.ts';
 import type { FakeSiteSpec } from '../fake-amber/server.ts';
 import { createBenchDatabase } from './bench-database.ts';
@@ -52,8 +52,7 @@ async function backfill(sites: FakeSiteSpec[], from: string): Promise<BackfillRu
   // In a process of its own, like the real API: its arrival times must not wait for the collector's work.
   const fake = await startFakeAmberProcess({ sites, rateLimit: POLICY, now: BENCH_NOW.toISOString() });
   const db = await createBenchDatabase('pacing');
-  const limiter = createRateLimiter({ policy: POLICY });
-  const bench = benchCollector({ fake, pool: db.pool, limiter, historicalStartDate: from });
+  const bench = benchCollector({ fake, pool: db.pool, rateLimit: POLICY, historicalStartDate: from });
   try {
     const minimumCalls = 1 + sites.length * (weeksThrough(from, nemToday(BENCH_NOW)) + weeksThrough(from, lastUsageDay(BENCH_NOW)));
     progress(`backfill of ${sites.length} site(s): about ${Math.round(floorMs(minimumCalls) / 1000)} s`);

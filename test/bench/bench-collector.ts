@@ -3,9 +3,9 @@
  * data clock pinned, for the sections that measure the collector end to end without a daemon process.
  */
 import type pg from 'pg';
-import { createAmberClient } from '../../src/amber/client.ts';
+import { connectAmber } from '../../src/amber/connect.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
-import type { RateLimiter } from '../../src/amber/rate-limiter.ts';
+import type { RateLimitPolicy } from '../../src/amber/rate-limiter.ts';
 import { Collector, type CollectorEvents } from '../../src/collector/collector.ts';
 import { readCollectionStates } from '../../src/db/collection-state.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -25,27 +25,23 @@ export function benchCollector(options: {
   /** Where the fake Amber API listens, in this process or another. */
   fake: Pick<FakeAmber, 'url' | 'apiKey'>;
   pool: pg.Pool;
-  limiter: RateLimiter;
+  /** The budget the collector paces itself to. */
+  rateLimit: RateLimitPolicy;
   historicalStartDate: string;
   events?: CollectorEvents;
 }): BenchCollector {
-  const { fake, pool, limiter } = options;
+  const { fake, pool } = options;
   const logger = silentLogger();
-  const client = createAmberClient({
-    baseUrl: fake.url,
-    apiKey: fake.apiKey,
-    limiter,
-    logger,
-    requestTimeoutMs: 30_000,
-    wallClock: () => BENCH_NOW.getTime(),
-  });
+  const amber = connectAmber(
+    { baseUrl: fake.url, apiKey: fake.apiKey, rateLimit: options.rateLimit, requestTimeoutMs: 30_000 },
+    { logger, wallClock: () => BENCH_NOW.getTime() },
+  );
   const failures: string[] = [];
   let fatal: unknown = null;
   const collector = new Collector({
     pool,
-    client,
+    amber,
     logger,
-    estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
     onFatal: (err) => {
       fatal = err;
     },
@@ -79,7 +75,7 @@ export function benchCollector(options: {
         throw new Error(`the bench backfill stopped early: ${JSON.stringify(states.map((s) => [s.siteId, s.dataType, s.collectedThrough]))}`);
       }
     },
-    close: () => client.close(),
+    close: () => amber.client.close(),
   };
 }
 

@@ -12,7 +12,6 @@
  *    and statements that need no result from each other issued together, sharing a round trip.
  */
 import pg from 'pg';
-import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { advanceWatermark } from '../../src/db/collection-state.ts';
 import { lockStreamCoverage, recountCoverage } from '../../src/db/coverage.ts';
@@ -133,7 +132,7 @@ async function collectorChunks(db: BenchDatabase, url: string): Promise<ChunkSes
   const bench = benchCollector({
     fake,
     pool,
-    limiter: createRateLimiter({ policy: { limit: 100_000, windowSeconds: 1 } }),
+    rateLimit: { limit: 100_000, windowSeconds: 1 },
     historicalStartDate: from,
     events: {
       chunkStored: (result) => {

@@ -11,11 +11,11 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAmberClient, type AmberClient } from '../../src/amber/client.ts';
+import type { AmberClient } from '../../src/amber/client.ts';
+import { connectAmber } from '../../src/amber/connect.ts';
 import { INTERVAL_RULES } from '../../src/domain/interval-rules.ts';
 import type { DataType } from '../../src/domain/models.ts';
 import { nemDayStart } from '../../src/domain/nem-time.ts';
-import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
 import { storableJson } from '../../src/amber/storable-text.ts';
 import { ChunkCollector } from '../../src/collector/chunk.ts';
 import { upsertSites } from '../../src/db/sites.ts';
@@ -148,15 +148,10 @@ describe('random spec elements mixed with consistent intervals', () => {
     db = await createTestDatabase();
     await upsertSites(db.pool, [SITE]);
     loopback = await startLoopback((_req, res) => sendJson(res, 200, body));
-    client = createAmberClient({
-      baseUrl: loopback.baseUrl,
-      apiKey: 'psk_property',
-      limiter: createRateLimiter({ policy: { limit: 1_000_000, windowSeconds: 1 } }),
-      logger: silentLogger(),
-      wallClock: () => NOW.getTime(),
-      requestTimeoutMs: 10_000,
-      retry: { maxAttempts: 1 },
-    });
+    ({ client } = connectAmber(
+      { baseUrl: loopback.baseUrl, apiKey: 'psk_property', rateLimit: { limit: 1_000_000, windowSeconds: 1 }, requestTimeoutMs: 10_000 },
+      { logger: silentLogger(), wallClock: () => NOW.getTime(), retry: { maxAttempts: 1 } },
+    ));
     chunks = new ChunkCollector({ pool: db.pool, client, logger: silentLogger(), historicalStartDate: '2025-11-01', now: () => NOW });
   });
   afterAll(async () => {

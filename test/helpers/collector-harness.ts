@@ -3,8 +3,8 @@
  * so end-to-end tests read like the scenario they check.
  */
 import type pg from 'pg';
-import { createAmberClient, type AmberClient } from '../../src/amber/client.ts';
-import { createRateLimiter } from '../../src/amber/rate-limiter.ts';
+import type { AmberClient } from '../../src/amber/client.ts';
+import { connectAmber } from '../../src/amber/connect.ts';
 import { Collector, type CollectionSettings, type CollectorEvents } from '../../src/collector/collector.ts';
 import type { RepairPolicy } from '../../src/collector/repair.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
@@ -43,22 +43,15 @@ export async function startHarness(options: { now: Date; fake?: FakeAmberOptions
     newCollector(overrides = {}) {
       const { logger = silentLogger(), onFatal = (err: unknown) => { throw err; }, wrapClient = (c: AmberClient) => c, events, repairPolicy, ...settings } = overrides;
       // A generous local budget: these tests are about correctness, the pacing tests are elsewhere.
-      const limiter = createRateLimiter({ policy: { limit: 100_000, windowSeconds: 1 } });
-      const client = createAmberClient({
-        baseUrl: fake.url,
-        apiKey: fake.apiKey,
-        limiter,
-        logger,
-        requestTimeoutMs: 5_000,
-        wallClock: () => clock.now.getTime(),
-        retry: { baseMs: 5, capMs: 20, maxAttempts: 3 },
-      });
+      const { client, limiter } = connectAmber(
+        { baseUrl: fake.url, apiKey: fake.apiKey, rateLimit: { limit: 100_000, windowSeconds: 1 }, requestTimeoutMs: 5_000 },
+        { logger, wallClock: () => clock.now.getTime(), retry: { baseMs: 5, capMs: 20, maxAttempts: 3 } },
+      );
       clients.push(client);
       return new Collector({
         pool: db.pool,
-        client: wrapClient(client),
+        amber: { client: wrapClient(client), limiter },
         logger,
-        estimateDurationMs: (calls) => limiter.estimateDurationMs(calls),
         onFatal,
         ...(events ? { events } : {}),
         ...(repairPolicy ? { repairPolicy } : {}),
