@@ -2,49 +2,75 @@
  * Every error the collector raises on purpose carries a stable `code`. Callers branch on the code, never
  * on message text, and the exit status of the process is derived from it (see `exitCodeFor`).
  */
-export type ErrorCode =
-  | 'CONFIG_INVALID'
-  | 'AMBER_AUTH'
-  | 'AMBER_NOT_FOUND'
-  | 'AMBER_BAD_REQUEST'
-  | 'AMBER_RATE_LIMITED'
-  | 'AMBER_SERVER'
-  | 'AMBER_NETWORK'
-  | 'AMBER_TIMEOUT'
-  | 'AMBER_SCHEMA'
-  | 'DB_UNAVAILABLE'
-  | 'DB_AUTH'
-  | 'DB_SCHEMA_TOO_NEW'
-  | 'DB_MIGRATION_CHANGED'
-  | 'DB_MIGRATION_INVALID'
-  | 'DB_MIGRATION_FAILED'
-  | 'EMBEDDED_DB_MISSING'
-  | 'EMBEDDED_DB_FAILED'
-  | 'DATA_DIR_IN_USE'
-  | 'ABORTED'
-  | 'USAGE';
+/** The facts of an Amber call, for logs: never the URL or its headers, which carry the key. */
+interface AmberCallDetails {
+  endpoint?: string;
+  site?: string;
+  startDate?: string;
+  endDate?: string;
+  /** The HTTP status, and the first 200 characters of the body that came with it. */
+  status?: number;
+  body?: string;
+  attempts?: number;
+  /** A truncated sample of a body that could not be read. */
+  sample?: unknown;
+}
 
-export class CollectorError extends Error {
-  readonly code: ErrorCode;
+/** Which database could not be reached, never the password. */
+interface DatabaseTargetDetails {
+  host?: string;
+  port?: string;
+  database?: string;
+  user?: string;
+  /** The driver's or the server's own code (ECONNREFUSED, 28P01, …). */
+  causeCode?: unknown;
+  attempts?: number;
+}
+
+/** What `details` holds for each code: structured facts for logs and answers, never secrets. */
+interface ErrorDetails {
+  CONFIG_INVALID: { problems?: string[] };
+  AMBER_AUTH: AmberCallDetails;
+  AMBER_NOT_FOUND: AmberCallDetails;
+  AMBER_BAD_REQUEST: AmberCallDetails;
+  AMBER_RATE_LIMITED: AmberCallDetails;
+  AMBER_SERVER: AmberCallDetails;
+  AMBER_NETWORK: AmberCallDetails;
+  AMBER_TIMEOUT: AmberCallDetails;
+  AMBER_SCHEMA: AmberCallDetails;
+  DB_UNAVAILABLE: DatabaseTargetDetails;
+  DB_AUTH: DatabaseTargetDetails;
+  DB_SCHEMA_TOO_NEW: { databaseVersion?: number | undefined; codeVersion?: number };
+  DB_MIGRATION_CHANGED: { version?: number; recordedChecksum?: string; fileChecksum?: string };
+  DB_MIGRATION_INVALID: { directory?: string; file?: string };
+  DB_MIGRATION_FAILED: { migration?: string; sqlState?: string };
+  EMBEDDED_DB_MISSING: Record<string, never>;
+  EMBEDDED_DB_FAILED: { clusterDir?: string; logPath?: string };
+  DATA_DIR_IN_USE: { pid?: number; dataDir?: string };
+  ABORTED: Record<string, never>;
+  /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
+  USAGE: { problems?: string[]; siteId?: string };
+}
+
+export type ErrorCode = keyof ErrorDetails;
+
+export class CollectorError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
   /** True when trying the same thing again later can succeed. */
   readonly retryable: boolean;
-  /** Structured facts for logs (never secrets). */
-  readonly details: Record<string, unknown>;
+  readonly details: ErrorDetails[C];
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
+  constructor(code: C, message: string, options: { retryable?: boolean; details?: ErrorDetails[C]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CollectorError';
     this.code = code;
     this.retryable = options.retryable ?? false;
-    this.details = options.details ?? {};
+    // Every field of every code's details is optional, so "no details" is an empty object of any of them.
+    this.details = options.details ?? ({} as ErrorDetails[C]);
   }
 }
 
-export function isCollectorError(err: unknown, code?: ErrorCode): err is CollectorError {
+export function isCollectorError<C extends ErrorCode = ErrorCode>(err: unknown, code?: C): err is CollectorError<C> {
   return err instanceof CollectorError && (code === undefined || err.code === code);
 }
 

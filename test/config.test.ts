@@ -26,7 +26,7 @@ function problemsOf(env: Record<string, string | undefined>, now = NOW): string[
   } catch (err) {
     expect(err).toBeInstanceOf(CollectorError);
     expect((err as CollectorError).code).toBe('CONFIG_INVALID');
-    return (err as CollectorError).details.problems as string[];
+    return (err as CollectorError<'CONFIG_INVALID'>).details.problems ?? [];
   }
   throw new Error('expected the configuration to be rejected');
 }
@@ -261,7 +261,7 @@ describe('parseConfig', () => {
     });
 
     it('reports every problem at once, one per line, each starting with its variable', () => {
-      let error: CollectorError | undefined;
+      let error: CollectorError<'CONFIG_INVALID'> | undefined;
       try {
         parseConfig(
           {
@@ -276,9 +276,9 @@ describe('parseConfig', () => {
           NOW,
         );
       } catch (err) {
-        error = err as CollectorError;
+        error = err as CollectorError<'CONFIG_INVALID'>;
       }
-      const problems = error?.details.problems as string[];
+      const problems = error?.details.problems ?? [];
       expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
         ['AMBER_API_BASE_URL', 'AMBER_API_KEY', 'DATABASE_URL', 'FORCE_REINIT', 'HISTORICAL_START_DATE', 'HTTP_API_TOKEN', 'LOG_LEVEL', 'PORT'],
       );

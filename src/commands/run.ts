@@ -20,7 +20,7 @@ export async function runCommand(): Promise<number> {
   } catch (err) {
     // Configuration problems are reported before any network or database work, as one structured line.
     const fallback = await createLogger({ level: 'info', format: 'json' });
-    const problems = isCollectorError(err, 'CONFIG_INVALID') ? err.details['problems'] : undefined;
+    const problems = isCollectorError(err, 'CONFIG_INVALID') ? err.details.problems : undefined;
     fallback.fatal({ code: err instanceof CollectorError ? err.code : undefined, problems, err }, 'invalid configuration; fix the variables listed and start again');
     return exitCodeFor(err);
   }

@@ -53,21 +53,6 @@ export async function readCollectionState(db: Queryable, siteId: string, dataTyp
   return row === undefined ? null : toState(row);
 }
 
-/** Records that every day from `backfillFrom` through `through` is stored; creates the row if missing; clears the failure streak. */
-export async function markCollected(
-  db: Queryable,
-  args: { siteId: string; dataType: DataType; backfillFrom: NemDate; through: NemDate },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO collection_state (site_id, data_type, backfill_from, collected_through, last_success_at, consecutive_failures)
-     VALUES ($1, $2, $3, $4, now(), 0)
-     ON CONFLICT (site_id, data_type) DO UPDATE
-       SET backfill_from = excluded.backfill_from, collected_through = excluded.collected_through,
-           last_success_at = now(), consecutive_failures = 0, updated_at = now()`,
-    [args.siteId, args.dataType, args.backfillFrom, args.through],
-  );
-}
-
 /**
  * Moves the watermark over a chunk just stored (call it in the chunk's transaction), but only as far as
  * the invariant allows: the chunk must start at `backfillFrom` or join the days already collected

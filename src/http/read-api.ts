@@ -204,7 +204,7 @@ export function gatedJsonRoute<S extends z.ZodType<object>>(path: string, schema
  */
 export function answerFailure(res: ServerResponse, err: unknown, badRequestText: string): void {
   if (isCollectorError(err, 'USAGE')) {
-    const problems = (err.details['problems'] as string[] | undefined) ?? [err.message];
+    const problems = err.details.problems ?? [err.message];
     sendJson(res, 400, { error: badRequestText, problems });
   } else if (err instanceof ReadOverloaded) {
     res.setHeader('retry-after', String(err.retryAfterSeconds));

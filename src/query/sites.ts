@@ -1,46 +1,15 @@
 /** The stored sites, and turning a `--site` / `?site=` argument into the list of sites a report covers. */
-import type { Channel, NemDate } from '../domain/models.ts';
 import type { Queryable } from '../db/pool.ts';
+import { readStoredSites } from '../db/stored-sites.ts';
+import type { Site } from '../domain/models.ts';
 import { CollectorError } from '../errors.ts';
-import { dateText } from './nem-sql.ts';
 
-export interface SiteInfo {
-  id: string;
-  nmi: string;
-  network: string;
-  status: string;
-  intervalLength: number;
-  activeFrom: NemDate | null;
-  closedOn: NemDate | null;
-  channels: Channel[];
-}
+/** A stored site as reports and the read API show it: everything but Amber's raw object. */
+export type SiteInfo = Omit<Site, 'raw'>;
 
+/** Every stored site, active ones first, then the newest. */
 export async function listSites(db: Queryable): Promise<SiteInfo[]> {
-  const result = await db.query<{
-    id: string;
-    nmi: string;
-    network: string;
-    status: string;
-    interval_length: number;
-    active_from: string | null;
-    closed_on: string | null;
-    channels: Channel[];
-  }>(
-    `SELECT id, nmi, network, status, interval_length, ${dateText('active_from')} AS active_from,
-            ${dateText('closed_on')} AS closed_on, channels
-     FROM sites
-     ORDER BY (status = 'active') DESC, active_from DESC NULLS LAST, id`,
-  );
-  return result.rows.map((row) => ({
-    id: row.id,
-    nmi: row.nmi,
-    network: row.network,
-    status: row.status,
-    intervalLength: row.interval_length,
-    activeFrom: row.active_from,
-    closedOn: row.closed_on,
-    channels: row.channels,
-  }));
+  return (await readStoredSites(db)).map(({ raw: _raw, ...site }) => site);
 }
 
 /**

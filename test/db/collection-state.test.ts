@@ -1,16 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
   advanceWatermark,
-  markCollected,
   markSuccess,
   readCollectionState,
   readCollectionStates,
   recordCollectionError,
   resetCollectionState,
 } from '../../src/db/collection-state.ts';
+import type { Queryable } from '../../src/db/pool.ts';
 import { upsertSites } from '../../src/db/sites.ts';
+import type { DataType, NemDate } from '../../src/domain/models.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { site } from '../helpers/intervals.ts';
+
+/** A chunk from the stream's first day through `through`, as the collector stores one: the watermark moves to `through`. */
+function markCollected(db: Queryable, args: { siteId: string; dataType: DataType; backfillFrom: NemDate; through: NemDate }) {
+  return advanceWatermark(db, { ...args, chunkStart: args.backfillFrom });
+}
 
 const A = site({ id: '01SITEA0000000000000000000' });
 const B = site({ id: '01SITEB0000000000000000000' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markCollected, readCollectionState } from '../../src/db/collection-state.ts';
+import { advanceWatermark, readCollectionState } from '../../src/db/collection-state.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
@@ -173,7 +173,7 @@ describe('upsertPriceIntervals', () => {
     await expect(
       withTransaction(db.pool, async (tx) => {
         await upsertPriceIntervals(tx, SITE.id, BATCH);
-        await markCollected(tx, { siteId: SITE.id, dataType: 'price', backfillFrom: '2025-11-01', through: '2025-11-20' });
+        await advanceWatermark(tx, { siteId: SITE.id, dataType: 'price', backfillFrom: '2025-11-01', chunkStart: '2025-11-01', through: '2025-11-20' });
         throw failure;
       }),
     ).rejects.toBe(failure);

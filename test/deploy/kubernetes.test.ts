@@ -74,7 +74,7 @@ function requiredVariables(): string[] {
     parseConfig({});
   } catch (err) {
     if (!isCollectorError(err, 'CONFIG_INVALID')) throw err;
-    return (err.details['problems'] as string[]).map((problem) => problem.split(':')[0]!);
+    return (err.details.problems ?? []).map((problem) => problem.split(':')[0]!);
   }
   throw new Error('an empty environment was accepted');
 }

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { NemDate, PriceInterval, PriceIntervalType, Site, UsageInterval } from '../../src/domain/models.ts';
 import { nemDayStart } from '../../src/domain/nem-time.ts';
-import { markCollected, recordCollectionError } from '../../src/db/collection-state.ts';
+import { advanceWatermark, recordCollectionError } from '../../src/db/collection-state.ts';
 import { recountCoverage } from '../../src/db/coverage.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
@@ -49,8 +49,10 @@ export async function loadFixture(pool: pg.Pool): Promise<Fixture> {
   for (const s of [SITE_5, SITE_30]) {
     await upsertPriceIntervals(pool, s.id, fixture.prices.get(s.id)!);
     await upsertUsageIntervals(pool, s.id, fixture.usage.get(s.id)!);
-    await markCollected(pool, { siteId: s.id, dataType: 'price', backfillFrom: '2025-11-19', through: '2025-11-20' });
-    await markCollected(pool, { siteId: s.id, dataType: 'usage', backfillFrom: '2025-11-19', through: '2025-11-20' });
+    // The watermark, moved as a chunk transaction moves it.
+    for (const dataType of ['price', 'usage'] as const) {
+      await advanceWatermark(pool, { siteId: s.id, dataType, backfillFrom: '2025-11-19', chunkStart: '2025-11-19', through: '2025-11-20' });
+    }
     // The coverage ledger, as the collector's chunk transactions keep it.
     await recountCoverage(pool, s.id, 'price', '2025-11-19', TODAY);
     await recountCoverage(pool, s.id, 'usage', USAGE_DAYS[0], USAGE_DAYS[1]);
