@@ -4,7 +4,7 @@
  * read in one sitting, one reader of the environment, SQL only in the data layers, and the data layers
  * independent of the Amber API client.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
@@ -114,6 +114,18 @@ describe('the shape of src/', () => {
       .filter((file) => /\.query\s*[<(]/.test(file.text))
       .map((file) => file.path);
     expect(outside).toEqual([]);
+  });
+
+  test("the README's architecture section names every folder of src/ and only files that exist", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Architecture'), readme.indexOf('\n## ', readme.indexOf('## Architecture') + 1));
+    const folders = readdirSync(SRC, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    // grafana/ holds provisioning files, not code; the Grafana section describes it.
+    expect(folders.filter((folder) => folder !== 'grafana' && !section.includes(`\`${folder}/\``))).toEqual([]);
+    const basenames = new Set(files.map((file) => file.path.split('/').at(-1)));
+    const named = [...section.matchAll(/`([\w./-]+\.ts)`/g)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((name) => !(name.includes('/') ? existsSync(join(ROOT, name)) || existsSync(join(SRC, name)) : basenames.has(name)))).toEqual([]);
   });
 
   test('the domain, the configuration and the database layer do not depend on the Amber API client', () => {
