@@ -1,11 +1,11 @@
 /**
  * How the database commands (query, status, backfill) end on an error: one clear line on stderr, named after
- * the command, and the shared exit codes: 2 bad usage (with the usage text), 1 a problem to fix, 75 the
- * database could not be reached.
+ * the command, and the shared exit codes: 2 bad usage (with the usage text), 1 a problem a person must fix
+ * (see `exitCodeFor`), 75 the database could not be reached.
  */
 import pg from 'pg';
 import { isConnectionFailure } from '../db/pool.ts';
-import { isCollectorError } from '../errors.ts';
+import { exitCodeFor, isCollectorError } from '../errors.ts';
 import type { Output } from '../query/output.ts';
 
 export interface FailureContext {
@@ -23,7 +23,9 @@ export async function reportFailure(err: unknown, context: FailureContext): Prom
     await context.err.write(`\n${context.usage}`);
     return 2;
   }
-  if (isCollectorError(err, 'CONFIG_INVALID')) {
+  // Bad configuration, credentials the database refuses, no embedded PostgreSQL installed, DATA_DIR held by
+  // another process: a person must act, and the message says what to do; retrying would not help.
+  if (isCollectorError(err) && exitCodeFor(err) === 1) {
     await say(err.message);
     return 1;
   }

@@ -9,6 +9,7 @@ import { openCommandDatabase } from '../../src/db/database-server.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
+import { CollectorError } from '../../src/errors.ts';
 import { memoryOutput } from '../../src/query/output.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { daysFrom, priceDay, testSite, usageDay } from './fixtures.ts';
@@ -156,6 +157,15 @@ describe('status on known gaps', () => {
     const down = await status([], { readConfig: () => parseMonitorConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }) });
     expect(down.code).toBe(75);
     expect(down.err).toMatch(/cannot reach the database/);
+  });
+
+  it('exits 1 with the reason, not 75, when the database needs a person: no embedded PostgreSQL installed, DATA_DIR held', async () => {
+    for (const code of ['EMBEDDED_DB_MISSING', 'DATA_DIR_IN_USE', 'DB_AUTH'] as const) {
+      const refusal = new CollectorError(code, `the reason for ${code}`);
+      const result = await status([], { openDatabase: () => Promise.reject(refusal) });
+      expect(result.code, code).toBe(1);
+      expect(result.err).toBe(`amber-collector status: the reason for ${code}\n`);
+    }
   });
 });
 
