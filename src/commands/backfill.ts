@@ -5,11 +5,10 @@
  * the calls itself, through the same limiter, chunk transactions and coverage ledger.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import type { Dispatcher } from 'undici';
 import { connectAmber } from '../amber/connect.ts';
-import type { DataType, NemDate, Site } from '../domain/models.ts';
+import type { DataType, NemDate } from '../domain/models.ts';
 import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
 import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
 import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/backfill-requests.ts';
@@ -25,11 +24,12 @@ import {
 } from '../db/backfill-requests.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { reportFailure } from './failure.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { streamOutput, type Output } from '../query/output.ts';
+import { requireSite, type SiteInfo } from '../query/sites.ts';
+import { parseCommandArgs, usageError } from './arguments.ts';
 
 export const BACKFILL_USAGE = `Usage: amber-collector backfill --site ID --from DATE --to DATE [--type price|usage] [--dry-run]
 
@@ -272,7 +272,7 @@ function createRequest(pool: pg.Pool, options: Options, plan: BackfillPlan): Pro
 }
 
 /** What will happen: every call on a dry run, a one-line summary otherwise, and the ETA either way. */
-function describePlan(site: Site, options: Options, plan: BackfillPlan, monitor: MonitorConfig, everyCall: boolean): string {
+function describePlan(site: SiteInfo, options: Options, plan: BackfillPlan, monitor: MonitorConfig, everyCall: boolean): string {
   const lines = [`Backfill of site ${site.id}, ${options.from}..${options.to}: ${plan.calls.length} call${plan.calls.length === 1 ? '' : 's'}`];
   if (everyCall) {
     for (const call of plan.calls) {
@@ -292,24 +292,18 @@ function describePlan(site: Site, options: Options, plan: BackfillPlan, monitor:
 }
 
 function parseOptions(args: string[], now: Date): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        site: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        type: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw usageError(err instanceof Error ? err.message : String(err));
-  }
+  const { values } = parseCommandArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      site: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      type: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) return 'help';
   const { site, from, to } = values;
   if (site === undefined || site.trim() === '') throw usageError('--site ID is required');
@@ -323,18 +317,6 @@ function parseOptions(args: string[], now: Date): Options | 'help' {
   const type = values.type;
   if (type !== undefined && type !== 'price' && type !== 'usage') throw usageError(`--type must be price or usage, got "${type}"`);
   return { site, from, to, dataTypes: type === undefined ? ['price', 'usage'] : [type], dryRun: values['dry-run'] ?? false };
-}
-
-async function requireSite(pool: pg.Pool, siteId: string): Promise<Site> {
-  const sites = await readStoredSites(pool);
-  const site = sites.find((s) => s.id === siteId);
-  if (site !== undefined) return site;
-  const known = sites.length > 0 ? `known sites: ${sites.map((s) => s.id).join(', ')}` : 'no sites are stored yet: run `amber-collector run` first';
-  throw usageError(`no site "${siteId}" (${known})`);
-}
-
-function usageError(message: string): CollectorError {
-  return new CollectorError('USAGE', message);
 }
 
 /** Ends the command on an error (see failure.ts); the collector's own errors are reported by their code. */

@@ -3,17 +3,17 @@
  * a schedule over the latest archived forecast (`plan`). Like the other read-only commands it needs only
  * DATABASE_URL (and BATTERY_* for other defaults).
  */
-import { parseArgs } from 'node:util';
 import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
 import type { BatteryParams } from '../battery/model.ts';
 import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
-import { CollectorError } from '../errors.ts';
+import type { CollectorError } from '../errors.ts';
 import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery.ts';
 import { streamOutput, type Output } from '../query/output.ts';
-import { selectSites } from '../query/sites.ts';
+import { NO_SITES_YET, selectSites } from '../query/sites.ts';
+import { parseCommandArgs, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 
 export const BATTERY_USAGE = `Usage: amber-collector battery <what-if|plan> [options]
@@ -95,7 +95,7 @@ export async function runBattery(args: string[], env: BatteryEnvironment): Promi
   try {
     database = await env.openDatabase(config.database);
     const [site] = await selectSites(database.pool, invocation.site);
-    if (site === undefined) throw usage(['--site: no sites are stored yet (start the collector with `amber-collector run`)']);
+    if (site === undefined) throw usage([`--site: ${NO_SITES_YET}`]);
     if (invocation.kind === 'what-if') {
       const report = await batteryWhatIf(database.pool, { site, from: invocation.from, to: invocation.to, params: invocation.params, day: invocation.day });
       await env.out.write(invocation.json ? `${JSON.stringify(report, null, 2)}\n` : renderWhatIf(report));
@@ -111,36 +111,30 @@ export async function runBattery(args: string[], env: BatteryEnvironment): Promi
   }
 }
 
-function usage(problems: string[]): CollectorError {
-  return new CollectorError('USAGE', problems.join('; '), { details: { problems } });
+function usage(problems: string[]): CollectorError<'USAGE'> {
+  return usageError(problems.join('; '), problems);
 }
 
 function parseInvocation(args: string[], now: Date, defaults: BatteryParams): Invocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        site: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        day: { type: 'string' },
-        soc: { type: 'string' },
-        horizon: { type: 'string' },
-        capacity: { type: 'string' },
-        power: { type: 'string' },
-        efficiency: { type: 'string' },
-        reserve: { type: 'string' },
-        'export-limit': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw usage([err instanceof Error ? err.message : String(err)]);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      site: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      day: { type: 'string' },
+      soc: { type: 'string' },
+      horizon: { type: 'string' },
+      capacity: { type: 'string' },
+      power: { type: 'string' },
+      efficiency: { type: 'string' },
+      reserve: { type: 'string' },
+      'export-limit': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.help) return { kind: 'help' };
   const [kind, ...extra] = positionals;
   if (kind !== 'what-if' && kind !== 'plan') throw usage([kind === undefined ? 'expected what-if or plan' : `unknown subcommand "${kind}": expected what-if or plan`]);
@@ -151,7 +145,7 @@ function parseInvocation(args: string[], now: Date, defaults: BatteryParams): In
     defaults,
   );
   problems.push(...checked.problems);
-  const site = values.site ?? null;
+  const site = siteOption(values.site);
   const only = (allowed: string[]) => {
     for (const name of ['from', 'to', 'day', 'soc', 'horizon'] as const) {
       if (values[name] !== undefined && !allowed.includes(name)) problems.push(`--${name}: not an option of battery ${kind}`);

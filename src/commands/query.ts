@@ -7,14 +7,14 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { parseCommandArgs, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
-import { CollectorError, isCollectorError } from '../errors.ts';
+import { isCollectorError } from '../errors.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
 import { jsonText } from '../query/format.ts';
 import { streamOutput, type Output } from '../query/output.ts';
@@ -136,35 +136,24 @@ type Invocation =
   | { report: 'sql'; statement: string; json: boolean; timeoutSeconds: number }
   | { report: 'rejected'; site: string | null; since: NemDate | null; json: boolean };
 
-function usageError(message: string): CollectorError {
-  return new CollectorError('USAGE', message);
-}
-
 function parseInvocation(args: string[], now: Date): Invocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        site: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        json: { type: 'boolean' },
-        type: { type: 'string' },
-        format: { type: 'string' },
-        output: { type: 'string' },
-        raw: { type: 'boolean' },
-        timeout: { type: 'string' },
-        since: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw usageError(err instanceof Error ? err.message : String(err));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      site: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      json: { type: 'boolean' },
+      type: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string' },
+      raw: { type: 'boolean' },
+      timeout: { type: 'string' },
+      since: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const [name, ...rest] = positionals;
   if (values.help || name === 'help') return { report: 'help' };
   if (name === undefined) throw usageError(`which report? (${REPORT_NAMES})`);
@@ -173,8 +162,7 @@ function parseInvocation(args: string[], now: Date): Invocation {
   for (const flag of Object.keys(values) as (Flag | 'help')[]) {
     if (flag !== 'help' && !allowed.includes(flag)) throw usageError(`--${flag} does not apply to "${name}"`);
   }
-  const site = values.site ?? null;
-  if (site !== null && site.trim() === '') throw usageError('--site needs a site id');
+  const site = siteOption(values.site);
   const json = values.json ?? false;
 
   switch (name) {

@@ -2,12 +2,11 @@
  * `amber-collector status`: is the collected data complete and fresh? Text for people, `--json` for
  * machines, and an exit status cron or a monitor can act on. Reads the database only.
  */
-import { parseArgs } from 'node:util';
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
 import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
+import { parseCommandArgs, siteOption } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
-import { CollectorError } from '../errors.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { selectSites } from '../query/sites.ts';
 
@@ -199,23 +198,17 @@ function rejectedText(siteId: string, rejected: RejectedSummary): string {
 }
 
 function parseOptions(args: string[]): { site: string | null; json: boolean; ignoreUnavailable: boolean; help: boolean } {
-  try {
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        site: { type: 'string' },
-        json: { type: 'boolean' },
-        'ignore-unavailable': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.site !== undefined && values.site.trim() === '') throw new Error('--site needs a site id');
-    return { site: values.site ?? null, json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false, help: values.help ?? false };
-  } catch (err) {
-    throw new CollectorError('USAGE', err instanceof Error ? err.message : String(err));
-  }
+  const { values } = parseCommandArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      site: { type: 'string' },
+      json: { type: 'boolean' },
+      'ignore-unavailable': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  return { site: siteOption(values.site), json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false, help: values.help ?? false };
 }
 
 function reportStatusFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>): Promise<number> {

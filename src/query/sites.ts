@@ -4,6 +4,9 @@ import { readStoredSites } from '../db/stored-sites.ts';
 import type { Site } from '../domain/models.ts';
 import { CollectorError } from '../errors.ts';
 
+/** What every command says while the sites table is empty. */
+export const NO_SITES_YET = 'no sites are stored yet: run `amber-collector run` first, which reads them from Amber';
+
 /** A stored site as reports and the read API show it: everything but Amber's raw object. */
 export type SiteInfo = Omit<Site, 'raw'>;
 
@@ -12,15 +15,16 @@ export async function listSites(db: Queryable): Promise<SiteInfo[]> {
   return (await readStoredSites(db)).map(({ raw: _raw, ...site }) => site);
 }
 
-/**
- * The sites a report covers: every stored site when `siteId` is null, otherwise that one. An unknown id
- * is a usage error that lists the ids that exist, so a typo is fixed in one go.
- */
+/** The sites a report covers: every stored site when `siteId` is null, otherwise that one (see `requireSite`). */
 export async function selectSites(db: Queryable, siteId: string | null): Promise<SiteInfo[]> {
+  return siteId === null ? listSites(db) : [await requireSite(db, siteId)];
+}
+
+/** One stored site. An unknown id is a usage error that lists the ids that exist, so a typo is fixed in one go. */
+export async function requireSite(db: Queryable, siteId: string): Promise<SiteInfo> {
   const sites = await listSites(db);
-  if (siteId === null) return sites;
   const site = sites.find((s) => s.id === siteId);
-  if (site !== undefined) return [site];
-  const known = sites.length > 0 ? `known sites: ${sites.map((s) => s.id).join(', ')}` : 'no sites are stored yet';
+  if (site !== undefined) return site;
+  const known = sites.length > 0 ? `known sites: ${sites.map((s) => s.id).join(', ')}` : NO_SITES_YET;
   throw new CollectorError('USAGE', `no site "${siteId}" (${known})`, { details: { siteId } });
 }

@@ -1,0 +1,26 @@
+/**
+ * Command-line arguments as every command reads them: node's `parseArgs`, strict, with its complaints turned
+ * into USAGE errors (exit 2 with the command's usage text, see failure.ts).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CollectorError } from '../errors.ts';
+
+export function usageError(message: string, problems: string[] = [message]): CollectorError<'USAGE'> {
+  return new CollectorError('USAGE', message, { details: { problems } });
+}
+
+/** `parseArgs` in strict mode; an unknown option or a missing value is a usage error. */
+export function parseCommandArgs<T extends Omit<ParseArgsConfig, 'strict'>>(config: T): ReturnType<typeof parseArgs<T & { strict: true }>> {
+  try {
+    return parseArgs({ ...config, strict: true });
+  } catch (err) {
+    throw usageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The `--site` value, or null without one; `--site ''` is a mistake, not "every site". */
+export function siteOption(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw usageError('--site needs a site id');
+  return value;
+}
