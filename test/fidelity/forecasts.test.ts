@@ -3,7 +3,7 @@
  * changed, pruned by FORECAST_RETENTION_DAYS, compacted after FORECAST_COMPACT_AFTER_DAYS, and comparable
  * with actual prices once those are known.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
 import { FORECAST_LEAD_MINUTES } from '../../src/db/forecasts.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
@@ -28,12 +28,13 @@ async function snapshots(): Promise<number> {
   return (await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM price_forecasts')).rows[0]!.n;
 }
 
-beforeAll(async () => {
+// Each test starts from an empty archive with the clock at NOW, so none depends on another having run first.
+beforeEach(async () => {
   h = await startHarness({ now: NOW });
   collector = h.newCollector({ historicalStartDate: '2025-11-19' });
   await collector.discoverSites(AbortSignal.timeout(10_000));
 });
-afterAll(async () => h.close());
+afterEach(async () => h.close());
 
 describe('forecast archive', () => {
   it('asks each active site once per cycle for 48 h ahead at its own resolution and stores current and forecast intervals', async () => {
@@ -56,6 +57,7 @@ describe('forecast archive', () => {
   });
 
   it('stores nothing when the forecast did not change, and only the changed intervals when it did', async () => {
+    await cycleAt(NOW);
     const first = await snapshots();
     await cycleAt(NOW);
     expect(await snapshots()).toBe(first);
@@ -79,6 +81,7 @@ describe('forecast archive', () => {
   });
 
   it('lines forecasts up with actual prices once those are known', async () => {
+    await cycleAt(NOW);
     await cycleAt(new Date(NOW.getTime() + 3 * 60 * MINUTE_MS));
     const accuracy = await h.pool.query<{ n: number; min_lead: number; sites: number }>(
       `SELECT count(*)::int AS n, min(extract(epoch FROM lead_time))::int AS min_lead, count(DISTINCT site_id)::int AS sites
@@ -108,8 +111,8 @@ describe('forecast archive', () => {
     const log = captureLogger('debug');
     const compacting = h.newCollector({ historicalStartDate: '2025-11-19', forecastCompactAfterDays: 1, logger: log.logger });
     await compacting.discoverSites(AbortSignal.timeout(10_000));
-    // 27 hours of cycles every 5 minutes, from where the earlier tests left the clock.
-    const start = h.clock.now.getTime();
+    // 27 hours of cycles every 5 minutes from NOW.
+    const start = NOW.getTime();
     const perInterval = async () =>
       (await h.pool.query<{ site_id: string; nem_time: Date; n: number }>(
         `SELECT site_id, nem_time, max(n)::int AS n FROM (
