@@ -5,6 +5,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CollectorError } from '../errors.ts';
 
+/** Options every command spells the same way: `--site ID` and `-h`/`--help`. */
+export const SITE_OPTION = { site: { type: 'string' } } as const;
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+/** A range of NEM days, `--from DATE --to DATE`. */
+export const DAY_RANGE_OPTIONS = { from: { type: 'string' }, to: { type: 'string' } } as const;
+
 export function usageError(message: string, problems: string[] = [message]): CollectorError<'USAGE'> {
   return new CollectorError('USAGE', message, { details: { problems } });
 }

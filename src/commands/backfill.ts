@@ -29,7 +29,7 @@ import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '.
 import { silentLogger, type Logger } from '../logger.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { requireSite, type SiteInfo } from '../query/sites.ts';
-import { parseCommandArgs, usageError } from './arguments.ts';
+import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, usageError } from './arguments.ts';
 
 export const BACKFILL_USAGE = `Usage: amber-collector backfill --site ID --from DATE --to DATE [--type price|usage] [--dry-run]
 
@@ -296,12 +296,11 @@ function parseOptions(args: string[], now: Date): Options | 'help' {
     args,
     allowPositionals: false,
     options: {
-      site: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...SITE_OPTION,
+      ...DAY_RANGE_OPTIONS,
       type: { type: 'string' },
       'dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     },
   });
   if (values.help) return 'help';

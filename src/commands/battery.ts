@@ -13,7 +13,7 @@ import type { CollectorError } from '../errors.ts';
 import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { NO_SITES_YET, selectSites } from '../query/sites.ts';
-import { parseCommandArgs, siteOption, usageError } from './arguments.ts';
+import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 
 export const BATTERY_USAGE = `Usage: amber-collector battery <what-if|plan> [options]
@@ -120,9 +120,8 @@ function parseInvocation(args: string[], now: Date, defaults: BatteryParams): In
     args,
     allowPositionals: true,
     options: {
-      site: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...SITE_OPTION,
+      ...DAY_RANGE_OPTIONS,
       day: { type: 'string' },
       soc: { type: 'string' },
       horizon: { type: 'string' },
@@ -132,7 +131,7 @@ function parseInvocation(args: string[], now: Date, defaults: BatteryParams): In
       reserve: { type: 'string' },
       'export-limit': { type: 'string' },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...HELP_OPTION,
     },
   });
   if (values.help) return { kind: 'help' };

@@ -12,7 +12,7 @@ import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
-import { parseCommandArgs, siteOption, usageError } from './arguments.ts';
+import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { isCollectorError } from '../errors.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
@@ -141,9 +141,8 @@ function parseInvocation(args: string[], now: Date): Invocation {
     args,
     allowPositionals: true,
     options: {
-      site: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...SITE_OPTION,
+      ...DAY_RANGE_OPTIONS,
       json: { type: 'boolean' },
       type: { type: 'string' },
       format: { type: 'string' },
@@ -151,7 +150,7 @@ function parseInvocation(args: string[], now: Date): Invocation {
       raw: { type: 'boolean' },
       timeout: { type: 'string' },
       since: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     },
   });
   const [name, ...rest] = positionals;

@@ -4,7 +4,7 @@
  */
 import { readMonitorConfig, type MonitorConfig } from '../config.ts';
 import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
-import { parseCommandArgs, siteOption } from './arguments.ts';
+import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { streamOutput, type Output } from '../query/output.ts';
@@ -202,10 +202,10 @@ function parseOptions(args: string[]): { site: string | null; json: boolean; ign
     args,
     allowPositionals: false,
     options: {
-      site: { type: 'string' },
+      ...SITE_OPTION,
       json: { type: 'boolean' },
       'ignore-unavailable': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     },
   });
   return { site: siteOption(values.site), json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false, help: values.help ?? false };
