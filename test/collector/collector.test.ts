@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AmberClient } from '../../src/amber/client.ts';
 import { readCollectionState, resetCollectionState } from '../../src/db/collection-state.ts';
 import { diffPrices, diffUsage } from '../helpers/ground-truth.ts';
@@ -19,16 +19,22 @@ async function tableFingerprint(h: Harness): Promise<{ prices: string; usage: st
 }
 
 describe('backfill of two sites × 60 days', () => {
+  // Each test has its own database and runs the backfill it builds on, so none depends on another's.
   let h: Harness;
-  beforeAll(async () => {
+  beforeEach(async () => {
     h = await startHarness({ now: NOW });
   });
-  afterAll(async () => h.close());
+  afterEach(async () => h.close());
 
-  it('stores exactly the actual intervals and usage the API has, with no duplicates', async () => {
+  async function backfillEverySite() {
     const collector = h.newCollector({ historicalStartDate: START });
     const sites = await collector.discoverSites(AbortSignal.timeout(10_000));
     await collector.backfill(AbortSignal.timeout(60_000));
+    return sites;
+  }
+
+  it('stores exactly the actual intervals and usage the API has, with no duplicates', async () => {
+    const sites = await backfillEverySite();
 
     const withData = sites.filter((s) => s.status !== 'pending' && s.status !== 'closed');
     expect(withData.length).toBeGreaterThanOrEqual(2);
@@ -50,6 +56,7 @@ describe('backfill of two sites × 60 days', () => {
   });
 
   it('a cycle right after the backfill changes nothing, and a second backfill makes no calls', async () => {
+    await backfillEverySite();
     const collector = h.newCollector({ historicalStartDate: START });
     await collector.discoverSites(AbortSignal.timeout(10_000));
     h.fake.resetRequestLog();
@@ -62,6 +69,7 @@ describe('backfill of two sites × 60 days', () => {
   });
 
   it('FORCE_REINIT-style reset collects everything again and writes nothing new', async () => {
+    await backfillEverySite();
     const before = await tableFingerprint(h);
     await resetCollectionState(h.pool);
     const collector = h.newCollector({ historicalStartDate: START });

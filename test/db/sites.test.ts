@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertSites } from '../../src/db/sites.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readPayload, site, siteFromApi } from '../helpers/intervals.ts';
@@ -10,6 +10,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db.drop();
+});
+// Each test starts without sites: what one stored must not be in another's table.
+beforeEach(async () => {
+  await db.pool.query('TRUNCATE sites CASCADE');
 });
 
 async function storedSites() {

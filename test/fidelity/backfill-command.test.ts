@@ -2,7 +2,7 @@
  * `amber-collector backfill`: argument checks, `--dry-run` against a real run, and the single-writer
  * lock deciding who calls Amber: the command itself, a running daemon, or the command after the daemon left.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
 import { parseConfig, parseMonitorConfig } from '../../src/config.ts';
@@ -60,12 +60,13 @@ function madeCalls(fake: FakeAmber, siteId: string, from = 0): string[] {
 }
 
 describe('backfill without a running collector', () => {
+  // Each test has its own database (request ids start at #1, no request of another test is there).
   let h: Harness;
-  beforeAll(async () => {
+  beforeEach(async () => {
     h = await startHarness({ now: NOW });
     await h.newCollector().discoverSites(AbortSignal.timeout(10_000));
   });
-  afterAll(async () => h.close());
+  afterEach(async () => h.close());
 
   const run = async (args: string[], overrides: Partial<BackfillEnvironment> = {}) => {
     const { env, out, err } = environment(h.fake, h.dbUrl, () => h.clock.now, overrides);

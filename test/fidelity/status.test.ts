@@ -66,13 +66,17 @@ async function status(args: string[], overrides: Partial<StatusEnvironment> = {}
   return { code, out: out.text, err: err.text };
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await loadGaps();
-});
-afterAll(async () => db.drop());
+/** Each describe block has a database of its own with the gaps above, so their order does not matter. */
+function databaseWithGaps(): void {
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await loadGaps();
+  });
+  afterAll(async () => db.drop());
+}
 
 describe('status on known gaps', () => {
+  databaseWithGaps();
   beforeEach(async () => {
     await db.pool.query(`UPDATE collection_state SET last_success_at = $1 WHERE data_type = 'price'`, [new Date('2025-11-21T02:58:00Z')]);
   });
@@ -170,6 +174,7 @@ describe('status on known gaps', () => {
 });
 
 describe('status once only unavailable days are left', () => {
+  databaseWithGaps();
   beforeAll(async () => {
     // Fill every gap except the 16th, which Amber does not have, and move the watermark to the 20th.
     for (const day of ['2025-11-12', '2025-11-14', '2025-11-15', '2025-11-19', '2025-11-20']) {
