@@ -5,7 +5,7 @@
  * the real one), and Docker compose is checked without an engine by test/deploy/wiring.test.ts. `npm test`
  * cannot run inside itself: CI runs exactly that command on a fresh clone (`.ci/run`, checked below).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -143,8 +143,23 @@ describe('README Quick start', () => {
     await client.end();
     expect(Number(rows[0]!.n)).toBeGreaterThan(0);
 
+    // What the README offers next, as written: `node dist/cli.js status`, and psql on DATA_DIR/database-url.
+    const status = spawnSync('sh', ['-c', 'node dist/cli.js status --json'], { cwd: dir, encoding: 'utf8' });
+    expect(status.stderr).toBe('');
+    expect(JSON.parse(status.stdout).streams.length).toBeGreaterThan(0);
+    if (spawnSync('sh', ['-c', 'command -v psql']).status === 0) {
+      const psql = execFileSync('sh', ['-c', `psql "$(cat data/database-url)" -tAc 'SELECT count(*) > 0 FROM price_data'`], { cwd: dir, encoding: 'utf8' });
+      expect(psql.trim()).toBe('t');
+    }
+
     await pressCtrlC(run);
     expect(run.output()).toContain('"msg":"stopped cleanly"');
+    expect(serverStopped(dataDir)).toBe(true);
+
+    // With the collector stopped, a command starts the embedded server for itself and stops it again.
+    const summary = spawnSync('sh', ['-c', 'node dist/cli.js query summary'], { cwd: dir, encoding: 'utf8' });
+    expect({ status: summary.status, stderr: summary.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(summary.stdout).toMatch(/price/i);
     expect(serverStopped(dataDir)).toBe(true);
   }, 180_000);
 
