@@ -2,7 +2,7 @@
  * The daemon as users run it: runDaemon with a parsed config, and the real `amber-collector` process for
  * signals and exit codes. Each test talks to its own fake Amber server and its own database.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -154,6 +154,18 @@ describe('the amber-collector process', () => {
     for (const name of ['AMBER_API_KEY', 'DATABASE_URL', 'HISTORICAL_START_DATE', 'COLLECTION_INTERVAL_MINUTES', 'LOG_LEVEL']) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('`run --help` prints its usage, and a mistyped option exits 2 without collecting', async () => {
+    const fake = await fakeAmberForTest();
+    const env = { PATH: process.env['PATH'] ?? '', AMBER_API_BASE_URL: fake.url, AMBER_API_KEY: fake.apiKey, HISTORICAL_START_DATE: '2024-01-01' };
+    const help = spawnSync(process.execPath, [cli, 'run', '--help'], { cwd: tmpdir(), env, encoding: 'utf8' });
+    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: amber-collector run\n/);
+    const typo = spawnSync(process.execPath, [cli, 'run', '--once'], { cwd: tmpdir(), env, encoding: 'utf8' });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^amber-collector run: Unknown option '--once'/);
     expect(fake.requests).toHaveLength(0);
   });
 

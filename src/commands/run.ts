@@ -5,13 +5,34 @@ import { readConfig, type Config } from '../config.ts';
 import { runDaemon } from '../daemon.ts';
 import { CollectorError, exitCodeFor, isCollectorError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { HELP_OPTION, parseCommandArgs } from './arguments.ts';
+
+const RUN_USAGE = `Usage: amber-collector run
+
+Collects continuously: backfills from HISTORICAL_START_DATE, then runs a cycle every COLLECTION_INTERVAL_MINUTES,
+and serves the dashboard, the read API, /healthz, /readyz and /metrics on HTTP_PORT. SIGTERM or Ctrl-C stops it
+cleanly. Configuration comes from the environment and from .env / .env.local (see .env.example).
+Exit status: 0 stopped cleanly, 1 a problem to fix (the log says which), 2 bad usage, 75 a temporary failure:
+start it again (compose, Kubernetes and systemd do).
+`;
 
 /** A stop must finish well inside Docker's and compose's grace period. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
 /** A second signal this soon after the first is the same stop request delivered twice. */
 const SIGNAL_ECHO_MS = 500;
 
-export async function runCommand(): Promise<number> {
+export async function runCommand(args: string[]): Promise<number> {
+  // Nothing to parse but --help; anything else is a mistake, not a reason to start collecting.
+  try {
+    if (parseCommandArgs({ args, allowPositionals: false, options: HELP_OPTION }).values.help) {
+      process.stdout.write(RUN_USAGE);
+      return 0;
+    }
+  } catch (err) {
+    if (!isCollectorError(err, 'USAGE')) throw err;
+    process.stderr.write(`amber-collector run: ${err.message}\n\n${RUN_USAGE}`);
+    return 2;
+  }
   let logger: Logger;
   let config: Config;
   try {
