@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { fakeAmberForTest } from '../helpers/fake-amber.ts';
@@ -50,6 +51,17 @@ describe('README Quick start', () => {
     expect(steps.at(-1)).toBe(blocks[3]![0]);
     // Nothing of the machine's own PostgreSQL.
     expect(steps.join('\n')).not.toMatch(/TEST_DATABASE_URL|pg_ctl|pg_isready|5432/);
+  });
+
+  it('Docker compose: the first line names every variable compose requires, each one waiting in .env.example', () => {
+    const named = /cp \.env\.example \.env\s+# then set (.+) in \.env\n/.exec(section('Quick start'))![1]!.split(/, | and /);
+    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { profiles?: string[] }> };
+    // Without --profile: the services `docker compose up -d` starts; `${NAME:?…}` is a variable it refuses to start without.
+    const started = Object.values(compose.services).filter((service) => service.profiles === undefined);
+    const required = new Set([...JSON.stringify(started).matchAll(/\$\{([A-Z][A-Z0-9_]*):\?/g)].map((m) => m[1]!));
+    expect(named).toEqual(expect.arrayContaining([...required]));
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    for (const name of named) expect(example, name).toMatch(new RegExp(`^(# )?${name}=`, 'm'));
   });
 
   it('Node without Docker: with the key and start date set, the two commands collect into ./data, and Ctrl-C stops it all', async () => {
