@@ -3,9 +3,9 @@
  * arithmetic and signs of kWh and cost, the price fields usage rows carry, and the spec's Usage schema.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { get, rowsOf } from './fake-amber/http-get.ts';
-import { createOpenApiValidator } from './fake-amber/openapi-validator.ts';
-import { type FakeAmber, type FakeSiteSpec, type UsageJson, defaultSites, startFakeAmber } from './fake-amber/server.ts';
+import { get, rowsOf } from './http-get.ts';
+import { createOpenApiValidator } from './openapi-validator.ts';
+import { type FakeAmber, type FakeSiteSpec, type UsageJson, defaultSites, startFakeAmber } from './server.ts';
 
 const START = new Date('2026-11-20T03:12:34Z');
 const SITES = defaultSites(START);

@@ -1,12 +1,12 @@
 /**
  * The fake Amber server against the spec (`openapi.yaml`) and the observed API (`API-NOTES.md`): shapes,
  * NEM-day semantics, limits and their error bodies, auth, current prices, determinism, the request log.
- * Usage is in `fake-amber-usage.test.ts`; rate limiting and faults in `fake-amber-faults.test.ts`.
+ * Usage is in `usage.test.ts`; rate limiting and faults in `faults.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { get, rowsOf } from './fake-amber/http-get.ts';
-import { createOpenApiValidator } from './fake-amber/openapi-validator.ts';
-import { type FakeAmber, type FakeSiteSpec, defaultSites, startFakeAmber } from './fake-amber/server.ts';
+import { get, rowsOf } from './http-get.ts';
+import { createOpenApiValidator } from './openapi-validator.ts';
+import { type FakeAmber, type FakeSiteSpec, defaultSites, startFakeAmber } from './server.ts';
 
 /** 13:12:34 NEM time on Friday 2026-11-20. */
 const NOW = new Date('2026-11-20T03:12:34Z');

@@ -5,9 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { get, rowsOf } from './fake-amber/http-get.ts';
-import { createOpenApiValidator } from './fake-amber/openapi-validator.ts';
-import { type FakeAmber, type FakeSiteSpec, defaultSites, startFakeAmber } from './fake-amber/server.ts';
+import { get, rowsOf } from './http-get.ts';
+import { createOpenApiValidator } from './openapi-validator.ts';
+import { type FakeAmber, type FakeSiteSpec, defaultSites, startFakeAmber } from './server.ts';
 
 const NOW = new Date('2026-11-20T03:12:34Z');
 const [FIVE_MIN, THIRTY_MIN] = defaultSites(NOW) as [FakeSiteSpec, FakeSiteSpec];
