@@ -7,7 +7,8 @@
  * its own. The factories build realistic JSON first and map it, so `raw` always matches the fields.
  */
 import { readFileSync } from 'node:fs';
-import type { Channel, PriceInterval, PriceIntervalType, Site, TariffInformation, UsageInterval } from '../../src/domain/models.ts';
+import type { Channel, NemDate, PriceInterval, PriceIntervalType, Site, TariffInformation, UsageInterval } from '../../src/domain/models.ts';
+import { nemDayStart } from '../../src/domain/nem-time.ts';
 import { sharedAmberPath } from './shared.ts';
 
 type Json = Record<string, unknown>;
@@ -92,6 +93,7 @@ export interface IntervalOptions {
   spotPerKwh?: number;
   renewables?: number;
   descriptor?: string;
+  spikeStatus?: string;
   tariffInformation?: Partial<TariffInformation> | null;
 }
 
@@ -173,6 +175,15 @@ export function siteModel(spec: Pick<Site, 'activeFrom' | 'intervalLength' | 'ch
 }
 
 /**
+ * The end of every interval of NEM day `day` at `duration` minutes, in order: the first ends at 00:05 (or
+ * 00:30) NEM time, the last at the next day's midnight. What a factory's `end` takes.
+ */
+export function intervalEndsOfDay(day: NemDate, duration: number): string[] {
+  const dayStart = nemDayStart(day).getTime();
+  return Array.from({ length: (24 * 60) / duration }, (_, index) => isoSeconds(dayStart + (index + 1) * duration * MINUTE_MS));
+}
+
+/**
  * Every interval of `days` NEM days from `startDate`, for each channel type: what `/prices` returns for
  * a past range. Values vary smoothly through the day, like real prices.
  */
@@ -214,7 +225,7 @@ function apiBase(options: IntervalOptions): Json {
     renewables: options.renewables ?? 45.2,
     spotPerKwh: options.spotPerKwh ?? 6.12,
     channelType: options.channelType ?? 'general',
-    spikeStatus: 'none',
+    spikeStatus: options.spikeStatus ?? 'none',
     tariffInformation: options.tariffInformation === undefined ? { period: 'offPeak', season: 'default' } : options.tariffInformation,
     descriptor: options.descriptor ?? 'low',
   };

@@ -5,24 +5,24 @@
  */
 import type pg from 'pg';
 import type { NemDate, PriceInterval, PriceIntervalType, Site, UsageInterval } from '../../src/domain/models.ts';
-import { nemDayStart } from '../../src/domain/nem-time.ts';
 import { advanceWatermark, recordCollectionError } from '../../src/db/collection-state.ts';
 import { recountCoverage } from '../../src/db/coverage.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
+import { intervalEndsOfDay, priceInterval, site, usageInterval } from '../helpers/intervals.ts';
 
 /** 13:00 NEM time on 2025-11-21: prices are actual until 13:00, forecasts after; usage exists through the 20th. */
 export const NOW = new Date('2025-11-21T03:00:00Z');
 const TODAY = '2025-11-21';
 const USAGE_DAYS = ['2025-11-19', '2025-11-20'] as const;
 
-export const SITE_5 = site('01FIVEMINUTESITE0000000000', 5, [
+export const SITE_5 = siteOf('01FIVEMINUTESITE0000000000', 5, [
   ['E1', 'general'],
   ['E2', 'controlledLoad'],
   ['B1', 'feedIn'],
 ]);
-export const SITE_30 = site('01THIRTYMINUTESITE00000000', 30, [
+export const SITE_30 = siteOf('01THIRTYMINUTESITE00000000', 30, [
   ['E1', 'general'],
   ['B1', 'feedIn'],
 ]);
@@ -61,49 +61,22 @@ export async function loadFixture(pool: pg.Pool): Promise<Fixture> {
   return fixture;
 }
 
-function site(id: string, intervalLength: number, channels: Array<[string, string]>): Site {
-  const channelList = channels.map(([identifier, type]) => ({ identifier, type, tariff: 'A100' }));
-  const raw = { id, nmi: `NMI${intervalLength}`, channels: channelList, network: 'Ausgrid', status: 'active', activeFrom: '2025-01-01', intervalLength };
-  return { id, nmi: `NMI${intervalLength}`, network: 'Ausgrid', status: 'active', activeFrom: '2025-01-01', closedOn: null, intervalLength, channels: channelList, raw };
+function siteOf(id: string, intervalLength: number, channels: Array<[string, string]>): Site {
+  const list = channels.map(([identifier, type]) => ({ identifier, type, tariff: 'A100' }));
+  return site({ id, nmi: `NMI${intervalLength}`, channels: list, network: 'Ausgrid', status: 'active', activeFrom: '2025-01-01', intervalLength });
 }
 
 interface Slot {
   index: number;
   date: NemDate;
   duration: number;
-  startTime: string;
-  endTime: string;
-  nemTime: string;
+  end: string;
   startMs: number;
 }
 
 /** Every interval of NEM day `date`: the first ends at 00:05 (or 00:30), the last at 00:00 of the next day. */
 function slotsOf(date: NemDate, duration: number): Slot[] {
-  const dayStart = nemDayStart(date).getTime();
-  const count = (24 * 60) / duration;
-  return Array.from({ length: count }, (_, index) => {
-    const startMs = dayStart + index * duration * 60_000;
-    const endMs = startMs + duration * 60_000;
-    return {
-      index,
-      date,
-      duration,
-      startMs,
-      startTime: new Date(startMs + 1000).toISOString().replace('.000Z', 'Z'),
-      endTime: new Date(endMs).toISOString().replace('.000Z', 'Z'),
-      nemTime: nemIso(endMs),
-    };
-  });
-}
-
-function nemIso(ms: number): string {
-  return `${new Date(ms + 10 * 3600_000).toISOString().slice(0, 19)}+10:00`;
-}
-
-/** Where an interval sits in time, as every price and usage interval carries it. */
-function timesOf(slot: Slot): Pick<Slot, 'date' | 'duration' | 'startTime' | 'endTime' | 'nemTime'> {
-  const { date, duration, startTime, endTime, nemTime } = slot;
-  return { date, duration, startTime, endTime, nemTime };
+  return intervalEndsOfDay(date, duration).map((end, index) => ({ index, date, duration, end, startMs: Date.parse(end) - duration * 60_000 }));
 }
 
 /** The hour of the day (NEM) an interval starts in, 0..23. */
@@ -130,10 +103,10 @@ function pricesFor(s: Site, date: NemDate): PriceInterval[] {
   return types.flatMap((channelType) =>
     slotsOf(date, s.intervalLength).map((slot) => {
       const { perKwh, spike } = priceOf(channelType, slot);
-      const type = intervalTypeAt(slot);
-      return {
-        type,
-        ...timesOf(slot),
+      return priceInterval({
+        type: intervalTypeAt(slot),
+        end: slot.end,
+        duration: slot.duration,
         perKwh,
         spotPerKwh: 10,
         renewables: 40 + hourOf(slot),
@@ -141,11 +114,7 @@ function pricesFor(s: Site, date: NemDate): PriceInterval[] {
         spikeStatus: spike,
         descriptor: spike === 'spike' ? 'spike' : 'neutral',
         tariffInformation: null,
-        estimate: type === 'CurrentInterval' ? true : null,
-        range: null,
-        advancedPrice: null,
-        raw: { type, perKwh, channelType, nemTime: slot.nemTime },
-      };
+      });
     }),
   );
 }
@@ -170,11 +139,9 @@ function usageFor(s: Site, date: NemDate): UsageInterval[] {
     slotsOf(date, s.intervalLength).map((slot) => {
       const { perKwh, spike } = priceOf(channel.type, slot);
       const kwh = usageKwhOf(channel.type, slot.duration);
-      const cost = Math.round(kwh * perKwh * 10_000) / 10_000;
-      const quality = date === '2025-11-20' && hourOf(slot) >= 21 ? 'estimated' : 'billable';
-      return {
-        type: 'Usage' as const,
-        ...timesOf(slot),
+      return usageInterval({
+        end: slot.end,
+        duration: slot.duration,
         perKwh,
         spotPerKwh: 10,
         renewables: 40,
@@ -184,10 +151,9 @@ function usageFor(s: Site, date: NemDate): UsageInterval[] {
         tariffInformation: null,
         channelIdentifier: channel.identifier,
         kwh,
-        cost,
-        quality,
-        raw: { type: 'Usage', kwh, cost, channelIdentifier: channel.identifier, nemTime: slot.nemTime },
-      };
+        cost: Math.round(kwh * perKwh * 10_000) / 10_000,
+        quality: date === '2025-11-20' && hourOf(slot) >= 21 ? 'estimated' : 'billable',
+      });
     }),
   );
 }

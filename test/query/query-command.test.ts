@@ -170,7 +170,8 @@ describe('export', () => {
     expect(array[0]).not.toHaveProperty('raw');
     const lines = (await query(['export', ...range, '--type', 'usage', '--format', 'ndjson', '--raw'])).out.trimEnd().split('\n');
     expect(lines).toHaveLength(array.length);
-    expect(JSON.parse(lines[0]!).raw).toEqual({ type: 'Usage', kwh: 0.2, cost: -1, channelIdentifier: 'B1', nemTime: '2025-11-19T00:05:00+10:00' });
+    // The element as the API sent it (feed-in kWh positive there), all of its fields.
+    expect(JSON.parse(lines[0]!).raw).toMatchObject({ type: 'Usage', kwh: 0.2, cost: -1, channelIdentifier: 'B1', nemTime: '2025-11-19T00:05:00+10:00', channelType: 'feedIn', quality: 'billable' });
   });
 
   it('--output writes the whole file (no partial left behind) and reports the count on stderr', async () => {
