@@ -79,3 +79,20 @@ export async function getJson(url: string): Promise<any> {
   return response.json();
 }
 
+
+/**
+ * After the test, pass or fail: an embedded PostgreSQL still running in `dataDir` (its collector was killed
+ * rather than stopped) gets an immediate shutdown, so a failed test leaves no server behind.
+ */
+export function stopLeftoverServer(dataDir: string, cleanUp: (task: () => Promise<void>) => void = onTestFinished): void {
+  cleanUp(async () => {
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    if (!existsSync(pidFile)) return;
+    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // Gone already.
+    }
+  });
+}

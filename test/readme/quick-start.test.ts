@@ -7,14 +7,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { fakeAmberForTest } from '../helpers/fake-amber.ts';
-import { freshCopy, getJson, pressCtrlC, root, shell, waitFor } from './newcomer.ts';
+import { freshCopy, getJson, pressCtrlC, root, shell, stopLeftoverServer, waitFor } from './newcomer.ts';
 import { readme, section } from './readme-text.ts';
 
 /** The Quick start's shell blocks, each as its command lines without comments. */
@@ -78,6 +78,7 @@ describe('README Quick start', () => {
         .replace(/^HISTORICAL_START_DATE=.*$/m, `HISTORICAL_START_DATE=${addDays(nemToday(new Date()), -7)}`) +
         `AMBER_API_BASE_URL=${fake.url}\nAMBER_RATE_LIMIT=1000;w=1\nHTTP_PORT=0\n`,
     );
+    stopLeftoverServer(join(dir, 'data'));
     const run = shell(start!.replace(/^npm ci && /, ''), dir);
     await waitFor('backfill finished', 120_000, async () => run.output().includes('"msg":"backfill finished"'));
     const dataDir = join(dir, 'data');
@@ -120,6 +121,9 @@ describe('README Quick start', () => {
     const dashboard = await waitFor('the dashboard address', 60_000, async () => /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(run.output())?.[1]);
     const shownAt = Date.now();
     const dataDir = /embedded PostgreSQL in (\S+) \(removed/.exec(run.output())![1]!;
+    // The demo removes its folder when it stops; a test that fails first must not leave it, or its server, behind.
+    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    stopLeftoverServer(dataDir);
 
     const page = await fetch(dashboard);
     expect(page.status).toBe(200);
