@@ -140,11 +140,12 @@ describe('README commands', () => {
           }
         }
       }
+      // `-n amber` reaches everything: the overlay puts every resource there.
+      for (const r of resources) expect(r.metadata.namespace, `${r.kind}/${r.metadata.name}`).toBe('amber');
       const databaseUrl = commands.find((line) => line.includes('DATABASE_URL="postgres://'))!;
       for (const command of commands.filter((line) => line.startsWith('kubectl '))) {
         const words = command.split(' ');
         if (words.includes('-n')) expect(words[words.indexOf('-n') + 1], command).toBe('amber');
-        for (const r of resources) expect(r.metadata.namespace, `${r.kind}/${r.metadata.name}`).toBe('amber');
         for (const word of words) {
           const ref = /^(deploy|svc)\/(\S+)$/.exec(word);
           if (ref) expect(named(kinds[ref[1]!]!, ref[2]!), command).toBeDefined();

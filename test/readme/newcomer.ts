@@ -2,7 +2,7 @@
  * What the README tests share: a copy of the project as a newcomer's clone has it, README command lines run in
  * a shell the way a terminal runs them (Ctrl-C included), and patience for what a daemon does in the background.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onTestFinished } from 'vitest';
+import { serverPid } from '../helpers/embedded-server.ts';
 
 export const root = new URL('../../', import.meta.url).pathname;
 
@@ -57,6 +58,25 @@ export function shell(
   return { child, output: () => output, exit };
 }
 
+export interface Finished {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a README command line to its end in a shell. Asynchronous, so that a daemon a test started keeps
+ * logging into this process (and answering) while the command runs.
+ */
+export function runToEnd(command: string, options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Finished> {
+  const settings = { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 << 20 };
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command], settings, (error, stdout, stderr) => {
+      resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
 /** Ctrl-C at the terminal: SIGINT to every process of the foreground group. */
 export async function pressCtrlC(run: ReturnType<typeof shell>): Promise<void> {
   process.kill(-run.child.pid!, 'SIGINT');
@@ -86,11 +106,9 @@ export async function getJson(url: string): Promise<any> {
  */
 export function stopLeftoverServer(dataDir: string, cleanUp: (task: () => Promise<void>) => void = onTestFinished): void {
   cleanUp(async () => {
-    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
-    if (!existsSync(pidFile)) return;
-    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    if (!existsSync(join(dataDir, 'postgres', 'postmaster.pid'))) return;
     try {
-      process.kill(pid, 'SIGQUIT');
+      process.kill(serverPid(dataDir), 'SIGQUIT');
     } catch {
       // Gone already.
     }

@@ -13,19 +13,10 @@ import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
+import { serverPid } from '../helpers/embedded-server.ts';
 import { fakeAmberForTest } from '../helpers/fake-amber.ts';
 import { freshCopy, getJson, pressCtrlC, root, shell, stopLeftoverServer, waitFor } from './newcomer.ts';
-import { readme, section } from './readme-text.ts';
-
-/** The Quick start's shell blocks, each as its command lines without comments. */
-function quickStartBlocks(): string[][] {
-  return [...section('Quick start').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
-    m[1]!
-      .split('\n')
-      .map((line) => line.replace(/\s+#.*$/, '').trim())
-      .filter((line) => line !== ''),
-  );
-}
+import { readme, section, shellBlocks } from './readme-text.ts';
 
 /** Nothing is left of an embedded server: no postmaster.pid (a clean shutdown removes it). */
 function serverStopped(dataDir: string): boolean {
@@ -33,7 +24,7 @@ function serverStopped(dataDir: string): boolean {
 }
 
 describe('README Quick start', () => {
-  const blocks = quickStartBlocks();
+  const blocks = shellBlocks(section('Quick start'));
 
   it('shows, in order: Docker compose, Node without Docker (two commands), the demo, the test command', () => {
     expect(blocks).toEqual([
@@ -150,10 +141,10 @@ describe('README Quick start', () => {
     await client.end();
     expect(Number(rows[0]!.n)).toBeGreaterThan(0);
 
-    const serverPid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const server = serverPid(dataDir);
     await pressCtrlC(run);
     await waitFor('the demo to stop', 30_000, async () => run.output().includes('demo stopped'));
     expect(existsSync(dataDir)).toBe(false);
-    expect(() => process.kill(serverPid, 0)).toThrow();
+    expect(() => process.kill(server, 0)).toThrow();
   }, 180_000);
 });

@@ -52,22 +52,29 @@ function withoutComment(line: string): string {
   return line.trim();
 }
 
-/** The lines of a text's `sh` blocks: continuations joined, comments and blank lines left out. */
-export function shellLines(text: string = readme): string[] {
-  const lines: string[] = [];
-  for (const fence of fences(text).filter((f) => f.language === 'sh')) {
-    let pending = '';
-    for (const raw of fence.lines) {
-      if (raw === '' || raw.startsWith('#')) continue;
-      const line = withoutComment(raw);
-      if (line.endsWith('\\')) pending += `${line.slice(0, -1).trim()} `;
-      else {
-        lines.push(pending + line);
-        pending = '';
+/** The `sh` blocks of a text, each as its lines: continuations joined, comments and blank lines left out. */
+export function shellBlocks(text: string = readme): string[][] {
+  return fences(text)
+    .filter((f) => f.language === 'sh')
+    .map((fence) => {
+      const lines: string[] = [];
+      let pending = '';
+      for (const raw of fence.lines) {
+        if (raw === '' || raw.startsWith('#')) continue;
+        const line = withoutComment(raw);
+        if (line.endsWith('\\')) pending += `${line.slice(0, -1).trim()} `;
+        else {
+          lines.push(pending + line);
+          pending = '';
+        }
       }
-    }
-  }
-  return lines;
+      return lines;
+    });
+}
+
+/** The lines of a text's `sh` blocks, one list. */
+export function shellLines(text: string = readme): string[] {
+  return shellBlocks(text).flat();
 }
 
 /** An `sh` block line that is a setting for `.env` (`NAME=value`), not a command. */

@@ -5,14 +5,15 @@
  * commands, the `curl` checks and the `openssl` passwords, each taken from the README's text. Placeholders
  * (`ID`, `DATE`, `FILE`…) become values from the collected data; optional parts are run both left out and given.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { databaseUrl as databaseUrlOf, dropDatabase, quoteIdent, withAdmin } from '../helpers/database-admin.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
-import { freshCopy, pressCtrlC, root, shell, waitFor } from './newcomer.ts';
+import { type Finished, freshCopy, pressCtrlC, root, runToEnd, shell, waitFor } from './newcomer.ts';
 import { commandTable, inlineCommands, isSetting, readme, section, shellLines, sqlStatements } from './readme-text.ts';
 
 /** A README synopsis as the commands that run it: optional parts left out, then all given, one per alternative. */
@@ -34,12 +35,6 @@ function expand(synopsis: string, values: Readonly<Record<string, string>>): str
   return [...forms];
 }
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 describe('README, without Docker: a PostgreSQL of your own, the fake Amber server, `npm run dev`, then every command', () => {
   const cleanUps: (() => Promise<void>)[] = [];
   const cleanUp = (task: () => Promise<void>): void => void cleanUps.unshift(task);
@@ -53,14 +48,8 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
   let daemon: ReturnType<typeof shell>;
 
   /** A README command line in the project folder, with `amber-collector` on PATH as an install puts it. */
-  // Asynchronous: the daemon's log keeps flowing into this process while a command runs.
-  function run(command: string, env: Record<string, string> = {}): Promise<Run> {
-    const options = { cwd: dir, env: { ...process.env, ...env, PATH: `${bin}:${process.env['PATH']}` }, timeout: 60_000, maxBuffer: 64 << 20 };
-    return new Promise((resolve) => {
-      execFile('sh', ['-c', command], options, (error, stdout, stderr) => {
-        resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-      });
-    });
+  function run(command: string, env: Record<string, string> = {}): Promise<Finished> {
+    return runToEnd(command, { cwd: dir, env: { ...process.env, ...env, PATH: `${bin}:${process.env['PATH']}` } });
   }
 
   beforeAll(async () => {
@@ -81,24 +70,17 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     const [copyEnv] = shellLines(section('Running without Docker')).filter((line) => line.startsWith('cp '));
     expect((await run(copyEnv!)).status).toBe(0);
     const [createDatabase, appendUrl] = shellLines(section('Running without Docker')).slice(-2);
-    const server = new URL(inject('databaseUrl'));
+    const serverUrl = inject('databaseUrl');
+    const server = new URL(serverUrl);
     const name = `amber_readme_${process.pid}`;
     const pgEnv = { PGHOST: server.hostname, PGPORT: server.port || '5432', PGUSER: decodeURIComponent(server.username), PGPASSWORD: decodeURIComponent(server.password), PGDATABASE: 'postgres' };
     if (spawnSync('sh', ['-c', 'command -v createdb']).status === 0) {
       expect(await run(createDatabase!.replace(/ amber$/, ` ${name}`), pgEnv)).toMatchObject({ status: 0, stderr: '' });
     } else {
-      const admin = new pg.Client({ connectionString: server.href });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
+      await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}`));
     }
-    cleanUp(async () => {
-      const admin = new pg.Client({ connectionString: server.href });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    });
-    databaseUrl = Object.assign(new URL(server.href), { pathname: `/${name}` }).href;
+    cleanUp(() => withAdmin(serverUrl, (admin) => dropDatabase(admin, name)));
+    databaseUrl = databaseUrlOf(serverUrl, name);
     expect((await run(appendUrl!.replace(/postgres:\/\/[^']*/, databaseUrl))).status).toBe(0);
 
     // "Put the printed AMBER_API_BASE_URL, AMBER_API_KEY and HISTORICAL_START_DATE into .env, then npm run dev".
@@ -225,13 +207,10 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
 describe('README, getting the code and developing', () => {
   it('`npm test -- test/config.test.ts` runs one test file', async () => {
     const command = shellLines().concat(inlineCommands()).find((line) => line.startsWith('npm test -- '))!;
-    const result = await new Promise<{ status: number | null; output: string }>((resolve) => {
-      execFile('sh', ['-c', command], { cwd: root, env: { ...process.env, TEST_DATABASE_URL: inject('databaseUrl'), NO_COLOR: '1' }, timeout: 120_000 }, (error, stdout, stderr) =>
-        resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, output: stdout + stderr }),
-      );
-    });
-    expect(result.status, result.output).toBe(0);
-    expect(result.output).toMatch(/Test Files\s+1 passed \(1\)/);
+    const result = await runToEnd(command, { cwd: root, env: { ...process.env, TEST_DATABASE_URL: inject('databaseUrl'), NO_COLOR: '1' }, timeoutMs: 120_000 });
+    const output = result.stdout + result.stderr;
+    expect(result.status, output).toBe(0);
+    expect(output).toMatch(/Test Files\s+1 passed \(1\)/);
   }, 120_000);
 
   it('`git clone` then `cp .env.example .env` give a checkout with a .env to edit', async () => {
