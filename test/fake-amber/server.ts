@@ -1,5 +1,5 @@
 /**
- * A fake Amber Electric API on loopback HTTP, behaving like the live API as `/work/shared/amber/API-NOTES.md`
+ * A fake Amber Electric API on loopback HTTP, behaving like the live API as `test/fixtures/amber/API-NOTES.md`
  * describes it: bearer auth, whole-NEM-day price and usage queries with the live limits and error bodies,
  * a sliding-window rate limit with `RateLimit-*` headers, usage that lands late and is revised, and
  * injectable faults. All data is computed on demand from the seed, so the same seed and data clock give
