@@ -61,8 +61,7 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     await chmod(join(bin, 'amber-collector'), 0o755);
 
     // "Trying it without an Amber account": the fake server, sped up as the README suggests.
-    const [installFake, startFake] = shellLines(section('Trying it without an Amber account'));
-    expect(installFake).toBe('npm ci');
+    const [startFake] = shellLines(section('Trying it without an Amber account'));
     const fake = shell(startFake!, dir, { FAKE_AMBER_PORT: '0', FAKE_AMBER_RATE_LIMIT: '10;w=2' }, cleanUp);
     const snippet = await waitFor('the fake server\'s .env snippet', 30_000, async () => /^\s+(AMBER_API_BASE_URL=.*)$/m.exec(fake.output())?.[1]);
 
