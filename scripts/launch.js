@@ -7,7 +7,8 @@
  * 1. Node: the project needs the version package.json's `engines` names. An older node (a distribution's Node
  *    20, say) installs the npm registry's `node@22` package into .cache/node22 once, and runs this script again
  *    with it, first on PATH, so that everything FILE starts uses it too. FILE may be TypeScript: Node 22 runs
- *    it as it is (type stripping), so no build step is needed.
+ *    it as it is (type stripping), so no build step is needed. On a fresh machine the dependencies (step 2)
+ *    install at the same time, with the npm at hand.
  * 2. Dependencies: `npm ci` when node_modules lacks a package of package-lock.json, or has another version.
  *    With `--production` only what running needs counts, and a missing one installs only those (`npm ci
  *    --omit=dev`, a fraction of the time: the development tools are most of the download). Without it (tests,
@@ -19,7 +20,7 @@
  *
  * Plain JavaScript that Node 20 runs, with no dependencies: it is what makes the rest runnable.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,15 +41,29 @@ function isRecentEnough(version) {
   return major > MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor >= MINIMUM_NODE[1]);
 }
 
-/** npm as the running node runs it: the npm that started this script, else the one on PATH. */
-function npm(npmArgs) {
+/** npm as the running node runs it (the npm that started this script, else the one on PATH); exits if it fails. */
+async function npm(npmArgs) {
   const npmCli = process.env.npm_execpath;
   const [command, commandArgs] = npmCli && /\.[cm]?js$/.test(npmCli) ? [process.execPath, [npmCli, ...npmArgs]] : ['npm', npmArgs];
-  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) {
-    say(`\`npm ${npmArgs.join(' ')}\` failed${result.error ? `: ${result.error.message}` : ''}`);
-    process.exit(result.status || 1);
+  const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit' });
+  const [status, error] = await new Promise((resolve) => {
+    child.on('error', (err) => resolve([1, err]));
+    child.on('exit', (code) => resolve([code, null]));
+  });
+  if (status !== 0) {
+    say(`\`npm ${npmArgs.join(' ')}\` failed${error ? `: ${error.message}` : ''}`);
+    process.exit(status || 1);
   }
+}
+
+/** Installs what is missing from node_modules, if anything: every dependency, or only what running needs. */
+async function installDependencies() {
+  if (dependenciesInstalled(production)) return;
+  if (production) say('installing the dependencies running needs (npm ci --omit=dev)');
+  else say('installing the dependencies (npm ci)');
+  // Under an old Node (while Node 22 is being fetched) every package needing 22 would warn: expected, so quiet.
+  const quiet = isRecentEnough(process.versions.node) ? [] : ['--loglevel=error'];
+  await npm(['ci', ...(production ? ['--omit=dev'] : []), '--no-audit', '--no-fund', ...quiet]);
 }
 
 /**
@@ -91,14 +106,12 @@ if (!isRecentEnough(process.versions.node)) {
     // The package's install script fetches the binary for this platform: npm's install-script policy must allow it.
     mkdirSync(prefix, { recursive: true });
     writeFileSync(join(prefix, 'package.json'), `${JSON.stringify({ private: true, allowScripts: { node: true } }, null, 2)}\n`);
-    npm(['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', 'node@22']);
+    // Both downloads at once: the dependencies install as well with this npm as with Node 22's, and a fresh
+    // machine spends most of its first minute waiting on the network.
+    await Promise.all([npm(['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', 'node@22']), installDependencies()]);
   }
   runAndExit(join(bin, 'node'), process.argv.slice(1), { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` });
 } else {
-  if (!dependenciesInstalled(production)) {
-    if (production) say('installing the dependencies running needs (npm ci --omit=dev)');
-    else say('installing the dependencies (npm ci)');
-    npm(['ci', ...(production ? ['--omit=dev'] : []), '--no-audit', '--no-fund']);
-  }
+  await installDependencies();
   runAndExit(process.execPath, args);
 }

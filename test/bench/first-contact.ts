@@ -129,14 +129,23 @@ async function newcomer(
       const totalSeconds = (performance.now() - started) / 1000;
       return { totalSeconds, steps: STEPS.filter((step) => seen.has(step.name)).map((step) => ({ name: step.name, seconds: seen.get(step.name)! })) };
     } finally {
-      if (child.exitCode === null) {
-        process.kill(-child.pid!, 'SIGINT');
+      if (child.exitCode === null && child.signalCode === null) {
+        signalGroup(child.pid!, 'SIGINT');
         await Promise.race([exited, sleep(30_000)]);
-        if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+        signalGroup(child.pid!, 'SIGKILL');
       }
     }
   } finally {
     await rm(parent, { recursive: true, force: true });
+  }
+}
+
+/** A signal to every process of the group that `pid` leads, if any is left. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Gone already.
   }
 }
 
