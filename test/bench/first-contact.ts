@@ -36,6 +36,8 @@ const STEPS: ReadonlyArray<{ name: string; marker: RegExp }> = [
   { name: 'embedded PostgreSQL ready', marker: /embedded PostgreSQL ready/ },
 ];
 
+const INSTALLS_DONE = 'installs finished';
+
 async function run(): Promise<Figure[]> {
   const oldNode = process.env['FIRST_CONTACT_NODE'] ?? '/usr/bin/node';
   if (!existsSync(oldNode)) throw new Error(`first-contact: no old Node at ${oldNode}; set FIRST_CONTACT_NODE`);
@@ -113,9 +115,17 @@ async function newcomer(
     let output = '';
     const seen = new Map<string, number>();
     const started = performance.now();
+    let installs = 0;
     const collect = (chunk: Buffer): void => {
       output += chunk.toString();
-      for (const step of STEPS) if (!seen.has(step.name) && step.marker.test(output)) seen.set(step.name, (performance.now() - started) / 1000);
+      const at = (performance.now() - started) / 1000;
+      for (const step of STEPS) if (!seen.has(step.name) && step.marker.test(output)) seen.set(step.name, at);
+      // npm's "added N packages" closes each install (Node 22, the dependencies): the last one is when both are done.
+      const finished = output.match(/^added \d+ packages?/gm)?.length ?? 0;
+      if (finished > installs) {
+        installs = finished;
+        seen.set(INSTALLS_DONE, at);
+      }
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -127,7 +137,8 @@ async function newcomer(
         await sleep(250);
       }
       const totalSeconds = (performance.now() - started) / 1000;
-      return { totalSeconds, steps: STEPS.filter((step) => seen.has(step.name)).map((step) => ({ name: step.name, seconds: seen.get(step.name)! })) };
+      const names = [...STEPS.map((step) => step.name), INSTALLS_DONE].filter((name) => seen.has(name));
+      return { totalSeconds, steps: names.map((name) => ({ name, seconds: seen.get(name)! })).sort((a, b) => a.seconds - b.seconds) };
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         signalGroup(child.pid!, 'SIGINT');
