@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- first-contact`: a newcomer's first minute, measured. From a plain `git clone` of this
- * repository's HEAD, with the machine's old Node first on PATH (FIRST_CONTACT_NODE, default /usr/bin/node),
+ * repository's HEAD, with the machine's old Node first on PATH (OLD_NODE, default /usr/bin/node),
  * an empty HOME (so npm's cache starts empty too) and no .cache:
  *
  * - `npm run demo` until its dashboard shows prices, usage, costs and the current price;
@@ -39,8 +39,8 @@ const STEPS: ReadonlyArray<{ name: string; marker: RegExp }> = [
 const INSTALLS_DONE = 'installs finished';
 
 async function run(): Promise<Figure[]> {
-  const oldNode = process.env['FIRST_CONTACT_NODE'] ?? '/usr/bin/node';
-  if (!existsSync(oldNode)) throw new Error(`first-contact: no old Node at ${oldNode}; set FIRST_CONTACT_NODE`);
+  const oldNode = process.env['OLD_NODE'] ?? '/usr/bin/node';
+  if (!existsSync(oldNode)) throw new Error(`first-contact: no old Node at ${oldNode}; set OLD_NODE`);
   const nodeVersion = spawnSync(oldNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const specs: FigureSpec[] = [];
 
