@@ -3,6 +3,8 @@
  * The `amber-collector` command: a table of subcommands, each in `src/commands/`, loaded only when used so
  * a quick `status` does not pay for the daemon's start-up.
  */
+// First: on a Node too old to run the rest, this exits with one line before another module is evaluated.
+import './node-version.ts';
 import { CollectorError, exitCodeFor } from './errors.ts';
 
 export type CommandHandler = (args: string[]) => Promise<number>;

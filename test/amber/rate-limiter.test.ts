@@ -4,10 +4,10 @@ import { createRateLimiter, fullBudgetDurationMs, parseRateLimitPolicy, realCloc
 import { isCollectorError } from '../../src/errors.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
 import { VirtualClock } from './virtual-clock.ts';
-import { sharedAmberPath } from '../helpers/shared.ts';
+import { amberFixturePath } from '../helpers/amber-fixtures.ts';
 import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
 
-const PAYLOADS = sharedAmberPath('payloads');
+const PAYLOADS = amberFixturePath('payloads');
 
 /** Acquires `calls` slots one after another (as a backfill loop does) and returns the grant times. */
 async function runSequential(limiter: RateLimiter, calls: number): Promise<number[]> {

@@ -6,9 +6,9 @@ import { isCollectorError } from '../../src/errors.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { PRICE, SITE, USAGE } from './elements.ts';
-import { sharedAmberPath } from '../helpers/shared.ts';
+import { amberFixturePath } from '../helpers/amber-fixtures.ts';
 
-const PAYLOADS = sharedAmberPath('payloads');
+const PAYLOADS = amberFixturePath('payloads');
 
 type Expectation =
   | { parseAs: 'sites' | 'prices' | 'usage'; items: number; rejected: number; why?: string }

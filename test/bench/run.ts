@@ -4,7 +4,8 @@
  * Prints one table and writes every figure to `bench-results/bench.json`. Figures only: the process exits 0
  * whether or not a target is met (the table's `ok` column says).
  *
- * `npm run bench -- write-path remote-db` runs only the named sections. The database server is
+ * `npm run bench -- write-path remote-db` runs only the named sections; `first-contact` (a fresh clone's first
+ * minute, downloads included) runs only when named. The database server is
  * BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local PostgreSQL; each section creates and drops
  * its own database.
  */
@@ -16,6 +17,7 @@ import { batteryBenchmark } from './battery.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
 import { embeddedPostgresBenchmark } from './embedded.ts';
+import { firstContactBenchmark } from './first-contact.ts';
 import { formatNotes, formatTable, type Figure } from './figures.ts';
 import { pacingBenchmark } from './pacing.ts';
 import { readLoadBenchmark } from './read-load.ts';
@@ -26,6 +28,8 @@ import { writePathBenchmark } from './write-path.ts';
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
   name: string;
+  /** Runs only when named (it downloads from the npm registry): `npm run bench -- first-contact`. */
+  onlyWhenNamed?: boolean;
   run(): Promise<Figure[]>;
 }
 
@@ -39,6 +43,7 @@ const BENCHMARKS: Benchmark[] = [
   readLoadBenchmark,
   embeddedPostgresBenchmark,
   batteryBenchmark,
+  firstContactBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';
@@ -53,7 +58,7 @@ if (unknown.length > 0) {
 const started = performance.now();
 const figures: Figure[] = [];
 const sections: Array<{ name: string; seconds: number }> = [];
-for (const benchmark of BENCHMARKS.filter((b) => wanted.length === 0 || wanted.includes(b.name))) {
+for (const benchmark of BENCHMARKS.filter((b) => (wanted.length === 0 && !b.onlyWhenNamed) || wanted.includes(b.name))) {
   process.stderr.write(`== ${benchmark.name}\n`);
   const sectionStarted = performance.now();
   figures.push(...(await benchmark.run()));

@@ -110,10 +110,11 @@ describe('Dockerfile', () => {
     // What keeps the daemon's peak and idle memory within the targets `npm run bench -- daemon` checks.
     expect(flags).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--max-old-space-size=\d+$/)]));
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    // The same command in meaning: node, the same flags in any order, then the daemon.
-    const [program, ...words] = (scripts['start'] ?? '').trim().split(/\s+/);
-    expect(program).toBe('node');
-    expect(words.slice(-2)).toEqual(['dist/cli.js', 'run']);
+    // The same command in meaning: node (through the launcher, which passes node's flags on), the same flags in
+    // any order, then the daemon, from its TypeScript sources.
+    const [program, launcher, production, ...words] = (scripts['start'] ?? '').trim().split(/\s+/);
+    expect([program, launcher, production]).toEqual(['node', 'scripts/launch.js', '--production']);
+    expect(words.slice(-2)).toEqual(['src/cli.ts', 'run']);
     expect(words.slice(0, -2).sort()).toEqual([...flags].sort());
   });
 

@@ -4,10 +4,10 @@ import { INTERVAL_RULES, ruleViolation, type RequestedRange } from '../../src/do
 import type { BaseInterval } from '../../src/domain/models.ts';
 import { parsePriceIntervals, parseUsageIntervals } from '../../src/amber/schemas.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { sharedAmberPath } from '../helpers/shared.ts';
+import { amberFixturePath } from '../helpers/amber-fixtures.ts';
 import { PRICE, USAGE } from '../amber/elements.ts';
 
-const PAYLOADS = sharedAmberPath('payloads');
+const PAYLOADS = amberFixturePath('payloads');
 const EVERY_DAY: RequestedRange = { from: '2000-01-01', to: '2099-12-31' };
 
 function intervalFiles(prefixes: readonly string[]): Array<{ file: string; body: unknown[] }> {

@@ -1,7 +1,7 @@
 /**
  * Validates JSON against Amber's OpenAPI 3.0 spec with ajv, for tests.
  *
- * The spec is `shared/amber/openapi.yaml` beside the repository (see test/helpers/shared.ts).
+ * The spec is `test/fixtures/amber/openapi.yaml` (see test/helpers/amber-fixtures.ts).
  *
  * OpenAPI 3.0 is not JSON Schema: `nullable: true` is rewritten to `anyOf [schema, null]`, `example` and
  * `description` are dropped, and the `date`/`date-time` formats are checked with strict patterns.
@@ -9,9 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { sharedAmberPath } from '../helpers/shared.ts';
+import { amberFixturePath } from '../helpers/amber-fixtures.ts';
 
-const OPENAPI_FILE = sharedAmberPath('openapi.yaml');
+const OPENAPI_FILE = amberFixturePath('openapi.yaml');
 
 type SchemaName =
   | 'Site'

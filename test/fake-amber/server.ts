@@ -1,5 +1,5 @@
 /**
- * A fake Amber Electric API on loopback HTTP, behaving like the live API as `/work/shared/amber/API-NOTES.md`
+ * A fake Amber Electric API on loopback HTTP, behaving like the live API as `test/fixtures/amber/API-NOTES.md`
  * describes it: bearer auth, whole-NEM-day price and usage queries with the live limits and error bodies,
  * a sliding-window rate limit with `RateLimit-*` headers, usage that lands late and is revised, and
  * injectable faults. All data is computed on demand from the seed, so the same seed and data clock give
@@ -23,7 +23,7 @@ import {
 } from './faults.ts';
 import { forceSpike } from './market.ts';
 import { MINUTE_MS, parseNemDate } from './nem-time.ts';
-import { withRandomElements } from './random-elements.ts';
+import type { withRandomElements } from './random-elements.ts';
 import type { PriceJson } from './prices.ts';
 import { type RateLimitPolicy, SlidingWindowRateLimiter } from './rate-limiter.ts';
 import { type FakeSiteSpec, type SiteModel, createSiteModel, defaultSites } from './sites.ts';
@@ -120,7 +120,10 @@ export interface FakeAmber {
 }
 
 export async function startFakeAmber(options: FakeAmberOptions = {}): Promise<FakeAmber> {
-  const fake = new FakeAmberServer(options);
+  // Random elements need fast-check and the OpenAPI spec: loaded only when asked for, so that the demo and
+  // `npm run fake-amber` run on the production dependencies alone.
+  const randomize = (options.randomElements ?? 0) > 0 ? (await import('./random-elements.ts')).withRandomElements : null;
+  const fake = new FakeAmberServer(options, randomize);
   await fake.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   return fake;
 }
@@ -147,12 +150,13 @@ class FakeAmberServer implements FakeAmber {
   #log: RequestLogEntry[] = [];
   #onRequest: ((entry: RequestLogEntry) => void) | undefined;
   #randomElements: number;
+  #randomize: typeof withRandomElements | null;
   /** An active `lockout` fault: every request before `untilMs` (performance.now()) is refused and extends it. */
   #lockout: { untilMs: number; seconds: number } | null = null;
   /** Aborts slow responses on close, so close() never waits for a paused body. */
   #closing = new AbortController();
 
-  constructor(options: FakeAmberOptions) {
+  constructor(options: FakeAmberOptions, randomize: typeof withRandomElements | null) {
     this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
     this.#now = options.now ?? (() => new Date());
     const seed = options.seed ?? 1;
@@ -167,6 +171,7 @@ class FakeAmberServer implements FakeAmber {
     this.#limiter = new SlidingWindowRateLimiter(options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit);
     this.#onRequest = options.onRequest;
     this.#randomElements = options.randomElements ?? 0;
+    this.#randomize = randomize;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         // Only sending can fail here (the client went away mid-response); there is nobody left to tell.
@@ -335,7 +340,7 @@ class FakeAmberServer implements FakeAmber {
     const transport = fault && TRANSPORT_FAULTS.has(fault.kind) ? fault : null;
     if (!('rows' in result)) return respond(result.status, result.body, rateLimitHeaders, transport);
     const faulted = fault ? applyBodyFault(fault, result.rows, this.#config.seed) : result.rows;
-    const rows = this.#randomElements > 0 ? withRandomElements(faulted, this.#randomElements, this.#config.seed) : faulted;
+    const rows = this.#randomize ? this.#randomize(faulted, this.#randomElements, this.#config.seed) : faulted;
     return respond(200, JSON.stringify(rows), rateLimitHeaders, transport);
   }
 

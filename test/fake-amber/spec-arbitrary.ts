@@ -1,5 +1,5 @@
 /**
- * Random elements generated from Amber's own OpenAPI spec (`shared/amber/openapi.yaml`): every value the
+ * Random elements generated from Amber's own OpenAPI spec (`test/fixtures/amber/openapi.yaml`): every value the
  * spec's schema allows is possible (any number, any string, any date and instant, optional fields present,
  * null or missing), nothing the spec forbids. The collector must store or reject each of them alone.
  *
@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { sharedAmberPath } from '../helpers/shared.ts';
+import { amberFixturePath } from '../helpers/amber-fixtures.ts';
 
 export type SpecIntervalSchema = 'ActualInterval' | 'CurrentInterval' | 'ForecastInterval' | 'Usage';
 
@@ -19,7 +19,7 @@ type Schema = Record<string, unknown>;
 let schemas: Record<string, Schema> | null = null;
 
 function specSchemas(): Record<string, Schema> {
-  schemas ??= (parse(readFileSync(sharedAmberPath('openapi.yaml'), 'utf8')) as { components: { schemas: Record<string, Schema> } }).components
+  schemas ??= (parse(readFileSync(amberFixturePath('openapi.yaml'), 'utf8')) as { components: { schemas: Record<string, Schema> } }).components
     .schemas;
   return schemas;
 }

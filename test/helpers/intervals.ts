@@ -9,16 +9,16 @@
 import { readFileSync } from 'node:fs';
 import type { Channel, NemDate, PriceInterval, PriceIntervalType, Site, TariffInformation, UsageInterval } from '../../src/domain/models.ts';
 import { nemDayStart } from '../../src/domain/nem-time.ts';
-import { sharedAmberPath } from './shared.ts';
+import { amberFixturePath } from './amber-fixtures.ts';
 
 type Json = Record<string, unknown>;
 
 const MINUTE_MS = 60_000;
 const NEM_OFFSET_MS = 10 * 60 * MINUTE_MS;
 
-/** Reads a JSON payload; relative names resolve against shared/amber/payloads. */
+/** Reads a JSON payload; relative names resolve against test/fixtures/amber/payloads. */
 export function readPayload(name: string): Json[] {
-  const url = name.startsWith('/') ? name : sharedAmberPath('payloads', name);
+  const url = name.startsWith('/') ? name : amberFixturePath('payloads', name);
   return JSON.parse(readFileSync(url, 'utf8')) as Json[];
 }
 

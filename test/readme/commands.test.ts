@@ -26,8 +26,9 @@ interface Exercise {
 
 const EXERCISES: readonly Exercise[] = [
   // Run as written, in a copy of the project (npm ci: the dependencies already installed; CI's clone runs it).
-  { commands: /^(cp \.env\.example \.env|npm ci( && npm run build && npm start)?|npm run build( && npm start)?|npm start)$/, file: 'test/readme/quick-start.test.ts', test: 'Node without Docker: with the key and start date set' },
-  { commands: /^(node dist\/cli\.js status|psql "\$\(cat data\/database-url\)")$/, file: 'test/readme/quick-start.test.ts', test: 'What the README offers next, as written' },
+  { commands: /^(cp \.env\.example \.env|npm start)$/, file: 'test/readme/quick-start.test.ts', test: 'Node without Docker: with the key and start date set' },
+  { commands: /^(npm run cli -- status|psql "\$\(cat data\/database-url\)")$/, file: 'test/readme/quick-start.test.ts', test: 'What the README offers next, as written' },
+  { commands: /^(npm ci|npm run build)$/, file: 'test/launcher.test.ts', test: 'dist/cli.js, as systemd runs it' },
   { commands: /^npm run demo$/, file: 'test/readme/quick-start.test.ts', test: 'npm run demo: prints the dashboard address' },
   { commands: /^npm test$/, file: 'test/readme/quick-start.test.ts', test: 'the test command is exactly what CI runs on a fresh clone' },
   { commands: /^npm test -- test\/config\.test\.ts$/, file: 'test/readme/without-docker.test.ts', test: 'runs one test file' },
@@ -51,7 +52,8 @@ const EXERCISES: readonly Exercise[] = [
 const MENTIONS = [
   'amber-collector starting', // a log message
   'amber-collector <command>',
-  'node dist/cli.js <command>',
+  'npm run cli -- <command>',
+  'npm ci --omit=dev', // what the launcher runs
   'docker compose exec collector node dist/cli.js <command>',
   'docker compose exec collector …',
   'kubectl apply -k',

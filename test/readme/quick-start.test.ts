@@ -1,8 +1,9 @@
 /**
  * The README's Quick start, followed the way a newcomer does: its commands as written, in a copy of the
  * project, against the fake Amber server instead of a real account. Two exceptions, both for a suite that
- * stays offline and quick: `npm ci` is replaced by the dependencies already installed (CI's fresh clone runs
- * the real one), and Docker compose is checked without an engine by test/deploy/wiring.test.ts. `npm test`
+ * stays offline and quick: the copy has the dependencies already installed, so the launcher installs nothing
+ * (CI's fresh clone, and `npm run bench -- first-contact`, install for real), and Docker compose is checked
+ * without an engine by test/deploy/wiring.test.ts. `npm test`
  * cannot run inside itself: CI runs exactly that command on a fresh clone (`.ci/run`, checked below).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,7 +30,7 @@ describe('README Quick start', () => {
   it('shows, in order: Docker compose, Node without Docker (two commands), the demo, the test command', () => {
     expect(blocks).toEqual([
       ['cp .env.example .env', 'docker compose up -d'],
-      ['cp .env.example .env', 'npm ci && npm run build && npm start'],
+      ['cp .env.example .env', 'npm start'],
       ['npm run demo'],
       ['npm test'],
     ]);
@@ -70,7 +71,7 @@ describe('README Quick start', () => {
         `AMBER_API_BASE_URL=${fake.url}\nAMBER_RATE_LIMIT=1000;w=1\nHTTP_PORT=0\n`,
     );
     stopLeftoverServer(join(dir, 'data'));
-    const run = shell(start!.replace(/^npm ci && /, ''), dir);
+    const run = shell(start!, dir);
     await waitFor('backfill finished', 120_000, async () => run.output().includes('"msg":"backfill finished"'));
     const dataDir = join(dir, 'data');
     expect((await stat(join(dataDir, 'database-url'))).mode & 0o777).toBe(0o600);
@@ -81,13 +82,14 @@ describe('README Quick start', () => {
     await client.end();
     expect(Number(rows[0]!.n)).toBeGreaterThan(0);
 
-    // What the README offers next, as written: `node dist/cli.js status`, and psql on DATA_DIR/database-url.
-    const statusLine = /`(node dist\/cli\.js status)`/.exec(readme)![1]!;
+    // What the README offers next, as written: `npm run cli -- status`, and psql on DATA_DIR/database-url.
+    const statusLine = /`(npm run cli -- status)`/.exec(readme)![1]!;
     const status = spawnSync('sh', ['-c', statusLine], { cwd: dir, encoding: 'utf8' });
     // Exit 0 complete and fresh, 3 gaps, 4 stale: usage lags a day, so any of them.
     expect({ status: [0, 3, 4].includes(status.status!), stderr: status.stderr }).toEqual({ status: true, stderr: '' });
     expect(status.stdout).toMatch(/price/);
-    const statusJson = spawnSync('sh', ['-c', `${statusLine} --json`], { cwd: dir, encoding: 'utf8' });
+    // npm's own banner silenced, so that stdout is the JSON alone.
+    const statusJson = spawnSync('sh', ['-c', `${statusLine} --json`], { cwd: dir, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'silent' } });
     expect(statusJson.stderr).toBe('');
     expect(JSON.parse(statusJson.stdout).streams.length).toBeGreaterThan(0);
     if (spawnSync('sh', ['-c', 'command -v psql']).status === 0) {
@@ -100,7 +102,7 @@ describe('README Quick start', () => {
     expect(serverStopped(dataDir)).toBe(true);
 
     // With the collector stopped, a command starts the embedded server for itself and stops it again.
-    const summary = spawnSync('sh', ['-c', 'node dist/cli.js query summary'], { cwd: dir, encoding: 'utf8' });
+    const summary = spawnSync('sh', ['-c', 'npm run cli -- query summary'], { cwd: dir, encoding: 'utf8' });
     expect({ status: summary.status, stderr: summary.stderr }).toEqual({ status: 0, stderr: '' });
     expect(summary.stdout).toMatch(/price/i);
     expect(serverStopped(dataDir)).toBe(true);

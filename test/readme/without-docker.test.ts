@@ -35,7 +35,26 @@ function expand(synopsis: string, values: Readonly<Record<string, string>>): str
   return [...forms];
 }
 
-describe('README, without Docker: a PostgreSQL of your own, the fake Amber server, `npm run dev`, then every command', () => {
+/**
+ * How many rows of the command table run at once, beside the other rows of the walk-through: each is a node
+ * process of its own, and the suite's machine has 2 cores.
+ */
+const PARALLEL_COMMANDS = 2;
+
+/** Runs `jobs` with at most `limit` at a time, and settles when all have (the first failure is rethrown). */
+async function inParallel(jobs: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  const queue = [...jobs];
+  const worker = async (): Promise<void> => {
+    for (let job = queue.shift(); job; job = queue.shift()) await job();
+  };
+  const results = await Promise.allSettled(Array.from({ length: limit }, worker));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+// The walk-through's rows are independent of one another: they run at the same time (describe.concurrent), and
+// the two describes too; the alerts row runs alone, and the Ctrl-C that ends the daemon after all of them.
+describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake Amber server, `npm run dev`, then every command', () => {
   const cleanUps: (() => Promise<void>)[] = [];
   const cleanUp = (task: () => Promise<void>): void => void cleanUps.unshift(task);
   let dir = '';
@@ -61,8 +80,7 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     await chmod(join(bin, 'amber-collector'), 0o755);
 
     // "Trying it without an Amber account": the fake server, sped up as the README suggests.
-    const [installFake, startFake] = shellLines(section('Trying it without an Amber account'));
-    expect(installFake).toBe('npm ci');
+    const [startFake] = shellLines(section('Trying it without an Amber account'));
     const fake = shell(startFake!, dir, { FAKE_AMBER_PORT: '0', FAKE_AMBER_RATE_LIMIT: '10;w=2' }, cleanUp);
     const snippet = await waitFor('the fake server\'s .env snippet', 30_000, async () => /^\s+(AMBER_API_BASE_URL=.*)$/m.exec(fake.output())?.[1]);
 
@@ -116,26 +134,35 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     const values = { ID: site, '--from DATE': lastDay, '--to DATE': lastDay, '--from D': firstDay, '--to D': lastDay, '--since DATE': firstDay, FILE: outFile, '"SELECT': '"SELECT count(*) FROM price_data', '…"': '"' };
     const table = commandTable();
     expect(table.length).toBeGreaterThanOrEqual(10);
+    const jobs: (() => Promise<void>)[] = [];
     for (const synopsis of table) {
       const [, name] = synopsis.split(' ');
-      const help = await run(`amber-collector ${name} --help`);
-      expect({ synopsis, status: help.status, stderr: help.stderr }).toEqual({ synopsis, status: 0, stderr: '' });
-      expect(help.stdout).toContain('Usage: amber-collector');
+      jobs.push(async () => {
+        const help = await run(`amber-collector ${name} --help`);
+        expect({ synopsis, status: help.status, stderr: help.stderr }).toEqual({ synopsis, status: 0, stderr: '' });
+        expect(help.stdout).toContain('Usage: amber-collector');
+      });
       if (name === 'run') continue; // the daemon: `npm run dev` above is `amber-collector run`
-      for (const command of expand(synopsis, values)) {
-        await rm(outFile, { force: true });
-        const result = await run(command);
-        // status reports gaps (3) or staleness (4) through its exit status: usage lags a day.
-        const ok = name === 'status' ? [0, 3, 4] : [0];
-        // An export to a file says on stderr how many rows it wrote; nothing else may go there.
-        const stderr = result.stderr.replace(/^wrote \d+ (price|usage) rows to \S+\n/, '');
-        expect({ command, status: ok.includes(result.status!) ? 'ok' : result.status, stderr }).toEqual({ command, status: 'ok', stderr: '' });
-        const output = command.includes('--output') ? await readFile(outFile, 'utf8') : result.stdout;
-        expect(output, command).not.toBe('');
-        if (command.includes('--json') || command.includes('--format json')) expect(() => JSON.parse(output), command).not.toThrow();
+      for (const [index, form] of expand(synopsis, values).entries()) {
+        // Each export to a file of its own, as commands run side by side.
+        const command = form.replace(outFile, `${outFile}.${name}.${index}`);
+        jobs.push(() => runRow(name!, command, `${outFile}.${name}.${index}`));
       }
     }
-  }, 180_000);
+    await inParallel(jobs, PARALLEL_COMMANDS);
+
+    async function runRow(name: string, command: string, rowOutFile: string): Promise<void> {
+      const result = await run(command);
+      // status reports gaps (3) or staleness (4) through its exit status: usage lags a day.
+      const ok = name === 'status' ? [0, 3, 4] : [0];
+      // An export to a file says on stderr how many rows it wrote; nothing else may go there.
+      const stderr = result.stderr.replace(/^wrote \d+ (price|usage) rows to \S+\n/, '');
+      expect({ command, status: ok.includes(result.status!) ? 'ok' : result.status, stderr }).toEqual({ command, status: 'ok', stderr: '' });
+      const output = command.includes('--output') ? await readFile(rowOutFile, 'utf8') : result.stdout;
+      expect(output, command).not.toBe('');
+      if (command.includes('--json') || command.includes('--format json')) expect(() => JSON.parse(output), command).not.toThrow();
+    }
+  }, 240_000);
 
   it('the SQL examples run on the collected tables and return rows', async () => {
     const statements = sqlStatements(section('Querying the data'));
@@ -160,7 +187,8 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     }
   }, 120_000);
 
-  it('the alert settings, as written, are valid, and `alerts test` reaches an ntfy and a Discord target', async () => {
+  // Alone: it changes .env.local, which every other row's commands read, and its webhooks wait on answers.
+  it('the alert settings, as written, are valid, and `alerts test` reaches an ntfy and a Discord target', { concurrent: false }, async () => {
     const lines = shellLines(section('Alerts'));
     const settings = lines.filter(isSetting);
     expect(settings.map((line) => line.split('=')[0])).toContain('ALERT_WEBHOOK_URL');
@@ -198,13 +226,13 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     }
   });
 
-  it('Ctrl-C stops `npm run dev` cleanly', async () => {
+  it('Ctrl-C stops `npm run dev` cleanly', { concurrent: false }, async () => {
     await pressCtrlC(daemon);
     expect(daemon.output()).toContain('"msg":"stopped cleanly"');
   });
 });
 
-describe('README, getting the code and developing', () => {
+describe.concurrent('README, getting the code and developing', () => {
   it('`npm test -- test/config.test.ts` runs one test file', async () => {
     const command = shellLines().concat(inlineCommands()).find((line) => line.startsWith('npm test -- '))!;
     const result = await runToEnd(command, { cwd: root, env: { ...process.env, TEST_DATABASE_URL: inject('databaseUrl'), NO_COLOR: '1' }, timeoutMs: 120_000 });
