@@ -11,6 +11,7 @@ import type { NemDate } from '../domain/models.ts';
 import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
 import type { CollectorError } from '../errors.ts';
 import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery.ts';
+import { money } from '../query/format.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { NO_SITES_YET, selectSites } from '../query/sites.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
@@ -182,7 +183,7 @@ function parseInvocation(args: string[], now: Date, defaults: BatteryParams): In
   return { kind, site, json: values.json, socKwh, horizonHours, params: checked.params };
 }
 
-const dollars = (cents: number) => `${cents < 0 ? '-' : ''}$${(Math.abs(cents) / 100).toFixed(2)}`;
+const dollars = (cents: number) => money(cents / 100);
 
 function describeBattery(b: BatteryParams): string {
   return `${b.capacityKwh} kWh, ${b.powerKw} kW, ${Math.round(b.efficiency * 100)}% round trip, ${Math.round(b.reserve * 100)}% reserve${b.exportLimitKw === null ? '' : `, export limit ${b.exportLimitKw} kW`}`;

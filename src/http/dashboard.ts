@@ -27,6 +27,8 @@ const own = (name: string) => fileURLToPath(new URL(`./dashboard/${name}`, impor
 const ASSETS: readonly Asset[] = [
   { path: '/', file: own('index.html'), contentType: 'text/html; charset=utf-8', protected: true },
   { path: '/dashboard/helpers.js', file: own('helpers.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
+  { path: '/dashboard/charts.js', file: own('charts.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
+  { path: '/dashboard/battery.js', file: own('battery.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/app.js', file: own('app.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/app.css', file: own('app.css'), contentType: 'text/css; charset=utf-8', protected: false },
   { path: '/dashboard/uPlot.iife.min.js', file: resolvePackageFile('uplot/dist/uPlot.iife.min.js'), contentType: 'text/javascript; charset=utf-8', protected: false },

@@ -53,6 +53,17 @@ export function fixed(value: number | null, digits: number): string {
   return Number(text) === 0 ? (0).toFixed(digits) : text;
 }
 
+/**
+ * Money as on an Australian bill: `$1,234.56`, `-$69.36` (the minus before the dollar sign, never `-$0.00`);
+ * `-` for no value. The dashboard formats money with the same Intl options (src/http/dashboard/helpers.js),
+ * and its browser test holds the two to one format.
+ */
+const AUSTRALIAN_DOLLARS = new Intl.NumberFormat('en-AU', { style: 'currency', currency: 'AUD', signDisplay: 'negative' });
+
+export function money(dollars: number | null): string {
+  return dollars === null ? '-' : AUSTRALIAN_DOLLARS.format(dollars);
+}
+
 /** RFC 4180: a field is quoted when it contains a comma, a quote or a line break; null is an empty field. */
 function csvField(value: string | null): string {
   if (value === null) return '';

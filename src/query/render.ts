@@ -2,7 +2,7 @@
  * The reports as aligned tables for a person at a terminal. When a report spans several sites a SITE
  * column says whose row it is; with one site, a heading names it instead.
  */
-import { columnWidths, fixed, formatHeader, formatRows, formatTable, type TableColumn } from './format.ts';
+import { columnWidths, fixed, formatHeader, formatRows, formatTable, money, type TableColumn } from './format.ts';
 import type { Output } from './output.ts';
 import type { DailyCost, DailyPrice, DailyUsage, Summary } from './reports.ts';
 import type { SqlOutcome, SqlRow, SqlSink } from './read-only-sql.ts';
@@ -10,7 +10,6 @@ import type { SiteInfo } from './sites.ts';
 import type { RejectedInterval } from '../db/rejected-intervals.ts';
 
 const KWH_DIGITS = 3;
-const DOLLAR_DIGITS = 2;
 const PRICE_DIGITS = 2;
 
 export function renderSummary(report: Summary): string {
@@ -46,10 +45,10 @@ export function renderSummary(report: Summary): string {
           [
             { header: 'SITE', value: (t) => t.siteId },
             { header: 'IMPORT kWh', numeric: true, value: (t) => fixed(t.importKwh, KWH_DIGITS) },
-            { header: 'IMPORT $', numeric: true, value: (t) => fixed(t.importDollars, DOLLAR_DIGITS) },
+            { header: 'IMPORT $', numeric: true, value: (t) => money(t.importDollars) },
             { header: 'FEED-IN kWh', numeric: true, value: (t) => fixed(t.feedInKwh, KWH_DIGITS) },
-            { header: 'FEED-IN $', numeric: true, value: (t) => fixed(t.feedInDollars, DOLLAR_DIGITS) },
-            { header: 'NET $', numeric: true, value: (t) => fixed(t.netDollars, DOLLAR_DIGITS) },
+            { header: 'FEED-IN $', numeric: true, value: (t) => money(t.feedInDollars) },
+            { header: 'NET $', numeric: true, value: (t) => money(t.netDollars) },
           ],
           report.totals,
         );
@@ -73,10 +72,10 @@ export function renderCosts(rows: readonly DailyCost[], sites: readonly SiteInfo
     ...siteColumn<Line>(sites),
     { header: 'DATE', value: (r) => r.label },
     { header: 'IMPORT kWh', numeric: true, value: (r) => fixed(r.importKwh, KWH_DIGITS) },
-    { header: 'IMPORT $', numeric: true, value: (r) => fixed(r.importDollars, DOLLAR_DIGITS) },
+    { header: 'IMPORT $', numeric: true, value: (r) => money(r.importDollars) },
     { header: 'FEED-IN kWh', numeric: true, value: (r) => fixed(r.feedInKwh, KWH_DIGITS) },
-    { header: 'FEED-IN $', numeric: true, value: (r) => fixed(r.feedInDollars, DOLLAR_DIGITS) },
-    { header: 'NET $', numeric: true, value: (r) => fixed(r.netDollars, DOLLAR_DIGITS) },
+    { header: 'FEED-IN $', numeric: true, value: (r) => money(r.feedInDollars) },
+    { header: 'NET $', numeric: true, value: (r) => money(r.netDollars) },
     { header: 'NOTE', value: (r) => r.note },
   ];
   const body = rows.map((r) => ({ ...r, label: r.date, note: r.intervals === 0 ? 'no usage stored' : estimatedNote(r.estimated) }));
@@ -148,7 +147,7 @@ export function renderUsage(rows: readonly DailyUsage[], sites: readonly SiteInf
         { header: 'DATE', value: (r) => r.date },
         { header: 'CHANNEL', value: (r) => `${r.channelId} ${r.channelType}` },
         { header: 'kWh', numeric: true, value: (r) => fixed(r.kwh, KWH_DIGITS) },
-        { header: 'COST $', numeric: true, value: (r) => fixed(r.costDollars, DOLLAR_DIGITS) },
+        { header: 'COST $', numeric: true, value: (r) => money(r.costDollars) },
         { header: 'INTERVALS', numeric: true, value: (r) => String(r.intervals) },
         { header: 'ESTIMATED', numeric: true, value: (r) => String(r.estimated) },
         { header: 'BILLABLE', numeric: true, value: (r) => String(r.billable) },

@@ -81,11 +81,13 @@ describe('reports', () => {
     const header = lines[2]!;
     expect(header).toMatch(/^SITE\s+DATE\s+IMPORT kWh\s+IMPORT \$\s+FEED-IN kWh\s+FEED-IN \$\s+NET \$\s+NOTE$/);
     expect(run.out).toMatch(new RegExp(`${SITE_5.id}  2025-11-18\\s+-\\s+-\\s+-\\s+-\\s+-  no usage stored`));
-    expect(run.out).toMatch(new RegExp(`${SITE_5.id}  2025-11-19\\s+43\\.200\\s+11\\.23\\s+57\\.600\\s+3\\.46\\s+7\\.78`));
-    expect(run.out).toMatch(new RegExp(`${SITE_5.id}  TOTAL\\s+86\\.400\\s+22\\.73\\s+115\\.200\\s+6\\.91\\s+15\\.81  1 of 3 days without usage; 108 intervals still estimated`));
+    // Money as on an Australian bill, as the dashboard shows it: `$11.23`, `-$3.46`.
+    expect(run.out).toMatch(new RegExp(`${SITE_5.id}  2025-11-19\\s+43\\.200\\s+\\$11\\.23\\s+57\\.600\\s+\\$3\\.46\\s+\\$7\\.78`));
+    expect(run.out).toMatch(new RegExp(`${SITE_5.id}  TOTAL\\s+86\\.400\\s+\\$22\\.73\\s+115\\.200\\s+\\$6\\.91\\s+\\$15\\.81  1 of 3 days without usage; 108 intervals still estimated`));
     // Columns line up: every row's NET $ ends where the header's does.
     const netEnd = header.indexOf('NET $') + 'NET $'.length;
     for (const line of lines.slice(4).filter((l) => /\d\.\d\d\s/.test(l))) expect(line[netEnd - 1]).toMatch(/\d|-/);
+    expect(run.out).not.toMatch(/\$-/);
 
     const json = JSON.parse((await query(['costs', '3', '--json'])).out);
     expect(json).toEqual({ from: '2025-11-18', to: '2025-11-20', days: await dailyCosts(db.pool, { siteIds: [SITE_5.id, SITE_30.id], from: '2025-11-18', to: '2025-11-20' }) });
@@ -103,8 +105,8 @@ describe('reports', () => {
     const run = await query(['usage', '1', '--site', SITE_5.id]);
     expect(run.out).toEqual((await query(['usage', '1', '--to', '2025-11-20', '--site', SITE_5.id])).out);
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/2025-11-20\s+E2 controlledLoad\s+14\.400\s+2\.16\s+288\s+36\s+252/);
-    expect(run.out).toMatch(/2025-11-20\s+B1 feedIn\s+-57\.600\s+-3\.46\s+288\s+36\s+252/);
+    expect(run.out).toMatch(/2025-11-20\s+E2 controlledLoad\s+14\.400\s+\$2\.16\s+288\s+36\s+252/);
+    expect(run.out).toMatch(/2025-11-20\s+B1 feedIn\s+-57\.600\s+-\$3\.46\s+288\s+36\s+252/);
   });
 });
 

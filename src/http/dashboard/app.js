@@ -1,75 +1,25 @@
-// The amber-collector dashboard: reads the daemon's read API and draws it with uPlot (loaded before this
-// file as the global `uPlot`, and helpers.js as `dashboardHelpers`). Plain browser JavaScript, no build
-// step. Every value from the API reaches the page through textContent, never as HTML.
+// The amber-collector dashboard: reads the daemon's read API and fills the page's sections (loaded after
+// uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts` and battery.js as `dashboardBattery`).
+// Plain browser JavaScript, no build step. Every value from the API reaches the page through textContent, never
+// as HTML.
 'use strict';
 
 (() => {
   const REFRESH_MS = 2 * 60 * 1000;
   // The newest actual price is normally less than an interval plus a collection cycle old.
   const STALE_MS = 90 * 60 * 1000;
-  const CHANNEL_COLOURS = { general: '#1f6fb4', controlledLoad: '#8e5bc2', feedIn: '#2e9d4a' };
   const CHANNEL_NAMES = { general: 'General', controlledLoad: 'Controlled load', feedIn: 'Feed-in' };
   const SPIKE_COLOUR = '#d62728';
   const POTENTIAL_COLOUR = '#ff8c1a';
   const WINDOW_MINUTES = { '5m': 5, '30m': 30, '1h': 60 };
 
-  const state = { site: null, siteChannels: [], siteIntervalMinutes: 30, days: 7, charts: new Map() };
+  const state = { site: null, siteChannels: [], siteIntervalMinutes: 30, days: 7 };
 
-  const { NEM_ZONE, api, el, show, message, fixed, epoch, nemClock, nemDate, dayLabel, nemToday, addDays, ago } = dashboardHelpers;
+  const { NEM_ZONE, api, el, show, message, fixed, money, epoch, nemClock, nemDate, dayLabel, dayMonth, nemToday, addDays, ago } = dashboardHelpers;
+  const { CHANNEL_COLOURS, drawChart, replaceChart, resizeCharts, readablePriceRange, line, markers, bars, kwh, dollars, nemTimeLegend, timeAxis } = dashboardCharts;
+  const { runBattery } = dashboardBattery;
 
   const channelName = (type) => CHANNEL_NAMES[type] || type;
-
-  // ---------------------------------------------------------------------------------------------
-  // Charts
-
-  const chartWidth = (container) => Math.max(container.clientWidth, 240);
-
-  function drawChart(id, options, data) {
-    const container = document.getElementById(id);
-    state.charts.get(id)?.destroy();
-    container.replaceChildren();
-    const chart = new uPlot(
-      {
-        width: chartWidth(container),
-        height: 240,
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), NEM_ZONE),
-        cursor: { points: { size: 6 } },
-        legend: { live: true },
-        ...options,
-      },
-      data,
-      container,
-    );
-    state.charts.set(id, chart);
-  }
-
-  /** Replaces a chart (or any section body) with a message, or with nothing. */
-  function replaceChart(id, ...nodes) {
-    state.charts.get(id)?.destroy();
-    state.charts.delete(id);
-    show(id, ...nodes);
-  }
-
-  function resizeCharts() {
-    for (const [id, chart] of state.charts) chart.setSize({ width: chartWidth(document.getElementById(id)), height: 240 });
-  }
-
-  const line = (label, stroke, extra = {}) => ({ label, stroke, width: 1.5, points: { show: false }, ...extra });
-  const markers = (label, colour) => ({
-    label,
-    stroke: colour,
-    fill: colour,
-    paths: () => null, // points only
-    points: { show: true, space: 0, size: 7, fill: colour, stroke: colour },
-  });
-  const bars = (label, colour, align) => ({
-    label,
-    stroke: colour,
-    fill: `${colour}b0`,
-    width: 1,
-    paths: uPlot.paths.bars({ size: [0.4, 40], align }),
-    points: { show: false },
-  });
 
   // ---------------------------------------------------------------------------------------------
   // Sections
@@ -138,7 +88,7 @@
     const head = el('tr', {}, [el('th', { text: 'From' }), ...channels.map((c) => el('th', { className: 'num', text: channelName(c) }))]);
     const rows = [...slots.entries()].slice(0, 24).map(([key, cells]) =>
       el('tr', {}, [
-        el('td', { text: key.slice(11) === '00:00' ? `${key.slice(5, 10)} 00:00` : key.slice(11) }),
+        el('td', { text: key.slice(11) === '00:00' ? `${dayMonth(epoch(`${key}:00+10:00`))} 00:00` : key.slice(11) }),
         ...channels.map((c) => {
           const cell = cells[c];
           return el('td', { className: `num${cell && cell.spike ? ' spike' : ''}`, text: cell ? fixed(cell.sum / cell.minutes, 1) : '–' });
@@ -155,8 +105,8 @@
     const [data, now] = await Promise.all([api('/api/prices', { site: state.site, from, to }), api('/api/prices/current', { site: state.site })]);
     const archived = archivedForecastPoints(now);
     const forecasts = archived.size > 0 || data.series.some((s) => s.points.some((p) => p.forecasts > 0));
-    document.getElementById('prices-meta').textContent =
-      `${from} to ${to} · ${describeWindow(data.window)}${forecasts ? ' · dashed: forecast' : ''} · red: spike, orange: potential spike`;
+    const meta = `${from} to ${to} · ${describeWindow(data.window)}${forecasts ? ' · dashed: forecast' : ''} · red: spike, orange: potential spike`;
+    document.getElementById('prices-meta').textContent = meta;
     if (data.series.every((s) => s.points.length === 0) && archived.size === 0) {
       replaceChart('prices-chart', message('No prices stored for this range.'));
       return;
@@ -169,6 +119,7 @@
     const lines = [];
     const spikes = new Array(times.length).fill(null);
     const potential = new Array(times.length).fill(null);
+    let newestActual = -1;
     for (const s of series) {
       const actual = new Array(times.length).fill(null);
       const forecast = new Array(times.length).fill(null);
@@ -185,6 +136,7 @@
       }
       // The forecast line starts where the actual one ends, so the two join.
       if (lastActual !== null && forecast.some((v) => v !== null)) forecast[lastActual] = actual[lastActual];
+      if (lastActual !== null) newestActual = Math.max(newestActual, lastActual);
       const colour = CHANNEL_COLOURS[s.channelType] || '#555';
       columns.push(actual);
       lines.push(line(channelName(s.channelType), colour));
@@ -193,12 +145,25 @@
         lines.push(line(`${channelName(s.channelType)} forecast`, colour, { dash: [6, 4] }));
       }
     }
-    columns.push(spikes, potential);
-    lines.push(markers('Spike', SPIKE_COLOUR), markers('Potential spike', POTENTIAL_COLOUR));
+    const range = readablePriceRange(columns.flat());
+    const onAxis = (value) => (value === null || !range ? value : Math.min(range.max, Math.max(range.min, value)));
+    columns.push(spikes.map(onAxis), potential.map(onAxis));
+    lines.push(markers('Spike', SPIKE_COLOUR, spikes), markers('Potential spike', POTENTIAL_COLOUR, potential));
+    if (range) {
+      document.getElementById('prices-meta').textContent =
+        `${meta} · axis cut at ${fixed(range.min, 0)} to ${fixed(range.max, 0)} c/kWh so everyday prices stay readable ` +
+        `(prices ran from ${fixed(range.lowest, 1)} to ${fixed(range.highest, 1)}; markers beyond sit on the edge)`;
+    }
     drawChart(
       'prices-chart',
-      { series: [{ label: 'NEM time' }, ...lines], axes: [{}, { label: 'c/kWh', size: 56 }], scales: { x: { time: true } } },
+      {
+        series: [nemTimeLegend, ...lines],
+        axes: [timeAxis, { label: 'c/kWh', size: 56 }],
+        scales: { x: { time: true }, ...(range ? { y: { range: () => [range.min, range.max] } } : {}) },
+      },
       [times, ...columns],
+      // Away from the cursor the legend shows the newest actual prices: the price now, not tomorrow's forecast.
+      newestActual >= 0 ? newestActual : undefined,
     );
   }
 
@@ -252,27 +217,27 @@
     // Ticks on NEM midnights only, labelled with the day.
     const dayTicks = { incrs: [86400, 2 * 86400, 7 * 86400, 28 * 86400], values: (_u, splits) => splits.map(dayLabel) };
     const hasFeedIn = state.siteChannels.includes('feedIn');
-    const energy = [bars('Import kWh', CHANNEL_COLOURS.general, hasFeedIn ? -1 : 0)];
-    const money = [bars('Import $', '#c0392b', hasFeedIn ? -1 : 0)];
+    const energy = [bars('Import kWh', CHANNEL_COLOURS.general, hasFeedIn ? -1 : 0, kwh)];
+    const cost = [bars('Import $', '#c0392b', hasFeedIn ? -1 : 0, dollars)];
     const energyData = [pick('importKwh')];
     const moneyData = [pick('importDollars')];
     if (hasFeedIn) {
-      energy.push(bars('Feed-in kWh', CHANNEL_COLOURS.feedIn, 1));
-      money.push(bars('Feed-in earned $', CHANNEL_COLOURS.feedIn, 1));
+      energy.push(bars('Feed-in kWh', CHANNEL_COLOURS.feedIn, 1, kwh));
+      cost.push(bars('Feed-in earned $', CHANNEL_COLOURS.feedIn, 1, dollars));
       energyData.push(pick('feedInKwh'));
       moneyData.push(pick('feedInDollars'));
     }
-    money.push(line('Net $', '#333', { width: 2, points: { show: true, size: 5 } }));
+    cost.push(line('Net $', '#333', { width: 2, points: { show: true, size: 5 }, value: dollars }));
     moneyData.push(pick('netDollars'));
     const dayLegend = { label: 'NEM day', value: (_u, ts) => (ts === null ? '–' : dayLabel(ts)) };
     drawChart('energy-chart', { ...dayAxis, series: [dayLegend, ...energy], axes: [dayTicks, { label: 'kWh', size: 56 }] }, [times, ...energyData]);
-    drawChart('cost-chart', { ...dayAxis, series: [dayLegend, ...money], axes: [dayTicks, { label: '$', size: 56 }] }, [times, ...moneyData]);
+    drawChart('cost-chart', { ...dayAxis, series: [dayLegend, ...cost], axes: [dayTicks, { label: '$', size: 56 }] }, [times, ...moneyData]);
     const total = (key) => withData.reduce((sum, d) => sum + d[key], 0);
     const missing = data.days.length - withData.length;
     document.getElementById('usage-totals').textContent =
-      `Total: imported ${fixed(total('importKwh'), 1)} kWh for $${fixed(total('importDollars'), 2)}` +
-      (hasFeedIn ? `, exported ${fixed(total('feedInKwh'), 1)} kWh earning $${fixed(total('feedInDollars'), 2)}` : '') +
-      `; net $${fixed(total('netDollars'), 2)}` +
+      `Total: imported ${fixed(total('importKwh'), 1)} kWh for ${money(total('importDollars'))}` +
+      (hasFeedIn ? `, exported ${fixed(total('feedInKwh'), 1)} kWh earning ${money(total('feedInDollars'))}` : '') +
+      `; net ${money(total('netDollars'))}` +
       (missing > 0 ? ` (${missing} day${missing === 1 ? '' : 's'} without usage)` : '');
   }
 
@@ -282,7 +247,9 @@
       show('coverage', message('Nothing collected yet.'));
       return;
     }
-    const head = el('tr', {}, ['Data', 'Complete', 'Collected', 'Intervals', 'Last success', 'Last error'].map((h) => el('th', { text: h })));
+    const date = (text) => el('span', { className: 'date', text }); // wraps between dates, not at their hyphens
+    const headings = ['Data', 'Complete', 'Collected', 'Intervals', 'Last success', 'Last error'];
+    const head = el('tr', {}, headings.map((h) => el('th', { text: h })));
     // The same figures as `amber-collector status`: intervals stored out of expected over the days due by now.
     const rows = status.streams.map((s) => {
       const progress = s.percentComplete === null ? message('not started') : el('div', { className: 'progress' }, [
@@ -290,69 +257,19 @@
         el('span', { text: `${fixed(s.percentComplete, 1)}%` }),
       ]);
       const error = s.lastError;
-      return el('tr', {}, [
+      const cells = [
         el('td', { text: s.dataType }),
         el('td', {}, progress),
-        el('td', { text: s.wanted ? `${s.wanted.from} → ${s.collectedThrough || '…'} (of ${s.wanted.through})` : '–' }),
-        el('td', { className: 'num', text: `${s.intervals.stored.toLocaleString()} / ${s.intervals.expected.toLocaleString()}` }),
+        el('td', {}, s.wanted ? [date(s.wanted.from), ' → ', date(s.collectedThrough || '…'), ' (of ', date(s.wanted.through), ')'] : '–'),
+        el('td', { className: 'num', text: `${s.intervals.stored.toLocaleString('en-AU')} / ${s.intervals.expected.toLocaleString('en-AU')}` }),
         el('td', { text: ago(s.lastSuccessAt) }),
         el('td', { className: error?.current ? 'error' : 'meta', text: error ? `${error.current ? `${s.consecutiveFailures}× ` : 'earlier: '}${error.message} (${ago(error.at)})` : '–' }),
-      ]);
+      ];
+      // On a phone each row stacks into labelled lines (app.css), so every column stays on screen.
+      cells.forEach((cell, i) => cell.setAttribute('data-label', headings[i]));
+      return el('tr', {}, cells);
     });
-    show('coverage', el('table', {}, [el('thead', {}, head), el('tbody', {}, rows)]));
-  }
-
-  /** The battery what-if over the selected range through yesterday: strategies side by side, one day's state of charge. */
-  async function renderBattery() {
-    const form = document.getElementById('battery-form');
-    const to = addDays(nemToday(), -1);
-    const from = addDays(to, -(Math.max(state.days, 1) - 1));
-    const inputs = Object.fromEntries(['capacity', 'power', 'efficiency', 'reserve'].map((name) => [name, form.elements[name].value]));
-    show('battery-results', message('Calculating…'));
-    const r = await api('/api/battery/what-if', { site: state.site, from, to, ...inputs });
-    const dollars = (cents) => (cents === null ? '–' : `$${(cents / 100).toFixed(2)}`);
-    const rows = [
-      ['No battery', r.baselineCostCents, null],
-      ['Self-consumption', r.selfConsumptionCostCents, r.savingsCents.selfConsumption],
-      ['Perfect foresight', r.perfectForesightCostCents, r.savingsCents.perfectForesight],
-      ['Forecast-driven', r.forecastDrivenCostCents, r.savingsCents.forecastDriven],
-    ];
-    const head = el('tr', {}, ['Strategy', 'Cost', 'Saved'].map((h, i) => el('th', { className: i > 0 ? 'num' : '', text: h })));
-    const body = rows.map(([name, cost, saved]) =>
-      el('tr', {}, [el('td', { text: name }), el('td', { className: 'num', text: dollars(cost) }), el('td', { className: 'num', text: saved === null ? '' : dollars(saved) })]),
-    );
-    show('battery-results', el('table', { className: 'forecast' }, [el('thead', {}, head), el('tbody', {}, body)]));
-    const covered = r.forecastDrivenCostCents === null ? 'no archived forecasts in this range' : `forecasts archived for ${(r.forecastDriven.coveredShare * 100).toFixed(0)}% of it`;
-    document.getElementById('battery-meta').textContent =
-      `${r.from} to ${r.to} · ${r.intervals} intervals, ${r.skippedIntervals.total} skipped (missing usage or prices) · forecast-driven: ${covered}` +
-      (r.day ? ` · state of charge on ${r.day.date}` : '');
-    if (!r.day) {
-      replaceChart('battery-chart');
-      return;
-    }
-    const times = r.day.intervals.map((i) => epoch(i.start));
-    const pick = (fn) => r.day.intervals.map(fn);
-    const series = [
-      line('Self-consumption kWh', CHANNEL_COLOURS.feedIn, { scale: 'kWh' }),
-      line('Perfect foresight kWh', CHANNEL_COLOURS.general, { scale: 'kWh', width: 2 }),
-      line('Forecast-driven kWh', CHANNEL_COLOURS.controlledLoad, { scale: 'kWh' }),
-      line('Import c/kWh', '#999', { scale: 'c/kWh', dash: [4, 3] }),
-    ];
-    const columns = [
-      pick((i) => i.socKwh.selfConsumption),
-      pick((i) => i.socKwh.perfectForesight),
-      pick((i) => i.socKwh.forecastDriven),
-      pick((i) => i.importPrice),
-    ];
-    drawChart(
-      'battery-chart',
-      {
-        series: [{ label: 'NEM time' }, ...series],
-        scales: { x: { time: true } },
-        axes: [{}, { scale: 'kWh', label: 'kWh', size: 48 }, { scale: 'c/kWh', label: 'c/kWh', side: 1, size: 56, grid: { show: false } }],
-      },
-      [times, ...columns],
-    );
+    show('coverage', el('table', { className: 'stack' }, [el('thead', {}, head), el('tbody', {}, rows)]));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -365,17 +282,6 @@
     [renderUsage, ['energy-chart', 'cost-chart', 'usage-totals']],
     [renderCoverage, ['coverage']],
   ];
-
-  /** The what-if is a calculation, not a read: it runs on start, on Run and when the site or range changes, not every refresh. */
-  async function runBattery() {
-    try {
-      await renderBattery();
-    } catch (err) {
-      replaceChart('battery-chart');
-      document.getElementById('battery-meta').textContent = '';
-      show('battery-results', message(`Could not calculate: ${err.message}`, 'error'));
-    }
-  }
 
   async function refresh() {
     const results = await Promise.allSettled(SECTIONS.map(([render]) => render()));
@@ -392,6 +298,15 @@
     const status = document.getElementById('updated');
     status.textContent = text;
     status.className = className;
+  }
+
+  /** The site with the most to show: an active one, then the most channels, then the shortest interval (5-minute). */
+  function richestSite(sites) {
+    const rank = (site) => [site.status === 'active' ? 0 : 1, -site.channels.length, site.intervalLength];
+    return [...sites].sort((a, b) => {
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    })[0];
   }
 
   async function start() {
@@ -417,29 +332,29 @@
       state.siteChannels = site.channels.map((c) => c.type);
       state.siteIntervalMinutes = site.intervalLength;
     };
-    // Alerts link to `/?site=<id>`: open on that site when it is one of ours.
-    selectSite(new URLSearchParams(location.search).get('site') || sites[0].id);
+    // Alerts link to `/?site=<id>`: open on that site when it is one of ours, else on the one with most to show.
+    selectSite(new URLSearchParams(location.search).get('site') || richestSite(sites).id);
     siteSelect.value = state.site;
     siteSelect.addEventListener('change', () => {
       selectSite(siteSelect.value);
       refresh();
-      runBattery();
+      runBattery(state);
     });
     rangeSelect.addEventListener('change', () => {
       state.days = Number(rangeSelect.value);
       refresh();
-      runBattery();
+      runBattery(state);
     });
     document.getElementById('battery-form').addEventListener('submit', (event) => {
       event.preventDefault();
-      runBattery();
+      runBattery(state);
     });
     let resizeTimer = null;
     window.addEventListener('resize', () => {
       clearTimeout(resizeTimer);
       resizeTimer = setTimeout(resizeCharts, 150);
     });
-    await Promise.all([refresh(), runBattery()]);
+    await Promise.all([refresh(), runBattery(state)]);
     setInterval(refresh, REFRESH_MS);
     document.body.dataset.ready = 'true'; // lets tests (and people) know the first load finished
   }

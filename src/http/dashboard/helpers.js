@@ -1,5 +1,5 @@
 // The dashboard's helpers, loaded before app.js: calling the read API with the page's token, building DOM
-// nodes (text only, never HTML) and formatting NEM-time dates and numbers.
+// nodes (text only, never HTML) and formatting NEM-time dates, money and numbers the Australian way.
 'use strict';
 
 /* exported dashboardHelpers */
@@ -42,8 +42,36 @@ const dashboardHelpers = (() => {
   const nemClock = (iso) => iso.slice(11, 16);
   const nemDate = (iso) => iso.slice(0, 10);
 
+  // Money as on an Australian bill: `$1,234.56`, `-$69.36` (never `$-69.36` or `-$0.00`). The CLI formats it
+  // with the same Intl options (`money` in src/query/format.ts); the dashboard test holds the two to one format.
+  const MONEY = new Intl.NumberFormat('en-AU', { style: 'currency', currency: 'AUD', signDisplay: 'negative' });
+  const money = (dollars) => (dollars === null || dollars === undefined ? '–' : MONEY.format(dollars));
+
+  // Dates are day-first, as read in Australia, and always in NEM time whatever the browser's zone.
   const DAY_LABEL = new Intl.DateTimeFormat('en-AU', { timeZone: NEM_ZONE, weekday: 'short', day: 'numeric' });
-  const dayLabel = (seconds) => DAY_LABEL.format(new Date(seconds * 1000));
+  const DAY_MONTH = new Intl.DateTimeFormat('en-AU', { timeZone: NEM_ZONE, day: 'numeric', month: 'short' });
+  const MONTH_YEAR = new Intl.DateTimeFormat('en-AU', { timeZone: NEM_ZONE, month: 'short', year: 'numeric' });
+  const MOMENT = new Intl.DateTimeFormat('en-AU', { timeZone: NEM_ZONE, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const atSeconds = (seconds) => new Date(seconds * 1000);
+  const dayLabel = (seconds) => DAY_LABEL.format(atSeconds(seconds));
+  const dayMonth = (seconds) => DAY_MONTH.format(atSeconds(seconds));
+  /** One instant for a legend: `Tue 8 Dec 07:35`. */
+  const nemMoment = (seconds) => MOMENT.format(atSeconds(seconds)).replace(/,/g, '');
+  const NEM_OFFSET_SECONDS = 10 * 3600;
+  const isNemMidnight = (seconds) => (seconds + NEM_OFFSET_SECONDS) % 86400 === 0;
+
+  /**
+   * Labels for a time axis (uPlot's `values`, given the ticks and their spacing in seconds): `Dec 2026` for
+   * months, `3 Dec` for days, `18:00` within a day with the day named at each NEM midnight. uPlot's own
+   * labels are US-style (`12/3`), which Australians read as 12 March.
+   */
+  function timeAxisLabels(_u, ticks, _axisIndex, _space, spacing) {
+    return ticks.map((seconds) => {
+      if (spacing >= 28 * 86400) return MONTH_YEAR.format(atSeconds(seconds));
+      if (spacing >= 86400 || isNemMidnight(seconds)) return dayMonth(seconds);
+      return new Date((seconds + NEM_OFFSET_SECONDS) * 1000).toISOString().slice(11, 16);
+    });
+  }
 
   const nemToday = () => new Date(Date.now() + 10 * 3600 * 1000).toISOString().slice(0, 10);
   const addDays = (date, days) => new Date(Date.parse(date) + days * 86400 * 1000).toISOString().slice(0, 10);
@@ -57,5 +85,5 @@ const dashboardHelpers = (() => {
     return `${Math.round(minutes / 1440)} days ago`;
   }
 
-  return { NEM_ZONE, api, el, show, message, fixed, epoch, nemClock, nemDate, dayLabel, nemToday, addDays, ago };
+  return { NEM_ZONE, api, el, show, message, fixed, money, epoch, nemClock, nemDate, dayLabel, dayMonth, nemMoment, timeAxisLabels, nemToday, addDays, ago };
 })();
