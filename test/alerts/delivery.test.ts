@@ -4,29 +4,12 @@
  * 4xx is final while its Retry-After is honoured.
  */
 import { describe, expect, it } from 'vitest';
-import type { Alert, AlertKind, AlertPhase } from '../../src/alerts/alert.ts';
 import { DeliveryQueue, type DeliveryOptions } from '../../src/alerts/delivery.ts';
+import { minimalAlert } from '../helpers/alerts.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
-function alert(event: string, phase: AlertPhase, kind: AlertKind = 'price_above'): Alert {
-  return {
-    id: `${event}:${phase}`,
-    event,
-    kind,
-    phase,
-    severity: kind === 'stale' ? 'critical' : 'warning',
-    title: `${kind} ${phase}`,
-    text: 'text',
-    site: null,
-    channel: null,
-    window: null,
-    intervals: [],
-    price: null,
-    dashboardUrl: null,
-    createdAt: '2025-11-21T08:00:00.000Z',
-  };
-}
+const alert = minimalAlert;
 
 function queue(receiver: WebhookReceiver, options: Partial<DeliveryOptions> = {}) {
   const dropped: string[] = [];
