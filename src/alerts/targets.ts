@@ -4,6 +4,7 @@
  * path, a topic name that anyone who knows it can read), so no log line, metric or error text ever holds
  * more of a target URL than its scheme and host.
  */
+import { createHash } from 'node:crypto';
 
 /** The body formats a webhook takes; a URL may name its own with a `json+`, `ntfy+`, `discord+` or `slack+` prefix. */
 export const ALERT_FORMATS = ['json', 'ntfy', 'discord', 'slack'] as const;
@@ -71,4 +72,9 @@ function percentDecoded(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** How a target is named in the database: a hash of its URL, so the stored deliveries hold no secret. */
+export function targetKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex');
 }

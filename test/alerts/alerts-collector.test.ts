@@ -46,20 +46,28 @@ function alertConfig(receiver: WebhookReceiver, overrides: Partial<AlertConfig> 
 /** A collector with an alerter observing it, as the daemon wires them. */
 function start(
   receiver: WebhookReceiver,
-  options: { config?: Partial<AlertConfig>; timeoutMs?: number; logger?: ReturnType<typeof captureLogger>; collector?: Parameters<Harness['newCollector']>[0] } = {},
+  options: {
+    config?: Partial<AlertConfig>;
+    timeoutMs?: number;
+    retryDelaysMs?: number[];
+    logger?: ReturnType<typeof captureLogger>;
+    collector?: Parameters<Harness['newCollector']>[0];
+  } = {},
 ) {
   const logger = options.logger ?? captureLogger();
+  const dropped: string[] = [];
   const alerter = new Alerter({
     pool: h.pool,
     config: alertConfig(receiver, options.config),
     publicUrl: 'https://amber.example.net',
     logger: logger.logger,
     now: () => h.clock.now,
-    delivery: { retryDelaysMs: [20], timeoutMs: options.timeoutMs ?? 2_000 },
+    delivery: { retryDelaysMs: options.retryDelaysMs ?? [20], timeoutMs: options.timeoutMs ?? 2_000 },
+    events: { dropped: (reason) => dropped.push(reason) },
     troubleCheckMs: 20,
   });
   const collector = h.newCollector({ historicalStartDate: '2025-11-20', events: alerter.collectorEvents, ...options.collector });
-  return { alerter, collector, logger };
+  return { alerter, collector, logger, dropped };
 }
 
 async function cycleAt(minutes: number, parts: ReturnType<typeof start>): Promise<void> {
@@ -116,6 +124,48 @@ describe('price alerts from the collector', () => {
     expect(ended!['price']['actual']).toBeGreaterThan(100);
     expect(ended!['price']['actualMean']).toBeGreaterThan(100);
     expect(ended!['text']).toMatch(/Forecast peak: .* Actual peak: /);
+  });
+
+  it('keeps a "started" held for the quiet hours through a restart and delivers it when they end, before the "over"', async () => {
+    const receiver = await startWebhookReceiver();
+    // Quiet from 17:00 to 18:10 NEM: the spike is forecast and starts (18:00) inside them.
+    const quiet = { priceAbove: 100, quietHours: { from: 17 * 60, to: 18 * 60 + 10 } };
+    let parts = start(receiver, { config: quiet });
+    await cycleAt(0, parts);
+    await cycleAt(56, parts); // 18:01 NEM: started, held
+    expect(receiver.received).toHaveLength(0);
+    await parts.alerter.close(1_000); // SIGTERM in the quiet hours
+    expect(parts.dropped).toEqual([]);
+
+    h.clock.now = at(70); // 18:15 NEM: a new process, after the quiet hours
+    parts = start(receiver, { config: quiet });
+    parts.alerter.start();
+    await parts.alerter.idle();
+    await parts.alerter.drain(5_000);
+    await cycleAt(75, parts);
+    await cycleAt(95, parts); // 18:40 NEM: over
+    await parts.alerter.close(1_000);
+    expect(receiver.received.map((r) => r.json()['phase'])).toEqual(['started', 'ended']);
+    expect(new Set(receiver.received.map((r) => r.json()['event'])).size).toBe(1);
+    expect(parts.dropped).toEqual([]);
+  });
+
+  it('carries a delivery retrying at a restart on in the next process, once', async () => {
+    const receiver = await startWebhookReceiver((n) => (n === 1 ? 503 : 200));
+    let parts = start(receiver, { retryDelaysMs: [60_000] });
+    await cycleAt(0, parts); // the forecast: refused once, its retry a minute away
+    await parts.alerter.close(100);
+    expect(receiver.received).toHaveLength(1);
+
+    h.clock.now = at(5);
+    parts = start(receiver);
+    parts.alerter.start();
+    await parts.alerter.idle();
+    await parts.alerter.drain(5_000);
+    await cycleAt(10, parts);
+    await parts.alerter.close(1_000);
+    expect(receiver.accepted().map((r) => r.json()['id'])).toEqual([receiver.received[0]!.json()['id']]);
+    expect(receiver.received).toHaveLength(2);
   });
 
   it('announces Amber\'s own spike flag for the forced spike', async () => {
