@@ -24,7 +24,7 @@ import { readStoredSites } from '../db/stored-sites.ts';
 import type { Logger } from '../logger.ts';
 import { isTroubleKind, nemIso, type Alert, type AlertInterval, type AlertPhase, type TroubleAlertKind } from './alert.ts';
 import { DeliveryQueue, type AlertDeliveryEvents, type DeliveryOptions } from './delivery.ts';
-import { priceAlert, troubleAlert, type MessageContext } from './messages.ts';
+import { dashboardLink, priceAlert, troubleAlert, type MessageContext } from './messages.ts';
 import { decidePriceEvents, type PriceDecision, type TrackedEvent } from './price-events.ts';
 import { findRuns, priceRules, type PriceRule, type SnapshotInterval } from './price-runs.ts';
 import { troubleKey, TroubleWatch, type TroubleCondition } from './trouble.ts';
@@ -216,9 +216,23 @@ export class Alerter {
     }
     // Ended: the actual prices of the event's intervals, as far as they are stored, are the verdict on the forecast.
     const start = row.startsAt ?? now;
-    const end = row.endsAt ?? now;
-    const actuals = await readActualPrices(pool, siteId, rule.channel, start, end);
-    const values = actuals.map((a) => rule.value({ type: 'ActualInterval', channelType: rule.channel, endTime: a.endTime.toISOString(), duration: a.duration, perKwh: a.perKwh, spikeStatus: a.spikeStatus }));
+    const forecastEnd = row.endsAt ?? now;
+    const stored = await readActualPrices(pool, siteId, rule.channel, start, forecastEnd);
+    const asInterval = (a: (typeof stored)[number]): SnapshotInterval => ({
+      type: 'ActualInterval',
+      channelType: rule.channel,
+      endTime: a.endTime.toISOString(),
+      duration: a.duration,
+      perKwh: a.perKwh,
+      spikeStatus: a.spikeStatus,
+    });
+    // An event that happened ended with its last actual interval still in the run, whatever end was last
+    // forecast; without actual prices yet, by now at the latest. One that did not happen keeps its forecast window.
+    const happened = row.phasesSent.includes('started');
+    const lastInRun = happened ? stored.findLastIndex((a) => rule.stays(asInterval(a))) : -1;
+    const actuals = lastInRun >= 0 ? stored.slice(0, lastInRun + 1) : stored;
+    const end = !happened ? forecastEnd : lastInRun >= 0 ? stored[lastInRun]!.endTime : new Date(Math.min(forecastEnd.getTime(), now.getTime()));
+    const values = actuals.map((a) => rule.value(asInterval(a)));
     const actual = values.length === 0 ? null : { peak: values.reduce((best, v) => (rule.beyond(v, best) ? v : best)), mean: values.reduce((sum, v) => sum + v, 0) / values.length };
     const intervals = actuals.map((a) => ({
       start: nemIso(new Date(a.endTime.getTime() - a.duration * 60_000)),
@@ -298,10 +312,9 @@ export class Alerter {
   }
 
   private context(siteId: string | null, now: Date): MessageContext {
-    const publicUrl = this.deps.publicUrl;
     return {
       site: siteId === null ? null : { id: siteId, nmi: this.nmis.get(siteId) ?? null },
-      dashboardUrl: publicUrl === null ? null : `${publicUrl}/${siteId === null ? '' : `?site=${encodeURIComponent(siteId)}`}`,
+      dashboardUrl: dashboardLink(this.deps.publicUrl, siteId),
       now,
     };
   }

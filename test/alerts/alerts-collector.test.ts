@@ -168,6 +168,25 @@ describe('price alerts from the collector', () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it('says when an event actually ended, not when the forecast said it would', async () => {
+    const receiver = await startWebhookReceiver();
+    h.fake.forceSpike({ start: SPIKE_START, minutes: 60, magnitude: 400, network: 'Ausgrid' }); // forecast 18:00–19:00
+    const parts = start(receiver);
+    await cycleAt(0, parts);
+    await cycleAt(56, parts); // 18:01 NEM: started, forecast to run until 19:00
+    h.fake.forceSpike({ start: SPIKE_START, minutes: 20, magnitude: 400, network: 'Ausgrid' }); // it stops at 18:20
+    await cycleAt(81, parts); // 18:26 NEM
+    await parts.alerter.close(1_000);
+    const bodies = receiver.received.map((r) => r.json()) as Array<Record<string, any>>;
+    expect(bodies.map((b) => b['phase'])).toEqual(['forecast', 'started', 'ended']);
+    expect(bodies[1]!['window']).toEqual({ start: '2025-11-21T18:00:00+10:00', end: '2025-11-21T19:00:00+10:00' });
+    const ended = bodies[2]!;
+    expect(ended['window']).toEqual({ start: '2025-11-21T18:00:00+10:00', end: '2025-11-21T18:20:00+10:00' });
+    expect(ended['title']).toContain('18:00–18:20');
+    expect(ended['intervals']).toHaveLength(4);
+    expect(ended['price']['actualMean']).toBeGreaterThan(100);
+  });
+
   it('announces Amber\'s own spike flag for the forced spike', async () => {
     const receiver = await startWebhookReceiver();
     const parts = start(receiver, { config: { priceAbove: null, spikeStatuses: ['spike'] } });
@@ -178,7 +197,7 @@ describe('price alerts from the collector', () => {
       expect.objectContaining({
         kind: 'spike',
         phase: 'forecast',
-        title: 'Price spike forecast: Fri 21 Nov 18:00–18:30 NEM',
+        title: 'Price spike forecast: Fri 21 Nov 18:00–18:30 NEM (NMI 4103827719)',
         window: { start: '2025-11-21T18:00:00+10:00', end: '2025-11-21T18:30:00+10:00' },
       }),
     ]);
