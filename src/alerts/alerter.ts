@@ -110,6 +110,7 @@ export class Alerter {
   collectionPaused(): void {
     this.snapshots.clear();
     this.trouble.forget();
+    this.queue.pause();
   }
 
   /**

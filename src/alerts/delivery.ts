@@ -78,7 +78,9 @@ export class DeliveryQueue {
   /** Held during quiet hours: the deliveries of the newest phase of each event. */
   private readonly held = new Map<string, StoredDelivery[]>();
   private releaseTimer: NodeJS.Timeout | null = null;
-  private readonly stopping = new AbortController();
+  /** Aborted when this process stops delivering (it stops, or another collector writes now). */
+  private stopping = new AbortController();
+  private closed = false;
 
   constructor(options: DeliveryOptions) {
     this.options = options;
@@ -94,7 +96,7 @@ export class DeliveryQueue {
 
   /** Starts delivering recorded deliveries (or holds them during quiet hours) and returns at once. */
   accept(deliveries: readonly StoredDelivery[]): void {
-    if (this.stopping.signal.aborted) return;
+    if (this.closed) return;
     for (const group of byAnnouncement(deliveries.filter((d) => !this.taken.has(d.id)))) {
       for (const delivery of group) this.taken.add(delivery.id);
       this.route(group);
@@ -131,12 +133,28 @@ export class DeliveryQueue {
     }
   }
 
+  /**
+   * This process stopped collecting (another collector holds the writer lock): its deliveries end at their
+   * next pause and stay stored, for whichever collector resumes them, so two never send the same one.
+   */
+  pause(): void {
+    this.halt();
+    this.stopping = new AbortController();
+  }
+
   /** Stops: deliveries under way end at their next pause, held ones wait in the database for the next start. */
   close(): void {
+    this.closed = true;
+    this.halt();
+  }
+
+  private halt(): void {
     this.stopping.abort();
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
     if (this.held.size > 0) this.log.info({ held: this.held.size }, 'alerts held for the quiet hours stay stored; the next start delivers them');
     this.held.clear();
+    this.taken.clear();
   }
 
   private route(group: StoredDelivery[]): void {

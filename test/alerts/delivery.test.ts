@@ -178,6 +178,26 @@ describe('alert delivery across a restart', () => {
     expect(await states(db.pool)).toEqual(['started:delivered', 'started:dropped:gave_up']);
   });
 
+  it('leaves its retries to the collector that takes over when this one stops collecting', async () => {
+    const db = await databaseForTest();
+    const clock = { now: new Date('2025-11-21T08:00:00Z') };
+    const receiver = await startWebhookReceiver((n) => (n === 1 ? 503 : 200));
+    const first = await queue(receiver, { pool: db.pool, retryDelaysMs: [200], now: () => clock.now });
+    await first.announce(alert('e1', 'started'));
+    await receiver.waitFor(1);
+    first.q.pause(); // the writer lock went to another collector
+    const second = await queue(receiver, { pool: db.pool, retryDelaysMs: [200], now: () => clock.now });
+    await second.q.resume();
+    await second.q.drain(5_000);
+    await first.q.drain(1_000); // its pause ended early: no attempt of its own
+    expect(receiver.received).toHaveLength(2);
+    expect(await states(db.pool)).toEqual(['started:delivered']);
+    // Collecting again later, it finds nothing left to do.
+    await first.q.resume();
+    await first.q.drain(1_000);
+    expect(receiver.received).toHaveLength(2);
+  });
+
   it('counts a pending delivery whose target was removed from ALERT_WEBHOOK_URL before the restart', async () => {
     const db = await databaseForTest();
     const old = await startWebhookReceiver(() => 503);
