@@ -116,12 +116,13 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     await migrate(pool, logger);
     readiness.markMigrated(await readSchemaVersion(pool));
     metrics.recordCollectionStates(await readCollectionStates(pool));
-    alerter?.start();
     let reinitPending = config.collection.forceReinit;
     while (!run.aborted) {
       await lock.acquire(run);
       readiness.setCollecting(true);
       metrics.setWriterLockHeld(true);
+      // Only the collector that writes delivers alerts, those a previous run left pending included.
+      alerter?.start();
       if (reinitPending) {
         await resetCollectionState(pool);
         reinitPending = false;

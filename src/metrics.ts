@@ -197,7 +197,7 @@ export class CollectorMetrics {
     });
     this.alertsDropped = new Counter({
       name: name('alerts_dropped_total'),
-      help: 'Alerts not delivered, by reason: hourly_cap (ALERT_MAX_PER_HOUR), gave_up (every attempt failed), shutdown (held for quiet hours at exit).',
+      help: 'Alerts not delivered, by reason: hourly_cap (ALERT_MAX_PER_HOUR), gave_up (every attempt to a target failed), target_removed (pending for a URL no longer in ALERT_WEBHOOK_URL).',
       labelNames: ['reason'],
       registers,
     });

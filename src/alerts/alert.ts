@@ -96,9 +96,14 @@ export function nemWindow(start: Date, end: Date): string {
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** `31.2 c/kWh`. */
+/**
+ * `31.2 c/kWh`. A price that one decimal would show as 0 keeps two significant digits instead (`-0.04
+ * c/kWh`), so a negative price never reads as 0 inside a "Negative prices" alert.
+ */
 export function cents(value: number): string {
-  return `${Math.round(value * 10) / 10} c/kWh`;
+  const rounded = Math.round(value * 10) / 10;
+  const shown = rounded !== 0 || value === 0 ? rounded : Number(value.toPrecision(2));
+  return `${shown === 0 ? 0 : shown} c/kWh`;
 }
 
 /** The facts beside the text, as name and value pairs, for the formats that show fields (Discord, Slack, ntfy). */

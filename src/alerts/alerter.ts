@@ -1,9 +1,10 @@
 /**
  * Alerts, wired to the collector: an observer of its events (`collectorEvents`) that, after each cycle,
  * turns the stored current and forecast prices and the collector's own health into events, records them
- * in `alert_events` (so each phase is announced once, across restarts) and hands the announcements to
- * the delivery queue. Nothing here runs inside a cycle: the observer only notes what happened and queues
- * the evaluation, so a slow database read or a hanging webhook never delays collection.
+ * in `alert_events` (so each phase is announced once, across restarts) together with their deliveries
+ * (so none is lost to a stop), and hands the announcements to the delivery queue. Nothing here runs
+ * inside a cycle: the observer only notes what happened and queues the evaluation, so a slow database
+ * read or a hanging webhook never delays collection.
  */
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
@@ -18,11 +19,12 @@ import {
   updateAlertEvent,
   type AlertEventRow,
 } from '../db/alerts.ts';
+import { withTransaction } from '../db/pool.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import type { Logger } from '../logger.ts';
 import { isTroubleKind, nemIso, type Alert, type AlertInterval, type AlertPhase, type TroubleAlertKind } from './alert.ts';
 import { DeliveryQueue, type AlertDeliveryEvents, type DeliveryOptions } from './delivery.ts';
-import { priceAlert, troubleAlert, type MessageContext } from './messages.ts';
+import { dashboardLink, priceAlert, troubleAlert, type MessageContext } from './messages.ts';
 import { decidePriceEvents, type PriceDecision, type TrackedEvent } from './price-events.ts';
 import { findRuns, priceRules, type PriceRule, type SnapshotInterval } from './price-runs.ts';
 import { troubleKey, TroubleWatch, type TroubleCondition } from './trouble.ts';
@@ -66,6 +68,7 @@ export class Alerter {
     this.rules = priceRules(deps.config);
     this.trouble = new TroubleWatch(deps.config);
     this.queue = new DeliveryQueue({
+      pool: deps.pool,
       targets: deps.config.targets,
       maxPerHour: deps.config.maxPerHour,
       quietHours: deps.config.quietHours,
@@ -93,8 +96,12 @@ export class Alerter {
     },
   };
 
-  /** Checks for staleness between cycles (a stuck cycle reports nothing by itself). */
+  /**
+   * This process collects (it holds the writer lock): delivers what an earlier run left pending, and checks
+   * for staleness between cycles (a stuck cycle reports nothing by itself).
+   */
   start(): void {
+    this.schedule(() => this.queue.resume());
     this.timer ??= setInterval(() => this.schedule(() => this.evaluate([], false)), this.deps.troubleCheckMs ?? DEFAULT_TROUBLE_CHECK_MS);
     this.timer.unref();
   }
@@ -103,6 +110,7 @@ export class Alerter {
   collectionPaused(): void {
     this.snapshots.clear();
     this.trouble.forget();
+    this.queue.pause();
   }
 
   /**
@@ -174,18 +182,20 @@ export class Alerter {
     if (decision.type === 'open') {
       const { run, phase } = decision;
       const start = run.start ?? run.from;
-      const row = await openAlertEvent(pool, {
-        siteId,
-        kind: rule.kind,
-        subject: rule.channel,
-        startsAt: start,
-        endsAt: run.end,
-        forecastPeak: run.peak,
-        phase,
-        detail: { spikeStatus: strongestSpike(run.intervals) },
-        openedAt: now,
+      await this.announce(async (tx) => {
+        const row = await openAlertEvent(tx, {
+          siteId,
+          kind: rule.kind,
+          subject: rule.channel,
+          startsAt: start,
+          endsAt: run.end,
+          forecastPeak: run.peak,
+          phase,
+          detail: { spikeStatus: strongestSpike(run.intervals) },
+          openedAt: now,
+        });
+        return row && { eventId: row.id, alert: this.priceAlertFor(row, rule, phase, { start, end: run.end, intervals: run.intervals.map(toAlertInterval), actual: null }, now) };
       });
-      if (row) this.announcePrice(row, rule, phase, { start, end: run.end, intervals: run.intervals.map(toAlertInterval), actual: null }, now);
       return;
     }
     const row = rows.find((r) => r.id === decision.event.id)!;
@@ -197,17 +207,33 @@ export class Alerter {
       const spikeStatus = row.detail['spikeStatus'] === 'spike' ? 'spike' : strongestSpike(run.intervals);
       await updateAlertEvent(pool, row.id, { startsAt, endsAt: run.end, forecastPeak: started && phase === null ? null : run.peak, detail: { spikeStatus } });
       row.detail['spikeStatus'] = spikeStatus;
-      if (phase !== null && (await claimAlertPhase(pool, row.id, phase, { close: false, at: now }))) {
-        this.announcePrice({ ...row, forecastPeak: run.peak }, rule, phase, { start: startsAt, end: run.end, intervals: run.intervals.map(toAlertInterval), actual: null }, now);
-      }
+      if (phase === null) return;
+      await this.announce(async (tx) => {
+        if (!(await claimAlertPhase(tx, row.id, phase, { close: false, at: now }))) return null;
+        const what = { start: startsAt, end: run.end, intervals: run.intervals.map(toAlertInterval), actual: null };
+        return { eventId: row.id, alert: this.priceAlertFor({ ...row, forecastPeak: run.peak }, rule, phase, what, now) };
+      });
       return;
     }
     // Ended: the actual prices of the event's intervals, as far as they are stored, are the verdict on the forecast.
     const start = row.startsAt ?? now;
-    const end = row.endsAt ?? now;
-    const actuals = await readActualPrices(pool, siteId, rule.channel, start, end);
-    if (!(await claimAlertPhase(pool, row.id, 'ended', { close: true, at: now }))) return;
-    const values = actuals.map((a) => rule.value({ type: 'ActualInterval', channelType: rule.channel, endTime: a.endTime.toISOString(), duration: a.duration, perKwh: a.perKwh, spikeStatus: a.spikeStatus }));
+    const forecastEnd = row.endsAt ?? now;
+    const stored = await readActualPrices(pool, siteId, rule.channel, start, forecastEnd);
+    const asInterval = (a: (typeof stored)[number]): SnapshotInterval => ({
+      type: 'ActualInterval',
+      channelType: rule.channel,
+      endTime: a.endTime.toISOString(),
+      duration: a.duration,
+      perKwh: a.perKwh,
+      spikeStatus: a.spikeStatus,
+    });
+    // An event that happened ended with its last actual interval still in the run, whatever end was last
+    // forecast; without actual prices yet, by now at the latest. One that did not happen keeps its forecast window.
+    const happened = row.phasesSent.includes('started');
+    const lastInRun = happened ? stored.findLastIndex((a) => rule.stays(asInterval(a))) : -1;
+    const actuals = lastInRun >= 0 ? stored.slice(0, lastInRun + 1) : stored;
+    const end = !happened ? forecastEnd : lastInRun >= 0 ? stored[lastInRun]!.endTime : new Date(Math.min(forecastEnd.getTime(), now.getTime()));
+    const values = actuals.map((a) => rule.value(asInterval(a)));
     const actual = values.length === 0 ? null : { peak: values.reduce((best, v) => (rule.beyond(v, best) ? v : best)), mean: values.reduce((sum, v) => sum + v, 0) / values.length };
     const intervals = actuals.map((a) => ({
       start: nemIso(new Date(a.endTime.getTime() - a.duration * 60_000)),
@@ -216,17 +242,20 @@ export class Alerter {
       spikeStatus: a.spikeStatus,
       type: 'ActualInterval',
     }));
-    this.announcePrice(row, rule, 'ended', { start, end, intervals, actual }, now);
+    await this.announce(async (tx) => {
+      if (!(await claimAlertPhase(tx, row.id, 'ended', { close: true, at: now }))) return null;
+      return { eventId: row.id, alert: this.priceAlertFor(row, rule, 'ended', { start, end, intervals, actual }, now) };
+    });
   }
 
-  private announcePrice(
+  private priceAlertFor(
     row: Pick<AlertEventRow, 'id' | 'siteId' | 'forecastPeak' | 'phasesSent' | 'detail'>,
     rule: PriceRule,
     phase: 'forecast' | 'started' | 'ended',
     what: { start: Date; end: Date; intervals: AlertInterval[]; actual: { peak: number; mean: number } | null },
     now: Date,
-  ): void {
-    const alert = priceAlert(
+  ): Alert {
+    return priceAlert(
       {
         event: `event-${row.id}`,
         kind: rule.kind,
@@ -243,39 +272,50 @@ export class Alerter {
       },
       this.context(row.siteId, now),
     );
-    this.send(alert);
   }
 
   private async applyTrouble(open: readonly AlertEventRow[], active: readonly TroubleCondition[], cleared: ReadonlySet<string>, now: Date): Promise<void> {
-    const pool = this.deps.pool;
     const openByKey = new Map(open.filter((e) => isTroubleKind(e.kind)).map((e) => [troubleKey(e), e]));
     for (const condition of active) {
       if (openByKey.has(troubleKey(condition))) continue;
-      const row = await openAlertEvent(pool, { ...condition, startsAt: null, endsAt: null, forecastPeak: null, phase: 'opened', openedAt: now });
-      if (row) this.announceTrouble(row, condition.kind, 'opened', condition.detail, now);
+      await this.announce(async (tx) => {
+        const row = await openAlertEvent(tx, { ...condition, startsAt: null, endsAt: null, forecastPeak: null, phase: 'opened', openedAt: now });
+        return row && { eventId: row.id, alert: this.troubleAlertFor(row, condition.kind, 'opened', condition.detail, now) };
+      });
     }
     for (const [key, row] of openByKey) {
-      if (!cleared.has(key)) continue;
-      if (await claimAlertPhase(pool, row.id, 'resolved', { close: true, at: now })) {
-        if (isTroubleKind(row.kind)) this.announceTrouble(row, row.kind, 'resolved', row.detail, now);
-      }
+      if (!cleared.has(key) || !isTroubleKind(row.kind)) continue;
+      const kind = row.kind;
+      await this.announce(async (tx) => {
+        if (!(await claimAlertPhase(tx, row.id, 'resolved', { close: true, at: now }))) return null;
+        return { eventId: row.id, alert: this.troubleAlertFor(row, kind, 'resolved', row.detail, now) };
+      });
     }
   }
 
-  private announceTrouble(row: AlertEventRow, kind: TroubleAlertKind, phase: 'opened' | 'resolved', detail: Record<string, unknown>, now: Date): void {
-    this.send(troubleAlert({ event: `event-${row.id}`, kind, phase, subject: row.subject, detail }, this.context(row.siteId, now)));
+  private troubleAlertFor(row: AlertEventRow, kind: TroubleAlertKind, phase: 'opened' | 'resolved', detail: Record<string, unknown>, now: Date): Alert {
+    return troubleAlert({ event: `event-${row.id}`, kind, phase, subject: row.subject, detail }, this.context(row.siteId, now));
   }
 
-  private send(alert: Alert): void {
+  /**
+   * Records a phase as announced (`claim`, which says what to announce, or null when there is nothing to)
+   * and its deliveries in one transaction, so no stop between the two can lose it; then starts delivering.
+   */
+  private async announce(claim: (tx: pg.PoolClient) => Promise<{ eventId: string; alert: Alert } | null>): Promise<void> {
+    const recorded = await withTransaction(this.deps.pool, async (tx) => {
+      const claimed = await claim(tx);
+      return claimed && { alert: claimed.alert, deliveries: await this.queue.record(tx, claimed.eventId, claimed.alert) };
+    });
+    if (recorded === null) return;
+    const alert = recorded.alert;
     this.log.info({ alert: alert.id, kind: alert.kind, phase: alert.phase, site: alert.site?.id, title: alert.title }, 'alert');
-    this.queue.enqueue(alert);
+    this.queue.accept(recorded.deliveries);
   }
 
   private context(siteId: string | null, now: Date): MessageContext {
-    const publicUrl = this.deps.publicUrl;
     return {
       site: siteId === null ? null : { id: siteId, nmi: this.nmis.get(siteId) ?? null },
-      dashboardUrl: publicUrl === null ? null : `${publicUrl}/${siteId === null ? '' : `?site=${encodeURIComponent(siteId)}`}`,
+      dashboardUrl: dashboardLink(this.deps.publicUrl, siteId),
       now,
     };
   }

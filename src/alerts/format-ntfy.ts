@@ -28,7 +28,9 @@ export function renderNtfy(alert: Alert): RenderedAlert {
     priority: String(priority),
     tags: tags.join(','),
   };
-  if (alert.dashboardUrl) headers['click'] = alert.dashboardUrl;
+  // Header values must be ASCII: URL writes a non-ASCII host in punycode and percent-encodes the rest.
+  const click = alert.dashboardUrl === null ? null : URL.parse(alert.dashboardUrl);
+  if (click) headers['click'] = click.href;
   return { headers, body: [alert.text, '', ...facts].join('\n') };
 }
 

@@ -11,6 +11,23 @@ export interface MessageContext {
   now: Date;
 }
 
+/**
+ * The dashboard's address under PUBLIC_URL, on `siteId` when given, as `URL` writes it: a non-ASCII host
+ * in punycode and a non-ASCII path percent-encoded, so it is valid where only ASCII is (ntfy's `Click` header).
+ */
+export function dashboardLink(publicUrl: string | null, siteId: string | null): string | null {
+  if (publicUrl === null) return null;
+  const url = new URL(`${publicUrl}/`);
+  if (siteId !== null) url.searchParams.set('site', siteId);
+  return url.href;
+}
+
+/** The title with the site it concerns, so two sites' events never read the same: `… (NMI 4103827719)`. */
+function titled(title: string, site: MessageContext['site']): string {
+  if (site === null) return title;
+  return `${title} (${site.nmi === null ? `site ${site.id}` : `NMI ${site.nmi}`})`;
+}
+
 interface PriceAnnouncement {
   event: string;
   kind: PriceAlertKind;
@@ -88,7 +105,7 @@ export function priceAlert(a: PriceAnnouncement, context: MessageContext): Alert
     kind: a.kind,
     phase: a.phase,
     severity: a.kind === 'price_above' || a.kind === 'spike' ? 'warning' : 'info',
-    title,
+    title: titled(title, context.site),
     text,
     site: context.site,
     channel: a.channel,
@@ -136,7 +153,7 @@ export function troubleAlert(a: TroubleAnnouncement, context: MessageContext): A
     kind: a.kind,
     phase: a.phase,
     severity: 'critical',
-    title,
+    title: titled(title, context.site),
     text,
     site: context.site,
     channel: a.subject === '' ? null : a.subject,

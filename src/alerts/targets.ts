@@ -4,6 +4,7 @@
  * path, a topic name that anyone who knows it can read), so no log line, metric or error text ever holds
  * more of a target URL than its scheme and host.
  */
+import { createHash } from 'node:crypto';
 
 /** The body formats a webhook takes; a URL may name its own with a `json+`, `ntfy+`, `discord+` or `slack+` prefix. */
 export const ALERT_FORMATS = ['json', 'ntfy', 'discord', 'slack'] as const;
@@ -35,13 +36,45 @@ export function describeTarget(url: string): string {
   return `${parsed.protocol}//${parsed.host}${hidden ? '/…' : '/'}`;
 }
 
-/** An error's text with every trace of the target URL (whole, path, query) replaced, for logs and answers. */
+/** An error's text with every trace of the target URL (whole, path, query, password) replaced, for logs and answers. */
 export function scrubbedErrorText(err: unknown, url: string): string {
   const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
   const parsed = new URL(url);
-  const secrets = [url, parsed.href, `${parsed.pathname}${parsed.search}`, parsed.search, parsed.password].filter((part) => part.length > 1);
+  // A receiver may echo the request back in its error answer: its Basic credentials are scrubbed too.
+  const basic = splitCredentials(url).authorization?.slice('Basic '.length) ?? '';
+  const secrets = [url, parsed.href, `${parsed.pathname}${parsed.search}`, parsed.search, parsed.password, percentDecoded(parsed.password), basic].filter(
+    (part) => part.length > 1,
+  );
   let scrubbed = text;
   for (const secret of secrets.sort((a, b) => b.length - a.length)) scrubbed = scrubbed.split(secret).join('…');
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && !scrubbed.includes(code) ? `${code}: ${scrubbed}` : scrubbed;
+}
+
+/**
+ * The URL without its user info, and that user info as an HTTP Basic `Authorization` value: undici sends
+ * none for it by itself, so `https://user:pass@host/…` (a self-hosted ntfy, a receiver behind a proxy)
+ * would reach the receiver without its credentials.
+ */
+export function splitCredentials(raw: string): { url: string; authorization: string | null } {
+  const parsed = new URL(raw);
+  if (parsed.username === '' && parsed.password === '') return { url: raw, authorization: null };
+  const credentials = `${percentDecoded(parsed.username)}:${percentDecoded(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` };
+}
+
+/** URL user info as meant (`p%40ss` is `p@ss`), as a browser reads it; a malformed escape (`%zz`) is kept as written. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** How a target is named in the database: a hash of its URL, so the stored deliveries hold no secret. */
+export function targetKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex');
 }

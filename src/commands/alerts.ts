@@ -3,7 +3,7 @@
  * each one's answer, so a person setting up alerts sees which URL works before waiting for a real event.
  * Targets are named by number, format and host only: their URLs carry secrets.
  */
-import { testAlert } from '../alerts/messages.ts';
+import { dashboardLink, testAlert } from '../alerts/messages.ts';
 import { sendAlert } from '../alerts/send.ts';
 import { describeTarget } from '../alerts/targets.ts';
 import { readAlertTestConfig } from '../config.ts';
@@ -11,11 +11,14 @@ import { isCollectorError } from '../errors.ts';
 
 const USAGE = `Usage: amber-collector alerts test
 
-Sends a test alert to every target in ALERT_WEBHOOK_URL and prints each one's answer.
+Sends a test alert to every target in ALERT_WEBHOOK_URL and prints each one's answer and the body format
+it was sent in.
 Exit status: 0 every target accepted it, 1 a target refused it or the configuration is wrong, 2 bad usage.
 `;
 
 const TEST_TIMEOUT_MS = 10_000;
+const JSON_HINT =
+  "json is amber-collector's own body; an ntfy, Discord or Slack server on another host than ntfy.sh, discord.com or hooks.slack.com needs the ntfy+, discord+ or slack+ prefix on its URL";
 
 export async function alertsCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -40,12 +43,14 @@ export async function alertsCommand(args: string[]): Promise<number> {
     return 1;
   }
   const now = new Date();
-  const alert = testAlert({ site: null, dashboardUrl: config.publicUrl === null ? null : `${config.publicUrl}/`, now });
+  const alert = testAlert({ site: null, dashboardUrl: dashboardLink(config.publicUrl, null), now });
   const outcomes = await Promise.all(targets.map((target) => sendAlert(alert, target, { timeoutMs: TEST_TIMEOUT_MS })));
   outcomes.forEach((outcome, index) => {
     const target = targets[index]!;
     const verdict = outcome.ok ? 'accepted' : 'FAILED';
-    process.stdout.write(`${index + 1}. ${target.format} ${describeTarget(target.url)}: ${verdict} (${outcome.detail}, ${outcome.durationMs} ms)\n`);
+    process.stdout.write(`${index + 1}. ${describeTarget(target.url)}: ${verdict} (${outcome.detail}, ${outcome.durationMs} ms), sent as ${target.format}\n`);
+    // A receiver accepts a body it cannot read all the same: a self-hosted ntfy shows the raw JSON.
+    if (target.format === 'json') process.stdout.write(`   ${JSON_HINT}\n`);
   });
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }

@@ -46,20 +46,28 @@ function alertConfig(receiver: WebhookReceiver, overrides: Partial<AlertConfig> 
 /** A collector with an alerter observing it, as the daemon wires them. */
 function start(
   receiver: WebhookReceiver,
-  options: { config?: Partial<AlertConfig>; timeoutMs?: number; logger?: ReturnType<typeof captureLogger>; collector?: Parameters<Harness['newCollector']>[0] } = {},
+  options: {
+    config?: Partial<AlertConfig>;
+    timeoutMs?: number;
+    retryDelaysMs?: number[];
+    logger?: ReturnType<typeof captureLogger>;
+    collector?: Parameters<Harness['newCollector']>[0];
+  } = {},
 ) {
   const logger = options.logger ?? captureLogger();
+  const dropped: string[] = [];
   const alerter = new Alerter({
     pool: h.pool,
     config: alertConfig(receiver, options.config),
     publicUrl: 'https://amber.example.net',
     logger: logger.logger,
     now: () => h.clock.now,
-    delivery: { retryDelaysMs: [20], timeoutMs: options.timeoutMs ?? 2_000 },
+    delivery: { retryDelaysMs: options.retryDelaysMs ?? [20], timeoutMs: options.timeoutMs ?? 2_000 },
+    events: { dropped: (reason) => dropped.push(reason) },
     troubleCheckMs: 20,
   });
   const collector = h.newCollector({ historicalStartDate: '2025-11-20', events: alerter.collectorEvents, ...options.collector });
-  return { alerter, collector, logger };
+  return { alerter, collector, logger, dropped };
 }
 
 async function cycleAt(minutes: number, parts: ReturnType<typeof start>): Promise<void> {
@@ -118,6 +126,67 @@ describe('price alerts from the collector', () => {
     expect(ended!['text']).toMatch(/Forecast peak: .* Actual peak: /);
   });
 
+  it('keeps a "started" held for the quiet hours through a restart and delivers it when they end, before the "over"', async () => {
+    const receiver = await startWebhookReceiver();
+    // Quiet from 17:00 to 18:10 NEM: the spike is forecast and starts (18:00) inside them.
+    const quiet = { priceAbove: 100, quietHours: { from: 17 * 60, to: 18 * 60 + 10 } };
+    let parts = start(receiver, { config: quiet });
+    await cycleAt(0, parts);
+    await cycleAt(56, parts); // 18:01 NEM: started, held
+    expect(receiver.received).toHaveLength(0);
+    await parts.alerter.close(1_000); // SIGTERM in the quiet hours
+    expect(parts.dropped).toEqual([]);
+
+    h.clock.now = at(70); // 18:15 NEM: a new process, after the quiet hours
+    parts = start(receiver, { config: quiet });
+    parts.alerter.start();
+    await parts.alerter.idle();
+    await parts.alerter.drain(5_000);
+    await cycleAt(75, parts);
+    await cycleAt(95, parts); // 18:40 NEM: over
+    await parts.alerter.close(1_000);
+    expect(receiver.received.map((r) => r.json()['phase'])).toEqual(['started', 'ended']);
+    expect(new Set(receiver.received.map((r) => r.json()['event'])).size).toBe(1);
+    expect(parts.dropped).toEqual([]);
+  });
+
+  it('carries a delivery retrying at a restart on in the next process, once', async () => {
+    const receiver = await startWebhookReceiver((n) => (n === 1 ? 503 : 200));
+    let parts = start(receiver, { retryDelaysMs: [60_000] });
+    await cycleAt(0, parts); // the forecast: refused once, its retry a minute away
+    await parts.alerter.close(100);
+    expect(receiver.received).toHaveLength(1);
+
+    h.clock.now = at(5);
+    parts = start(receiver);
+    parts.alerter.start();
+    await parts.alerter.idle();
+    await parts.alerter.drain(5_000);
+    await cycleAt(10, parts);
+    await parts.alerter.close(1_000);
+    expect(receiver.accepted().map((r) => r.json()['id'])).toEqual([receiver.received[0]!.json()['id']]);
+    expect(receiver.received).toHaveLength(2);
+  });
+
+  it('says when an event actually ended, not when the forecast said it would', async () => {
+    const receiver = await startWebhookReceiver();
+    h.fake.forceSpike({ start: SPIKE_START, minutes: 60, magnitude: 400, network: 'Ausgrid' }); // forecast 18:00–19:00
+    const parts = start(receiver);
+    await cycleAt(0, parts);
+    await cycleAt(56, parts); // 18:01 NEM: started, forecast to run until 19:00
+    h.fake.forceSpike({ start: SPIKE_START, minutes: 20, magnitude: 400, network: 'Ausgrid' }); // it stops at 18:20
+    await cycleAt(81, parts); // 18:26 NEM
+    await parts.alerter.close(1_000);
+    const bodies = receiver.received.map((r) => r.json()) as Array<Record<string, any>>;
+    expect(bodies.map((b) => b['phase'])).toEqual(['forecast', 'started', 'ended']);
+    expect(bodies[1]!['window']).toEqual({ start: '2025-11-21T18:00:00+10:00', end: '2025-11-21T19:00:00+10:00' });
+    const ended = bodies[2]!;
+    expect(ended['window']).toEqual({ start: '2025-11-21T18:00:00+10:00', end: '2025-11-21T18:20:00+10:00' });
+    expect(ended['title']).toContain('18:00–18:20');
+    expect(ended['intervals']).toHaveLength(4);
+    expect(ended['price']['actualMean']).toBeGreaterThan(100);
+  });
+
   it('announces Amber\'s own spike flag for the forced spike', async () => {
     const receiver = await startWebhookReceiver();
     const parts = start(receiver, { config: { priceAbove: null, spikeStatuses: ['spike'] } });
@@ -128,7 +197,7 @@ describe('price alerts from the collector', () => {
       expect.objectContaining({
         kind: 'spike',
         phase: 'forecast',
-        title: 'Price spike forecast: Fri 21 Nov 18:00–18:30 NEM',
+        title: 'Price spike forecast: Fri 21 Nov 18:00–18:30 NEM (NMI 4103827719)',
         window: { start: '2025-11-21T18:00:00+10:00', end: '2025-11-21T18:30:00+10:00' },
       }),
     ]);

@@ -28,13 +28,24 @@ describe('amber-collector alerts test', () => {
     const result = await run({ ALERT_WEBHOOK_URL: `${good.url},slack+${bad.url}`, PUBLIC_URL: 'https://amber.example.net' });
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^1\. json http:\/\/127\.0\.0\.1:\d+\/…: accepted \(HTTP 204, \d+ ms\)$/);
-    expect(lines[1]).toMatch(/^2\. slack http:\/\/127\.0\.0\.1:\d+\/…: FAILED \(HTTP 410: try later, \d+ ms\)$/);
+    expect(lines[0]).toMatch(/^1\. http:\/\/127\.0\.0\.1:\d+\/…: accepted \(HTTP 204, \d+ ms\), sent as json$/);
+    // A json target may be a self-hosted ntfy that shows the raw body: the answer says how to name its format.
+    expect(lines[1]).toContain('needs the ntfy+, discord+ or slack+ prefix on its URL');
+    expect(lines[2]).toMatch(/^2\. http:\/\/127\.0\.0\.1:\d+\/…: FAILED \(HTTP 410: try later, \d+ ms\), sent as slack$/);
+    expect(lines).toHaveLength(3);
     expect(result.stdout + result.stderr).not.toContain(good.secret);
     expect(good.received[0]!.json()).toMatchObject({ type: 'amber-collector.alert', kind: 'test', phase: 'test', dashboardUrl: 'https://amber.example.net/' });
     expect(bad.received[0]!.json()).toHaveProperty('blocks');
 
     expect((await run({ ALERT_WEBHOOK_URL: good.url })).code).toBe(0);
+  });
+
+  it('sends ntfy a Click header undici accepts when PUBLIC_URL is not ASCII', async () => {
+    const receiver = await startWebhookReceiver();
+    const result = await run({ ALERT_WEBHOOK_URL: `ntfy+${receiver.url}`, PUBLIC_URL: 'https://énergie.例え.jp/tableau de bord/€' });
+    expect(result.stdout.trim()).toMatch(/^1\. http:\/\/127\.0\.0\.1:\d+\/…: accepted \(HTTP 204, \d+ ms\), sent as ntfy$/);
+    expect(result.code).toBe(0);
+    expect(receiver.received[0]!.headers['click']).toBe('https://xn--nergie-9ua.xn--r8jz45g.jp/tableau%20de%20bord/%E2%82%AC/');
   });
 
   it('says what is wrong when no target is set or the settings are bad', async () => {

@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import type { RateLimiterSnapshot } from '../../src/amber/rate-limiter.ts';
 import { DeliveryQueue } from '../../src/alerts/delivery.ts';
-import { testAlert } from '../../src/alerts/messages.ts';
 import type { ChunkResult } from '../../src/collector/chunk.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { CollectorMetrics } from '../../src/metrics.ts';
+import { announcer, minimalAlert } from '../helpers/alerts.ts';
+import { databaseForTest } from '../helpers/database.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { parsePrometheusText, valueOf, type Sample } from './prometheus-text.ts';
 
@@ -119,7 +120,9 @@ describe('CollectorMetrics', () => {
   it('counts alerts sent by kind and format, and failed delivery attempts', async () => {
     const metrics = new CollectorMetrics({ now: () => NOW });
     const receiver = await startWebhookReceiver((n) => (n === 1 ? 500 : 200));
+    const db = await databaseForTest();
     const queue = new DeliveryQueue({
+      pool: db.pool,
       targets: [{ url: receiver.url, format: 'ntfy' }],
       maxPerHour: 20,
       quietHours: null,
@@ -127,11 +130,11 @@ describe('CollectorMetrics', () => {
       retryDelaysMs: [10],
       events: metrics.alertEvents,
     });
-    queue.enqueue(testAlert({ site: null, dashboardUrl: null, now: NOW }));
+    await announcer(db.pool)(queue, minimalAlert('event-1', 'started', 'stale'));
     await queue.drain(5_000);
 
     const samples = await scrape(metrics);
-    expect(valueOf(samples, 'amber_collector_alerts_sent_total', { kind: 'test', format: 'ntfy' })).toBe(1);
+    expect(valueOf(samples, 'amber_collector_alerts_sent_total', { kind: 'stale', format: 'ntfy' })).toBe(1);
     expect(valueOf(samples, 'amber_collector_alert_delivery_failures_total', { format: 'ntfy' })).toBe(1);
     expect(valueOf(samples, 'amber_collector_alerts_dropped_total', { reason: 'gave_up' })).toBeUndefined();
   });
