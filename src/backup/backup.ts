@@ -20,12 +20,13 @@ export interface BackupResult extends BackupSummary {
 }
 
 /** Writes a backup of `pool`'s database to the file `target`, or to the stream. */
-export async function makeBackup(pool: pg.Pool, target: string | Writable, options: { now?: () => Date } = {}): Promise<BackupResult> {
+export async function makeBackup(pool: pg.Pool, target: string | Writable, options: { now?: () => Date; signal?: AbortSignal } = {}): Promise<BackupResult> {
   const now = options.now ?? (() => new Date());
   const started = performance.now();
   return withSnapshot(pool, async (snapshot) => {
     const summary: Partial<BackupSummary> = {};
-    const write = (out: Writable): Promise<void> => pipeline(Readable.from(encodeBackup(snapshot, now(), summary)), createGzip(), out);
+    const write = (out: Writable): Promise<void> =>
+      pipeline(Readable.from(encodeBackup(snapshot, now(), summary)), createGzip(), out, options.signal ? { signal: options.signal } : {});
     let bytes: number | null = null;
     if (typeof target === 'string') bytes = await writeFileAtomically(target, write);
     else await write(target);
