@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
+import { backupBenchmark } from './backup.ts';
 import { batteryBenchmark } from './battery.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
@@ -39,6 +40,7 @@ const BENCHMARKS: Benchmark[] = [
   readLoadBenchmark,
   embeddedPostgresBenchmark,
   batteryBenchmark,
+  backupBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';
