@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-process.ts';
 import { databaseForTest } from '../helpers/database.ts';
 import { root } from '../readme/newcomer.ts';
 import { section, shellLines } from '../readme/readme-text.ts';
@@ -30,14 +31,8 @@ function cli(args: string[], databaseUrl: string, stdin?: Buffer): ChildProcess 
   return child;
 }
 
-async function run(args: string[], databaseUrl: string, stdin?: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  const child = cli(args, databaseUrl, stdin);
-  const stdout: Buffer[] = [];
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout: Buffer.concat(stdout), stderr };
+function run(args: string[], databaseUrl: string, stdin?: Buffer) {
+  return runCli(args, { cwd: folder, env: { ...process.env, DATABASE_URL: databaseUrl }, ...(stdin ? { stdin } : {}) });
 }
 
 /** A site with `days` days of 5-minute prices on three channels, made in SQL. */

@@ -3,25 +3,17 @@
  * whose server the command starts for itself, backed up from there and restored into another: the path a user
  * takes when the embedded PostgreSQL's major version changes.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
+import { runCli } from '../helpers/cli-process.ts';
 import { databaseForTest } from '../helpers/database.ts';
 
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
-
-async function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  // A neutral working directory, so a developer's own .env cannot fill in what the test leaves out.
-  const child = spawn(process.execPath, [cli, ...args], { cwd: tmpdir(), env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, out, err };
+/** The command in a neutral working directory, so a developer's own .env cannot fill in what the test leaves out. */
+async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  const result = await runCli(args, { cwd: tmpdir(), env: { PATH: process.env['PATH'] ?? '', ...env } });
+  return { code: result.code, out: result.stdout.toString(), err: result.stderr };
 }
 
 it('moves a database into a new DATA_DIR and on into another, through backup and restore', { timeout: 120_000 }, async () => {
