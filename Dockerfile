@@ -40,6 +40,9 @@ COPY --from=build /app/dist ./dist
 COPY sql ./sql
 # package.json makes dist/*.js ES modules ("type": "module") and gives /metrics its version label.
 COPY package.json ./
+# The one folder the app may write to: where compose's backups volume is mounted (a new named volume takes
+# this folder's owner).
+RUN mkdir /backups && chown node:node /backups
 USER node
 EXPOSE 8080
 # Liveness only (see src/http/health.ts). PORT wins over HTTP_PORT and 8080 is the default, as in the

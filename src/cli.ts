@@ -27,6 +27,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHan
     summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
     load: async () => (await import('./commands/backfill.ts')).backfillCommand,
   },
+  backup: {
+    summary: 'write every table to one compressed, checksummed file from a consistent snapshot: [--file F] (- for stdout)',
+    load: async () => (await import('./commands/backup.ts')).backupCommand,
+  },
+  restore: {
+    summary: 'load a backup into an empty database (or --force), schema migrated first, checksum and counts verified: FILE',
+    load: async () => (await import('./commands/restore.ts')).restoreCommand,
+  },
   alerts: {
     summary: 'alerts test: send a test alert to every ALERT_WEBHOOK_URL target and show each answer',
     load: async () => (await import('./commands/alerts.ts')).alertsCommand,

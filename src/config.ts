@@ -40,6 +40,8 @@ export interface Config {
     forecastCompactAfterDays: number | null;
   };
   log: { level: LogLevel; format: 'json' | 'pretty' };
+  /** The daemon's daily backup: off when `dir` is null. */
+  backup: { dir: string | null; keep: number };
   http: {
     port: number;
     apiToken: string | null;
@@ -210,6 +212,7 @@ function toConfig(env: Env): Config {
       forecastCompactAfterDays: env.FORECAST_COMPACT_AFTER_DAYS === 0 ? null : env.FORECAST_COMPACT_AFTER_DAYS,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
+    backup: { dir: env.BACKUP_DIR, keep: env.BACKUP_KEEP },
     http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS, publicUrl: env.PUBLIC_URL },
     alerts: alertConfig(env),
     battery: batteryConfig(env),

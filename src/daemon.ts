@@ -6,6 +6,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { Alerter } from './alerts/alerter.ts';
+import { dailyBackupMetrics } from './backup/backup-metrics.ts';
+import { DailyBackup } from './backup/daily.ts';
 import { connectAmber } from './amber/connect.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
 import type { Config } from './config.ts';
@@ -111,11 +113,20 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     onFatal: failFatally,
   });
 
+  // The daily backup reads through a cursor (no pipeline mode) on a connection of its own, beside collection.
+  const backupDir = config.backup.dir;
+  const backupPool = backupDir === null ? null : createPool(connection, logger.child({ component: 'backup' }), { max: 1, applicationName: 'amber-collector-backup', pipeline: false });
+  const dailyBackup =
+    backupPool === null || backupDir === null
+      ? null
+      : new DailyBackup({ pool: backupPool, dir: backupDir, keep: config.backup.keep, logger: logger.child({ component: 'backup' }), events: dailyBackupMetrics(metrics.registry) });
+
   try {
     await waitForDatabase(pool, logger, run);
     await migrate(pool, logger);
     readiness.markMigrated(await readSchemaVersion(pool));
     metrics.recordCollectionStates(await readCollectionStates(pool));
+    await dailyBackup?.start();
     let reinitPending = config.collection.forceReinit;
     while (!run.aborted) {
       await lock.acquire(run);
@@ -142,13 +153,13 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     if (!isCollectorError(err, 'ABORTED')) throw err;
   } finally {
     readiness.markStopping();
-    await collector.stop();
+    await Promise.all([collector.stop(), dailyBackup?.stop()]);
     // A rejected key stops the collector: the people relying on it hear why before it exits.
     if (alerter && isCollectorError(fatal, 'AMBER_AUTH')) await alerter.apiKeyRejected(ALERT_DRAIN_MS);
     await alerter?.close(ALERT_DRAIN_MS);
     await lock.release();
     await amber.client.close();
-    await Promise.all([pool.end(), readPool.end()]);
+    await Promise.all([pool.end(), readPool.end(), backupPool?.end()]);
     // Last, so /healthz keeps answering while the collector drains.
     await http.close();
   }

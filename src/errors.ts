@@ -48,6 +48,12 @@ interface ErrorDetails {
   EMBEDDED_DB_FAILED: { clusterDir?: string; logPath?: string };
   DATA_DIR_IN_USE: { pid?: number; dataDir?: string };
   ABORTED: Record<string, never>;
+  /** A backup that could not be made: no collector schema in the database. */
+  BACKUP_FAILED: Record<string, never>;
+  /** A backup file that is not one, is damaged or truncated, or was made by a newer amber-collector. */
+  BACKUP_INVALID: { file?: string };
+  /** A restore that would overwrite data (no --force), meet a running collector or a newer schema. */
+  RESTORE_REFUSED: { reason?: 'not-empty' | 'collector-running' | 'schema-newer' };
   /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
   USAGE: { problems?: string[]; siteId?: string };
 }
@@ -97,6 +103,9 @@ export function exitCodeFor(err: unknown): number {
     case 'EMBEDDED_DB_MISSING':
     case 'EMBEDDED_DB_FAILED':
     case 'DATA_DIR_IN_USE':
+    case 'BACKUP_FAILED':
+    case 'BACKUP_INVALID':
+    case 'RESTORE_REFUSED':
       return 1;
     case 'USAGE':
       return 2;

@@ -53,6 +53,7 @@ describe('parseConfig', () => {
         forecastCompactAfterDays: 7,
       },
       log: { level: 'info', format: 'json' },
+      backup: { dir: null, keep: 7 },
       http: { port: 8080, apiToken: null, allowedHosts: [], publicUrl: null },
       alerts: {
         targets: [],

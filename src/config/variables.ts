@@ -59,6 +59,10 @@ export function envSchema(today: string) {
     DATABASE_SSL: variable((raw) => (raw === undefined ? null : oneOf(raw, ['disable', 'require', 'verify'] as const))),
     // Folder of the embedded PostgreSQL used when DATABASE_URL is unset. Default ./data.
     DATA_DIR: variable((raw) => raw ?? 'data'),
+    // Folder the daemon writes a backup to every day. Default unset: no daily backup.
+    BACKUP_DIR: variable((raw) => raw ?? null),
+    // Daily backups kept in BACKUP_DIR (the oldest are deleted), 1..1000. Default 7.
+    BACKUP_KEEP: wholeNumber({ min: 1, max: 1000, fallback: 7 }),
     // First NEM day to collect, YYYY-MM-DD, not after today (UTC+10). Required.
     HISTORICAL_START_DATE: variable((raw) => parseStartDate(raw, today)),
     // Minutes between incremental cycles, 1..60. Default 5.

@@ -36,12 +36,17 @@ export async function readSchemaVersion(db: Queryable): Promise<number> {
   return result.rows[0]?.version ?? 0;
 }
 
+/**
+ * Applies the pending migrations. `upTo` stops at that version (a restore loads a backup into the schema it
+ * was taken from, then lets the later migrations upgrade its data as they would have upgraded the original).
+ */
 export async function migrate(
   pool: pg.Pool,
   logger: Logger,
-  options: { directory?: string } = {},
+  options: { directory?: string; upTo?: number } = {},
 ): Promise<{ applied: string[] }> {
-  const migrations = await readMigrations(options.directory ?? DEFAULT_DIRECTORY);
+  const known = await readMigrations(options.directory ?? DEFAULT_DIRECTORY);
+  const migrations = options.upTo === undefined ? known : known.filter((migration) => migration.version <= options.upTo!);
   const applied = await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     // A migration may legitimately take longer than the pool's statement timeout (an index on a big table).
@@ -85,6 +90,12 @@ export async function migrate(
     applied.length > 0 ? 'database schema migrated' : 'database schema is up to date',
   );
   return { applied };
+}
+
+/** The newest migration version this code knows, and every migration's file name, in order. */
+export async function knownMigrations(directory: string = DEFAULT_DIRECTORY): Promise<{ newest: number; names: string[] }> {
+  const migrations = await readMigrations(directory);
+  return { newest: migrations.at(-1)?.version ?? 0, names: migrations.map((migration) => migration.name) };
 }
 
 /**

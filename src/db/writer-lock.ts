@@ -26,6 +26,15 @@ export interface LockHolder {
   collector: boolean;
 }
 
+/**
+ * Takes the writer lock until the end of the transaction `client` is in, when no collector holds it: a restore
+ * must not load data beside a collector that is writing. False when someone holds it.
+ */
+export async function tryWriterLockForTransaction(client: pg.PoolClient): Promise<boolean> {
+  const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [WRITER_LOCK_KEY.toString()]);
+  return result.rows[0]?.locked === true;
+}
+
 export interface WriterLockOptions {
   /** How often a waiting collector asks again. */
   retryMs?: number;

@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
+import { backupBenchmark } from './backup.ts';
 import { batteryBenchmark } from './battery.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
@@ -44,6 +45,7 @@ const BENCHMARKS: Benchmark[] = [
   embeddedPostgresBenchmark,
   batteryBenchmark,
   firstContactBenchmark,
+  backupBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';

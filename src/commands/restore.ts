@@ -1,0 +1,89 @@
+/**
+ * `amber-collector restore FILE [--force]`: loads a backup into the database (DATABASE_URL's, or the embedded
+ * one in DATA_DIR), migrating the schema first, verifying the file's checksum and every table's row count
+ * before anything is committed. An empty database only, unless --force.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { readDatabaseConfig } from '../config.ts';
+import { restoreBackup, type RestoreResult } from '../backup/restore.ts';
+import type { DatabaseConfig } from '../config/database.ts';
+import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { silentLogger } from '../logger.ts';
+import { streamOutput, type Output } from '../query/output.ts';
+import { HELP_OPTION, parseCommandArgs, usageError } from './arguments.ts';
+import { CollectorError } from '../errors.ts';
+import { reportFailure } from './failure.ts';
+
+const RESTORE_USAGE = `Usage: amber-collector restore FILE [--force]
+
+Loads a backup made by \`amber-collector backup\` into the database: the schema is migrated to the backup's
+version, every row is loaded, the file's checksum and each table's row count are verified, and only then is
+anything committed; later migrations then upgrade the data to this release. Stop the collector first.
+
+Arguments and options:
+  FILE          the backup; - reads it from stdin
+  --force       replace everything the database holds (default: refuse a database that holds data)
+  -h, --help    show this text
+
+Exit status: 0 restored, 1 refused or a damaged file (nothing changed), 2 bad usage, 75 database unreachable.
+Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; without it, the embedded PostgreSQL in
+DATA_DIR (created if missing). No Amber API key is needed.
+`;
+
+export interface RestoreEnvironment {
+  out: Output;
+  err: Output;
+  stdin: Readable;
+  readConfig(): DatabaseConfig;
+  openDatabase(config: DatabaseConfig): Promise<CommandDatabase>;
+}
+
+/** The `restore` entry of the command table. */
+export async function restoreCommand(args: string[]): Promise<number> {
+  return runRestore(args, {
+    out: streamOutput(process.stdout),
+    err: streamOutput(process.stderr),
+    stdin: process.stdin,
+    readConfig: readDatabaseConfig,
+    openDatabase: (config) => openCommandDatabase(config, { max: 1, applicationName: 'amber-collector-restore' }),
+  });
+}
+
+export async function runRestore(args: string[], env: RestoreEnvironment): Promise<number> {
+  const failure = { command: 'restore', usage: RESTORE_USAGE, err: env.err, databaseError: (err: Error) => `the database refused the restore: ${err.message}` };
+  let database: CommandDatabase | undefined;
+  try {
+    const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { ...HELP_OPTION, force: { type: 'boolean' } } });
+    if (values.help) {
+      await env.out.write(RESTORE_USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1 || positionals[0] === '') throw usageError('name one backup file to restore (or - for stdin)');
+    const file = positionals[0]!;
+    const input = file === '-' ? env.stdin : createReadStream(file);
+    // Opened before the database: a wrong name is reported without starting anything.
+    if (file !== '-') {
+      await new Promise<void>((resolve, reject) => input.once('open', () => resolve()).once('error', reject)).catch((err: Error) => {
+        throw new CollectorError('BACKUP_INVALID', `cannot read ${file}: ${err.message}`, { details: { file }, cause: err });
+      });
+    }
+    database = await env.openDatabase(env.readConfig());
+    const result = await restoreBackup(database.pool, input, { file: file === '-' ? 'stdin' : file, force: values.force === true, logger: silentLogger() });
+    for (const table of result.skippedTables) await env.err.write(`amber-collector restore: table ${table} of the backup is not one of the collector's tables here; it was not restored\n`);
+    await env.out.write(describe(result));
+    return 0;
+  } catch (err) {
+    return reportFailure(err, failure);
+  } finally {
+    await database?.close();
+  }
+}
+
+function describe(result: RestoreResult): string {
+  const rows = Object.values(result.rows).reduce((sum, n) => sum + n, 0);
+  return (
+    `restored ${rows} rows in ${Object.keys(result.rows).length} tables from a backup of ${result.header.createdAt} ` +
+    `(schema version ${result.header.schemaVersion}, now ${result.schemaVersion}); checksum and row counts verified, in ${(result.durationMs / 1000).toFixed(1)} s\n`
+  );
+}
