@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { inferAlertFormat, type AlertTarget } from './alerts/targets.ts';
 import type { BatteryParams } from './battery/model.ts';
 import { databaseConfig, type DatabaseConfig } from './config/database.ts';
+import { mqttConfig, type MqttConfig } from './config/mqtt.ts';
 import { envSchema, type Env, type LogLevel } from './config/variables.ts';
 import { nemToday } from './domain/nem-time.ts';
 import { CollectorError } from './errors.ts';
@@ -53,6 +54,8 @@ export interface Config {
   /** Defaults of the battery what-if and schedule (each request may override them). */
   battery: BatteryParams;
   alerts: AlertConfig;
+  /** The live MQTT feed; null when MQTT_URL is unset. */
+  mqtt: MqttConfig | null;
 }
 
 export interface AlertConfig {
@@ -216,6 +219,7 @@ function toConfig(env: Env): Config {
     http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS, publicUrl: env.PUBLIC_URL },
     alerts: alertConfig(env),
     battery: batteryConfig(env),
+    mqtt: mqttConfig(env),
   };
 }
 

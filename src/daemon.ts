@@ -26,6 +26,8 @@ import { statusSettingsOf } from './query/collection-status.ts';
 import { startHttpServer, type Route } from './http/server.ts';
 import type { Logger } from './logger.ts';
 import { CollectorMetrics } from './metrics.ts';
+import { MqttFeed } from './mqtt/feed.ts';
+import { mqttMetrics } from './mqtt/mqtt-metrics.ts';
 
 export interface DaemonOptions {
   /** Cron expression for cycles; derived from COLLECTION_INTERVAL_MINUTES unless a test sets a faster one. */
@@ -103,13 +105,24 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
           logger: logger.child({ component: 'alerts' }),
           events: metrics.alertEvents,
         });
+  // The MQTT feed is on once MQTT_URL is set; like alerts, it observes the collector and never sits on its path.
+  const mqtt =
+    config.mqtt === null
+      ? null
+      : new MqttFeed({
+          pool,
+          config: config.mqtt,
+          status: statusSettingsOf(config),
+          logger: logger.child({ component: 'mqtt' }),
+          events: mqttMetrics(metrics.registry),
+        });
   const collector = new Collector({
     pool,
     amber,
     settings: { ...config.collection, siteIds: config.amber.siteIds },
     ...(options.cycleCron ? { cycleCron: options.cycleCron } : {}),
     logger: logger.child({ component: 'collector' }),
-    events: notifyAll([metrics.collectorEvents, readiness.collectorEvents, ...(alerter ? [alerter.collectorEvents] : [])], logger),
+    events: notifyAll([metrics.collectorEvents, readiness.collectorEvents, ...(alerter ? [alerter.collectorEvents] : []), ...(mqtt ? [mqtt.collectorEvents] : [])], logger),
     onFatal: failFatally,
   });
 
@@ -127,6 +140,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     readiness.markMigrated(await readSchemaVersion(pool));
     metrics.recordCollectionStates(await readCollectionStates(pool));
     await dailyBackup?.start();
+    mqtt?.start();
     let reinitPending = config.collection.forceReinit;
     while (!run.aborted) {
       await lock.acquire(run);
@@ -157,6 +171,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     // A rejected key stops the collector: the people relying on it hear why before it exits.
     if (alerter && isCollectorError(fatal, 'AMBER_AUTH')) await alerter.apiKeyRejected(ALERT_DRAIN_MS);
     await alerter?.close(ALERT_DRAIN_MS);
+    await mqtt?.stop(ALERT_DRAIN_MS);
     await lock.release();
     await amber.client.close();
     await Promise.all([pool.end(), readPool.end(), backupPool?.end()]);

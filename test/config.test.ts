@@ -68,7 +68,33 @@ describe('parseConfig', () => {
         maxPerHour: 20,
       },
       battery: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
+      mqtt: null,
     } satisfies Config);
+  });
+
+  it('MQTT: off without MQTT_URL; with it, the prefixes default and an empty discovery prefix turns discovery off', () => {
+    expect(parse({ MQTT_USERNAME: 'ha' }).mqtt).toBeNull();
+    expect(parse({ MQTT_URL: 'mqtt://broker.local:1883' }).mqtt).toEqual({
+      url: 'mqtt://broker.local:1883',
+      username: null,
+      password: null,
+      topicPrefix: 'amber_collector',
+      discoveryPrefix: 'homeassistant',
+    });
+    const custom = parse({ MQTT_URL: 'mqtts://broker.local', MQTT_USERNAME: 'ha', MQTT_PASSWORD: ' pass word ', MQTT_TOPIC_PREFIX: 'home/amber', MQTT_DISCOVERY_PREFIX: '' }).mqtt;
+    expect(custom).toEqual({ url: 'mqtts://broker.local', username: 'ha', password: ' pass word ', topicPrefix: 'home/amber', discoveryPrefix: null });
+  });
+
+  it('MQTT: refuses other schemes, credentials in the URL (without echoing them) and wildcard prefixes, each by name', () => {
+    const problems = (env: Record<string, string>) => problemsOf({ ...REQUIRED, ...env });
+    expect(problems({ MQTT_URL: 'http://broker.local' })).toEqual([expect.stringMatching(/^MQTT_URL: expected an mqtt:\/\/ or mqtts:\/\/ URL/)]);
+    const secret = problems({ MQTT_URL: 'mqtt://ha:hunter2@broker.local' });
+    expect(secret).toEqual([expect.stringMatching(/^MQTT_URL: must not contain a user name or password/)]);
+    expect(secret.join()).not.toContain('hunter2');
+    expect(problems({ MQTT_URL: 'mqtt://b', MQTT_TOPIC_PREFIX: 'amber/#', MQTT_DISCOVERY_PREFIX: 'home assistant' })).toEqual([
+      expect.stringMatching(/^MQTT_TOPIC_PREFIX: expected topic levels/),
+      expect.stringMatching(/^MQTT_DISCOVERY_PREFIX: expected topic levels/),
+    ]);
   });
 
   it('without DATABASE_URL, keeps the data in the embedded PostgreSQL under DATA_DIR (default ./data)', () => {

@@ -147,6 +147,7 @@ export function renderStatus(report: StatusReport, verdict: StatusVerdict, now: 
         `${request.status}, ${request.callsDone} of ${plural(request.callsTotal, 'call')} done`,
     );
   }
+  for (const integration of report.integrations) lines.push(integrationLine(integration, now));
   const { backfill, repair, requested, total } = report.remainingCalls;
   const budget = `${report.rateLimit.limit} calls per ${report.rateLimit.windowSeconds} s`;
   lines.push(
@@ -190,6 +191,16 @@ function renderStream(stream: StreamStatus, now: Date): string[] {
   const { backfill, repair } = stream.remainingCalls;
   if (backfill + repair > 0) lines.push(row('remaining', `${plural(backfill, 'backfill call')}, ${plural(repair, 'repair call')}`));
   return lines;
+}
+
+/** `MQTT: connected to mqtt://broker:1883, last published 10:05:01 (2 min ago)`, or why not. */
+function integrationLine({ integration, state, updatedAt }: StatusReport['integrations'][number], now: Date): string {
+  const name = integration === 'mqtt' ? 'MQTT' : integration;
+  const broker = typeof state['broker'] === 'string' ? state['broker'] : 'the broker';
+  const published = typeof state['lastPublishAt'] === 'string' ? `, last published ${clock(state['lastPublishAt'])} (${ago(state['lastPublishAt'], now)})` : '';
+  if (state['connected'] === true) return `${name}: connected to ${broker}${published}`;
+  const error = typeof state['lastError'] === 'string' ? `: ${state['lastError']}` : '';
+  return `${name}: NOT connected to ${broker} as of ${clock(updatedAt)}${error}${published}`;
 }
 
 function rejectedText(siteId: string, rejected: RejectedSummary): string {

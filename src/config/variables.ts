@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ALERT_FORMATS } from '../alerts/targets.ts';
 import { parseDatabaseUrl } from './database.ts';
+import { parseMqttUrl, parseTopicPrefix } from './mqtt.ts';
 import {
   batteryValue,
   centsPerKwh,
@@ -145,6 +146,31 @@ export function envSchema(today: string) {
     BATTERY_RESERVE: batteryValue('reserve', 0.1),
     // Most kW the battery may add to the export. Default unset: no limit.
     BATTERY_EXPORT_LIMIT_KW: batteryValue('exportLimitKw', null),
+    // MQTT broker the live prices, forecast and collector health are published to: mqtt:// or mqtts://, no
+    // credentials in it. Default unset: MQTT is off.
+    MQTT_URL: variable((raw) => (raw === undefined ? null : parseMqttUrl(raw))),
+    // User name for the broker. Default unset: connect without one.
+    MQTT_USERNAME: variable((raw) => raw ?? null),
+    // Password for the broker, taken as written (spaces included). Default unset. Never logged.
+    MQTT_PASSWORD: z
+      .string()
+      .optional()
+      .transform((value) => (value === undefined || value === '' ? null : value)),
+    // First level(s) of every topic published. Default amber_collector.
+    MQTT_TOPIC_PREFIX: variable((raw) => parseTopicPrefix(raw ?? 'amber_collector')),
+    // Home Assistant's discovery prefix; set it empty to publish no discovery configs. Default homeassistant.
+    MQTT_DISCOVERY_PREFIX: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        // Unlike other variables, empty is not "the default" here: it is how discovery is turned off.
+        if (value === undefined) return 'homeassistant';
+        if (value.trim() === '') return null;
+        const prefix = parseTopicPrefix(value.trim());
+        if (typeof prefix === 'string') return prefix;
+        ctx.addIssue({ code: 'custom', message: prefix.message });
+        return z.NEVER;
+      }),
   });
 }
 

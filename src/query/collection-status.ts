@@ -14,6 +14,7 @@ import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/back
 import { readCollectionStates, type CollectionState } from '../db/collection-state.ts';
 import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage.ts';
 import type { Queryable } from '../db/pool.ts';
+import { readIntegrationStatuses, type IntegrationStatusRow } from '../db/integration-status.ts';
 import { readRejectedCounts, type RejectedDataType } from '../db/rejected-intervals.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import { compactRanges, completeThrough, percentComplete } from '../collector/coverage.ts';
@@ -109,6 +110,8 @@ export interface StatusReport {
   /** Refused elements of `/prices/current` (the forecast archive), per site with any. */
   rejectedForecasts: Array<{ siteId: string } & RejectedSummary>;
   remainingCalls: { backfill: number; repair: number; requested: number; total: number };
+  /** What the daemon last recorded of its connections to other systems (MQTT), by name. */
+  integrations: IntegrationStatusRow[];
   /** When the remaining calls should be done, if the whole rate budget went to them; null when none remain. */
   etaSeconds: number | null;
   eta: string | null;
@@ -130,11 +133,12 @@ export async function buildStatusReport(
   now: Date,
   options: { siteId?: string | null } = {},
 ): Promise<StatusReport> {
-  const [sites, states, openRequests, rejected] = await Promise.all([
+  const [sites, states, openRequests, rejected, integrations] = await Promise.all([
     readStoredSites(db),
     readCollectionStates(db),
     readOpenBackfillRequests(db),
     readRejectedCounts(db),
+    readIntegrationStatuses(db),
   ]);
   const rejectedOf = (siteId: string, dataType: RejectedDataType): RejectedSummary => {
     const found = rejected.find((r) => r.siteId === siteId && r.dataType === dataType);
@@ -180,6 +184,7 @@ export async function buildStatusReport(
       .map((site) => ({ siteId: site.id, ...rejectedOf(site.id, 'forecast') }))
       .filter((r) => r.elements > 0),
     remainingCalls: { backfill, repair, requested, total },
+    integrations,
     etaSeconds: etaMs === null ? null : Math.round(etaMs / 1000),
     eta: etaMs === null ? null : new Date(now.getTime() + etaMs).toISOString(),
   };
