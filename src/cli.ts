@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHan
     summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
     load: async () => (await import('./commands/backfill.ts')).backfillCommand,
   },
+  'home-assistant': {
+    summary: 'home-assistant check|sync: long-term statistics (energy, cost, prices) in Home Assistant',
+    load: async () => (await import('./commands/home-assistant.ts')).homeAssistantCommand,
+  },
   alerts: {
     summary: 'alerts test: send a test alert to every ALERT_WEBHOOK_URL target and show each answer',
     load: async () => (await import('./commands/alerts.ts')).alertsCommand,
