@@ -35,6 +35,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHan
     summary: 'load a backup into an empty database (or --force), schema migrated first, checksum and counts verified: FILE',
     load: async () => (await import('./commands/restore.ts')).restoreCommand,
   },
+  'home-assistant': {
+    summary: 'home-assistant check|sync: long-term statistics (energy, cost, prices) in Home Assistant',
+    load: async () => (await import('./commands/home-assistant.ts')).homeAssistantCommand,
+  },
   alerts: {
     summary: 'alerts test: send a test alert to every ALERT_WEBHOOK_URL target and show each answer',
     load: async () => (await import('./commands/alerts.ts')).alertsCommand,

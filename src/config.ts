@@ -12,8 +12,9 @@ import type { z } from 'zod';
 import { inferAlertFormat, type AlertTarget } from './alerts/targets.ts';
 import type { BatteryParams } from './battery/model.ts';
 import { databaseConfig, type DatabaseConfig } from './config/database.ts';
+import { homeAssistantConfig, type HomeAssistantConfig } from './config/home-assistant.ts';
 import { mqttConfig, type MqttConfig } from './config/mqtt.ts';
-import { envSchema, type Env, type LogLevel } from './config/variables.ts';
+import { envSchema, PAIRED_VARIABLES, type Env, type LogLevel } from './config/variables.ts';
 import { nemToday } from './domain/nem-time.ts';
 import { CollectorError } from './errors.ts';
 
@@ -56,6 +57,8 @@ export interface Config {
   alerts: AlertConfig;
   /** The live MQTT feed; null when MQTT_URL is unset. */
   mqtt: MqttConfig | null;
+  /** Long-term statistics in Home Assistant; null when HOME_ASSISTANT_URL and _TOKEN are unset. */
+  homeAssistant: HomeAssistantConfig | null;
 }
 
 export interface AlertConfig {
@@ -185,10 +188,37 @@ export function parseMonitorConfig(env: Record<string, string | undefined>): Mon
   });
 }
 
-function validate<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+/** What `home-assistant sync` and `check` need: the database, the site filter and Home Assistant. No API key. */
+export interface HomeAssistantCommandConfig {
+  database: DatabaseConfig;
+  siteIds: string[] | null;
+  homeAssistant: HomeAssistantConfig | null;
+}
+
+/** Loads the env files like `readConfig` and reads the `HomeAssistantCommandConfig` variables. */
+export function readHomeAssistantCommandConfig(): HomeAssistantCommandConfig {
+  loadEnvFiles();
+  const schema = envSchema(nemToday(new Date())).pick({
+    DATABASE_URL: true,
+    DATABASE_SSL: true,
+    DATA_DIR: true,
+    AMBER_SITE_IDS: true,
+    HOME_ASSISTANT_URL: true,
+    HOME_ASSISTANT_TOKEN: true,
+  });
+  const values = validate(schema, process.env);
+  return deepFreeze({ database: databaseConfig(values), siteIds: values.AMBER_SITE_IDS, homeAssistant: homeAssistantConfig(values) });
+}
+
+function validate<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`);
+  const isSet = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const unpaired = PAIRED_VARIABLES.filter(([a, b]) => a in schema.shape && b in schema.shape && isSet(a) !== isSet(b)).map(([a, b]) => {
+    const [missing, present] = isSet(a) ? [b, a] : [a, b];
+    return `${missing}: is required when ${present} is set (set both, or neither to leave the feature off)`;
+  });
+  if (!result.success || unpaired.length > 0) {
+    const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`)), ...unpaired];
     throw new CollectorError('CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`, { details: { problems } });
   }
   return result.data;
@@ -220,6 +250,7 @@ function toConfig(env: Env): Config {
     alerts: alertConfig(env),
     battery: batteryConfig(env),
     mqtt: mqttConfig(env),
+    homeAssistant: homeAssistantConfig(env),
   };
 }
 

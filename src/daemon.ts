@@ -26,6 +26,8 @@ import { statusSettingsOf } from './query/collection-status.ts';
 import { startHttpServer, type Route } from './http/server.ts';
 import type { Logger } from './logger.ts';
 import { CollectorMetrics } from './metrics.ts';
+import { homeAssistantMetrics } from './home-assistant/sync-metrics.ts';
+import { checkHomeAssistant, HomeAssistantSyncer } from './home-assistant/syncer.ts';
 import { MqttFeed } from './mqtt/feed.ts';
 import { mqttMetrics } from './mqtt/mqtt-metrics.ts';
 
@@ -116,13 +118,24 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
           logger: logger.child({ component: 'mqtt' }),
           events: mqttMetrics(metrics.registry),
         });
+  // Home Assistant's statistics follow the database, after the cycles that change it, off their path.
+  const homeAssistant =
+    config.homeAssistant === null
+      ? null
+      : new HomeAssistantSyncer({
+          pool,
+          config: config.homeAssistant,
+          siteIds: config.amber.siteIds,
+          logger: logger.child({ component: 'home-assistant' }),
+          events: homeAssistantMetrics(metrics.registry),
+        });
   const collector = new Collector({
     pool,
     amber,
     settings: { ...config.collection, siteIds: config.amber.siteIds },
     ...(options.cycleCron ? { cycleCron: options.cycleCron } : {}),
     logger: logger.child({ component: 'collector' }),
-    events: notifyAll([metrics.collectorEvents, readiness.collectorEvents, ...(alerter ? [alerter.collectorEvents] : []), ...(mqtt ? [mqtt.collectorEvents] : [])], logger),
+    events: notifyAll([metrics.collectorEvents, readiness.collectorEvents, ...(alerter ? [alerter.collectorEvents] : []), ...(mqtt ? [mqtt.collectorEvents] : []), ...(homeAssistant ? [homeAssistant.collectorEvents] : [])], logger),
     onFatal: failFatally,
   });
 
@@ -135,12 +148,15 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
       : new DailyBackup({ pool: backupPool, dir: backupDir, keep: config.backup.keep, logger: logger.child({ component: 'backup' }), events: dailyBackupMetrics(metrics.registry) });
 
   try {
+    // A refused token is a configuration mistake, said before any work; an unreachable Home Assistant is not.
+    if (config.homeAssistant) await checkHomeAssistant(config.homeAssistant, logger.child({ component: 'home-assistant' }));
     await waitForDatabase(pool, logger, run);
     await migrate(pool, logger);
     readiness.markMigrated(await readSchemaVersion(pool));
     metrics.recordCollectionStates(await readCollectionStates(pool));
     await dailyBackup?.start();
     mqtt?.start();
+    homeAssistant?.trigger();
     let reinitPending = config.collection.forceReinit;
     while (!run.aborted) {
       await lock.acquire(run);
@@ -172,6 +188,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
     if (alerter && isCollectorError(fatal, 'AMBER_AUTH')) await alerter.apiKeyRejected(ALERT_DRAIN_MS);
     await alerter?.close(ALERT_DRAIN_MS);
     await mqtt?.stop(ALERT_DRAIN_MS);
+    await homeAssistant?.stop();
     await lock.release();
     await amber.client.close();
     await Promise.all([pool.end(), readPool.end(), backupPool?.end()]);

@@ -27,6 +27,15 @@ interface DatabaseTargetDetails {
   attempts?: number;
 }
 
+/** Which Home Assistant and what it said, never the token. */
+interface HomeAssistantDetails {
+  /** HOME_ASSISTANT_URL's origin. */
+  url?: string;
+  /** Home Assistant's own error code (`unauthorized`, `invalid_format`, …) or the HTTP status. */
+  code?: string | number;
+  statisticId?: string;
+}
+
 /** What `details` holds for each code: structured facts for logs and answers, never secrets. */
 interface ErrorDetails {
   CONFIG_INVALID: { problems?: string[] };
@@ -47,6 +56,12 @@ interface ErrorDetails {
   EMBEDDED_DB_MISSING: Record<string, never>;
   EMBEDDED_DB_FAILED: { clusterDir?: string; logPath?: string };
   DATA_DIR_IN_USE: { pid?: number; dataDir?: string };
+  /** Home Assistant refused the token (or it is not an administrator's): a person must fix HOME_ASSISTANT_TOKEN. */
+  HOME_ASSISTANT_AUTH: HomeAssistantDetails;
+  /** Home Assistant could not be reached, or went away mid-way; a later sync retries. */
+  HOME_ASSISTANT_UNAVAILABLE: HomeAssistantDetails;
+  /** Home Assistant answered a command with an error. */
+  HOME_ASSISTANT_REJECTED: HomeAssistantDetails;
   ABORTED: Record<string, never>;
   /** A backup that could not be made: no collector schema in the database. */
   BACKUP_FAILED: Record<string, never>;
@@ -106,6 +121,7 @@ export function exitCodeFor(err: unknown): number {
     case 'BACKUP_FAILED':
     case 'BACKUP_INVALID':
     case 'RESTORE_REFUSED':
+    case 'HOME_ASSISTANT_AUTH':
       return 1;
     case 'USAGE':
       return 2;

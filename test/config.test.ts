@@ -69,6 +69,7 @@ describe('parseConfig', () => {
       },
       battery: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
       mqtt: null,
+      homeAssistant: null,
     } satisfies Config);
   });
 
@@ -83,6 +84,16 @@ describe('parseConfig', () => {
     });
     const custom = parse({ MQTT_URL: 'mqtts://broker.local', MQTT_USERNAME: 'ha', MQTT_PASSWORD: ' pass word ', MQTT_TOPIC_PREFIX: 'home/amber', MQTT_DISCOVERY_PREFIX: '' }).mqtt;
     expect(custom).toEqual({ url: 'mqtts://broker.local', username: 'ha', password: ' pass word ', topicPrefix: 'home/amber', discoveryPrefix: null });
+  });
+
+  it('Home Assistant: both settings or neither, a plain http(s) address, and the token never echoed', () => {
+    expect(parse({}).homeAssistant).toBeNull();
+    expect(parse({ HOME_ASSISTANT_URL: 'http://homeassistant.local:8123/', HOME_ASSISTANT_TOKEN: 'abc.def' }).homeAssistant).toEqual({ url: 'http://homeassistant.local:8123', token: 'abc.def' });
+    expect(problemsOf({ ...REQUIRED, HOME_ASSISTANT_URL: 'http://ha:8123' })).toEqual([expect.stringMatching(/^HOME_ASSISTANT_TOKEN: is required when HOME_ASSISTANT_URL is set/)]);
+    const tokenOnly = problemsOf({ ...REQUIRED, HOME_ASSISTANT_TOKEN: 'secret-token' });
+    expect(tokenOnly).toEqual([expect.stringMatching(/^HOME_ASSISTANT_URL: is required when HOME_ASSISTANT_TOKEN is set/)]);
+    expect(tokenOnly.join()).not.toContain('secret-token');
+    expect(problemsOf({ ...REQUIRED, HOME_ASSISTANT_URL: 'ws://ha:8123', HOME_ASSISTANT_TOKEN: 't' })).toEqual([expect.stringMatching(/^HOME_ASSISTANT_URL: expected an http:\/\/ or https:\/\/ URL/)]);
   });
 
   it('MQTT: refuses other schemes, credentials in the URL (without echoing them) and wildcard prefixes, each by name', () => {

@@ -193,13 +193,21 @@ function renderStream(stream: StreamStatus, now: Date): string[] {
   return lines;
 }
 
-/** `MQTT: connected to mqtt://broker:1883, last published 10:05:01 (2 min ago)`, or why not. */
+/** `MQTT: connected to mqtt://broker:1883, last published 10:05:01 (2 min ago)`, or why not; likewise Home Assistant. */
 function integrationLine({ integration, state, updatedAt }: StatusReport['integrations'][number], now: Date): string {
+  const text = (key: string) => (typeof state[key] === 'string' ? state[key] : null);
+  const when = (iso: string) => `${clock(iso)} (${ago(iso, now)})`;
+  const error = text('lastError') === null ? '' : `: ${text('lastError')}`;
+  if (integration === 'home_assistant') {
+    const success = text('lastSuccessAt');
+    const pending = typeof state['hoursPending'] === 'number' && state['hoursPending'] > 0 ? `, ${plural(state['hoursPending'], 'hour')} pending` : '';
+    if (error === '' && success !== null) return `Home Assistant: statistics in sync at ${text('url')}, last synced ${when(success)}${pending}`;
+    return `Home Assistant: NOT in sync at ${text('url')} as of ${clock(updatedAt)}${error}${success === null ? ', never synced yet' : `, last synced ${when(success)}`}${pending}`;
+  }
   const name = integration === 'mqtt' ? 'MQTT' : integration;
-  const broker = typeof state['broker'] === 'string' ? state['broker'] : 'the broker';
-  const published = typeof state['lastPublishAt'] === 'string' ? `, last published ${clock(state['lastPublishAt'])} (${ago(state['lastPublishAt'], now)})` : '';
+  const broker = text('broker') ?? 'the broker';
+  const published = text('lastPublishAt') === null ? '' : `, last published ${when(text('lastPublishAt')!)}`;
   if (state['connected'] === true) return `${name}: connected to ${broker}${published}`;
-  const error = typeof state['lastError'] === 'string' ? `: ${state['lastError']}` : '';
   return `${name}: NOT connected to ${broker} as of ${clock(updatedAt)}${error}${published}`;
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ALERT_FORMATS } from '../alerts/targets.ts';
 import { parseDatabaseUrl } from './database.ts';
+import { parseHomeAssistantUrl } from './home-assistant.ts';
 import { parseMqttUrl, parseTopicPrefix } from './mqtt.ts';
 import {
   batteryValue,
@@ -171,8 +172,18 @@ export function envSchema(today: string) {
         ctx.addIssue({ code: 'custom', message: prefix.message });
         return z.NEVER;
       }),
-  });
+    // Home Assistant to import long-term statistics into, e.g. http://homeassistant.local:8123. Default unset: off.
+    HOME_ASSISTANT_URL: variable((raw) => (raw === undefined ? null : parseHomeAssistantUrl(raw))),
+    // A long-lived access token of a Home Assistant administrator (importing statistics needs admin). Never logged.
+    HOME_ASSISTANT_TOKEN: variable((raw) => raw ?? null),
+  });;
 }
+
+/**
+ * Variables that only work together: one set without the other would silently leave its feature off, so it is
+ * reported as a problem of the missing one.
+ */
+export const PAIRED_VARIABLES: ReadonlyArray<readonly [string, string]> = [['HOME_ASSISTANT_URL', 'HOME_ASSISTANT_TOKEN']];
 
 export type Env = z.infer<ReturnType<typeof envSchema>>;
 

@@ -38,6 +38,7 @@ const EXERCISES: readonly Exercise[] = [
   { commands: /^amber-collector battery /, file: 'test/readme/without-docker.test.ts', test: 'battery what-if and plan run as the README shows them' },
   { commands: /^amber-collector (backup|restore)( |$)/, file: 'test/backup/backup-command.test.ts', test: 'backup and restore run as the README shows them' },
   { commands: /^amber-collector alerts test$/, file: 'test/readme/without-docker.test.ts', test: '`alerts test` reaches an ntfy and a Discord target' },
+  { commands: /^amber-collector home-assistant (check|sync)/, file: 'test/home-assistant/home-assistant-daemon.test.ts', test: 'check and sync run as the README shows them' },
   { commands: /^curl -s localhost:8080\//, file: 'test/readme/without-docker.test.ts', test: 'the curl checks answer from the running daemon' },
   { commands: /openssl rand -hex/, file: 'test/readme/without-docker.test.ts', test: 'the openssl passwords are letters and digits only' },
   { commands: /^npm run (lint|typecheck)$/, file: 'test/lint.test.ts', test: 'npm run lint' },
