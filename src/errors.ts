@@ -47,6 +47,10 @@ interface ErrorDetails {
   EMBEDDED_DB_MISSING: Record<string, never>;
   EMBEDDED_DB_FAILED: { clusterDir?: string; logPath?: string };
   DATA_DIR_IN_USE: { pid?: number; dataDir?: string };
+  /** DATA_DIR or a file in it belongs to another user, others may write it, or a file is a symlink. */
+  DATA_DIR_UNSAFE: { dataDir?: string };
+  /** DATA_DIR cannot be created or written: read-only, a file in its path, no permission. */
+  DATA_DIR_UNUSABLE: { dataDir?: string };
   ABORTED: Record<string, never>;
   /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
   USAGE: { problems?: string[]; siteId?: string };
@@ -81,7 +85,7 @@ export function abortError(reason?: unknown): CollectorError {
 
 /**
  * Exit codes: 0 clean stop, 1 a problem a person must fix (bad config, bad key, a database that refuses
- * the credentials, schema newer than the code, a misnamed or failing migration), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
+ * the credentials, schema newer than the code, a misnamed or failing migration, a DATA_DIR that is unsafe or cannot be written), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
  * cure (a database that is down or dropped the connection included: DB_UNAVAILABLE).
  */
 export function exitCodeFor(err: unknown): number {
@@ -97,6 +101,8 @@ export function exitCodeFor(err: unknown): number {
     case 'EMBEDDED_DB_MISSING':
     case 'EMBEDDED_DB_FAILED':
     case 'DATA_DIR_IN_USE':
+    case 'DATA_DIR_UNSAFE':
+    case 'DATA_DIR_UNUSABLE':
       return 1;
     case 'USAGE':
       return 2;

@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chown, mkdir, open, readFile, rm, symlink } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { appendDataFile } from './data-dir.ts';
 import { exists, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
 import { choosePort, isAlive, isPostgres, signal, stopServer, type ServerProcess } from './embedded-postgres-process.ts';
 
@@ -81,7 +82,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const runAs = await serverUser(options.systemUser ?? DEFAULT_SYSTEM_USER);
   const clusterDir = join(dataDir, CLUSTER_DIR);
   await prepareDataDir(dataDir, runAs);
-  const password = await readOrCreatePassword(join(dataDir, PASSWORD_FILE));
+  const password = await readOrCreatePassword(dataDir, join(dataDir, PASSWORD_FILE));
 
   const running = await findRunningServer(clusterDir, password);
   let server: ServerProcess;
@@ -100,8 +101,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await initialiseCluster(binaries, clusterDir, password, runAs, options.durable ?? true);
       initialised = true;
     }
-    port = await choosePort(await previousPort(join(dataDir, URL_FILE)));
-    server = await startServer(binaries, clusterDir, join(dataDir, LOG_FILE), port, runAs, options.durable ?? true);
+    port = await choosePort(await previousPort(dataDir, join(dataDir, URL_FILE)));
+    server = await startServer(binaries, dataDir, port, runAs, options.durable ?? true);
     owned = true;
   }
   const stopOnExit = (): void => {
@@ -257,11 +258,12 @@ async function initialiseCluster(binaries: Binaries, clusterDir: string, passwor
   }
 }
 
-async function startServer(binaries: Binaries, clusterDir: string, logPath: string, port: number, runAs: RunAs, durable: boolean): Promise<ServerProcess> {
+async function startServer(binaries: Binaries, dataDir: string, port: number, runAs: RunAs, durable: boolean): Promise<ServerProcess> {
+  const clusterDir = join(dataDir, CLUSTER_DIR);
   // A postmaster.pid whose process is gone (the machine or container restarted) would only make PostgreSQL
   // guess; findRunningServer has already established that nothing answers for it.
   await rm(join(clusterDir, 'postmaster.pid'), { force: true });
-  const log = await open(logPath, 'a', 0o600);
+  const log = await appendDataFile(dataDir, join(dataDir, LOG_FILE));
   try {
     const child = spawn(
       binaries.postgres,
