@@ -22,7 +22,10 @@ export interface DatabaseServer {
  * `command` (status, query, backfill): uses the running server, or starts one for itself and stops it
  * again on `close`, unless a daemon has started meanwhile and now relies on it.
  */
-export async function openDatabaseServer(config: DatabaseConfig, options: { logger: Logger; user: 'daemon' | 'command' }): Promise<DatabaseServer> {
+export async function openDatabaseServer(
+  config: DatabaseConfig,
+  options: { logger: Logger; user: 'daemon' | 'command'; readOnlyRole?: boolean },
+): Promise<DatabaseServer> {
   if (config.url !== null) return { connection: config, close: async () => {} };
   const dataDir = resolve(config.dataDir);
   const { locateBinaries, startEmbeddedPostgres } = await import('./embedded-postgres.ts');
@@ -49,7 +52,8 @@ export async function openDatabaseServer(config: DatabaseConfig, options: { logg
   }
   const server = await startEmbeddedPostgres({ dataDir, logger: options.logger, running: 'share' });
   return {
-    connection: { url: server.url, ssl: false },
+    // A command that only reads logs in as the embedded server's read-only role, not as its superuser.
+    connection: { url: options.readOnlyRole ? server.readerUrl : server.url, ssl: false },
     async close() {
       if ((await dataDirOwner(dataDir)) === null) await server.stop();
     },
@@ -63,9 +67,11 @@ export interface CommandDatabase {
   close(): Promise<void>;
 }
 
-export async function openCommandDatabase(config: DatabaseConfig, options: PoolOptions & { applicationName: string }): Promise<CommandDatabase> {
-  const server = await openDatabaseServer(config, { logger: silentLogger(), user: 'command' });
-  const pool = createPool(server.connection, silentLogger(), options);
+/** `readOnlyRole`: in embedded mode, connect as the read-only role (DATABASE_URL's user is the user's choice). */
+export async function openCommandDatabase(config: DatabaseConfig, options: PoolOptions & { applicationName: string; readOnlyRole?: boolean }): Promise<CommandDatabase> {
+  const { readOnlyRole = false, ...poolOptions } = options;
+  const server = await openDatabaseServer(config, { logger: silentLogger(), user: 'command', readOnlyRole });
+  const pool = createPool(server.connection, silentLogger(), poolOptions);
   return {
     pool,
     async close() {

@@ -26,6 +26,7 @@ import pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { appendDataFile } from './data-dir.ts';
+import { ensureReaderRole, READER_ROLE, readerPassword } from './embedded-reader-role.ts';
 import { exists, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
 import { choosePort, isAlive, isPostgres, signal, stopServer, type ServerProcess } from './embedded-postgres-process.ts';
 
@@ -60,6 +61,8 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/amber */
   readonly url: string;
+  /** The read-only login of the `query` commands (embedded-reader-role.ts), on the same database. */
+  readonly readerUrl: string;
   readonly port: number;
   readonly dataDir: string;
   /** False when the server belongs to another process (`running: 'share'` found it up). */
@@ -115,6 +118,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await waitUntilReady(serverUrl, server, join(dataDir, LOG_FILE));
     if (initialised) await createDatabase(serverUrl, DATABASE);
+    await ensureReaderRole(connectionUrl(password, port, DATABASE), readerPassword(password));
   } catch (err) {
     if (owned) await stopServer(server);
     process.removeListener('exit', stopOnExit);
@@ -129,6 +133,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let stopping: Promise<void> | null = null;
   return {
     url,
+    readerUrl: `postgres://${READER_ROLE}:${readerPassword(password)}@127.0.0.1:${port}/${DATABASE}`,
     port,
     dataDir,
     owned,
