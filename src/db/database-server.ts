@@ -12,6 +12,8 @@ import { createPool, type PoolOptions } from './pool.ts';
 
 export interface DatabaseServer {
   connection: DatabaseConnection;
+  /** Why the server this process owns is not usable now (the embedded one died and is restarting), or null. */
+  problem(): string | null;
   /** For the embedded server: stops it if this process is the one that should (see `openDatabaseServer`). */
   close(): Promise<void>;
 }
@@ -26,7 +28,7 @@ export async function openDatabaseServer(
   config: DatabaseConfig,
   options: { logger: Logger; user: 'daemon' | 'command'; readOnlyRole?: boolean },
 ): Promise<DatabaseServer> {
-  if (config.url !== null) return { connection: config, close: async () => {} };
+  if (config.url !== null) return { connection: config, problem: () => null, close: async () => {} };
   const dataDir = resolve(config.dataDir);
   const { locateBinaries, startEmbeddedPostgres } = await import('./embedded-postgres.ts');
   // First, so that an install without it (the Docker image) says so rather than failing to create DATA_DIR.
@@ -37,6 +39,7 @@ export async function openDatabaseServer(
       const server = await startEmbeddedPostgres({ dataDir, logger: options.logger, running: 'adopt' });
       return {
         connection: { url: server.url, ssl: false },
+        problem: () => server.problem(),
         async close() {
           try {
             await server.stop();
@@ -54,6 +57,7 @@ export async function openDatabaseServer(
   return {
     // A command that only reads logs in as the embedded server's read-only role, not as its superuser.
     connection: { url: options.readOnlyRole ? server.readerUrl : server.url, ssl: false },
+    problem: () => server.problem(),
     async close() {
       if ((await dataDirOwner(dataDir)) === null) await server.stop();
     },

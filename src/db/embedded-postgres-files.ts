@@ -1,11 +1,11 @@
 /**
  * The embedded PostgreSQL's files under DATA_DIR and the user its server runs as: the folder and its
- * permissions, the generated password, the last URL (for the port), and the unprivileged system user a root
+ * permissions, the generated password, the last URL (for the port), the tail of the server's log, and the unprivileged system user a root
  * collector starts the server as (PostgreSQL refuses to run as root).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, stat } from 'node:fs/promises';
+import { chmod, lstat, readFile, stat } from 'node:fs/promises';
 import { platform, userInfo } from 'node:os';
 import { dirname, parse as parsePath, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,5 +111,15 @@ export async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The last lines of the server's log, for an error saying why it did not start. */
+export async function logTail(logPath: string): Promise<string> {
+  try {
+    const lines = (await readFile(logPath, 'utf8')).trim().split('\n');
+    return lines.slice(-5).join(' | ');
+  } catch {
+    return '(no log)';
   }
 }

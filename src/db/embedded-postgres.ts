@@ -13,7 +13,8 @@
  * only, which finishes its transaction and then stops the server (fast shutdown).
  *
  * A server left running by a collector that was killed (SIGKILL, OOM) is found through its postmaster.pid
- * and used again; nothing is lost, because PostgreSQL never depended on the collector being alive.
+ * and used again; nothing is lost, because PostgreSQL never depended on the collector being alive. A server
+ * this process owns that dies is started again (embedded-postgres-watchdog.ts).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,8 +27,9 @@ import pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { appendDataFile } from './data-dir.ts';
+import { watchServer } from './embedded-postgres-watchdog.ts';
 import { ensureReaderRole, READER_ROLE, readerPassword } from './embedded-reader-role.ts';
-import { exists, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
+import { exists, logTail, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
 import { choosePort, isAlive, isPostgres, signal, stopServer, type ServerProcess } from './embedded-postgres-process.ts';
 
 const CLUSTER_DIR = 'postgres';
@@ -67,6 +69,8 @@ export interface EmbeddedPostgres {
   readonly dataDir: string;
   /** False when the server belongs to another process (`running: 'share'` found it up). */
   readonly owned: boolean;
+  /** Why an owned server is not usable now (it died and is being restarted), or null. */
+  problem(): string | null;
   /** Fast shutdown of an owned server (open transactions roll back); a no-op otherwise. */
   stop(): Promise<void>;
 }
@@ -126,6 +130,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const url = connectionUrl(password, port, DATABASE);
   await writeSecret(join(dataDir, URL_FILE), `${url}\n`);
+  // An owned server that dies is started again on the same port, so every URL handed out stays right.
+  const restart = async (): Promise<void> => {
+    server = await startServer(binaries, dataDir, port, runAs, options.durable ?? true, { afterCrash: true });
+    await waitUntilReady(serverUrl, server, join(dataDir, LOG_FILE)).catch(async (err: unknown) => {
+      await stopServer(server);
+      throw err;
+    });
+  };
+  const watchdog = owned ? watchServer({ isAlive: () => isAlive(server), restart, logger, dataDir }) : null;
   if (owned) {
     logger.info({ databaseUrl: url, dataDir, port, startMs: Date.now() - startedAt, initialised }, 'embedded PostgreSQL ready');
   }
@@ -137,9 +150,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     dataDir,
     owned,
+    problem: () => watchdog?.problem() ?? null,
     stop() {
       if (!owned) return Promise.resolve();
-      stopping ??= stopServer(server).then(() => {
+      stopping ??= (watchdog?.stop() ?? Promise.resolve()).then(() => stopServer(server)).then(() => {
         process.removeListener('exit', stopOnExit);
         logger.info({ dataDir }, 'embedded PostgreSQL stopped');
       });
@@ -209,9 +223,6 @@ export async function linkSharedLibraries(packageDir: string): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Files under DATA_DIR
-
 function connectionUrl(password: string, port: number, database: string): string {
   return `postgres://${SUPERUSER}:${password}@127.0.0.1:${port}/${database}`;
 }
@@ -263,11 +274,12 @@ async function initialiseCluster(binaries: Binaries, clusterDir: string, passwor
   }
 }
 
-async function startServer(binaries: Binaries, dataDir: string, port: number, runAs: RunAs, durable: boolean): Promise<ServerProcess> {
+async function startServer(binaries: Binaries, dataDir: string, port: number, runAs: RunAs, durable: boolean, start = { afterCrash: false }): Promise<ServerProcess> {
   const clusterDir = join(dataDir, CLUSTER_DIR);
   // A postmaster.pid whose process is gone (the machine or container restarted) would only make PostgreSQL
-  // guess; findRunningServer has already established that nothing answers for it.
-  await rm(join(clusterDir, 'postmaster.pid'), { force: true });
+  // guess; findRunningServer has already established that nothing answers for it. Right after a crash it
+  // stays: through it PostgreSQL refuses to start while a backend of the dead server is still attached.
+  if (!start.afterCrash) await rm(join(clusterDir, 'postmaster.pid'), { force: true });
   const log = await appendDataFile(dataDir, join(dataDir, LOG_FILE));
   try {
     const child = spawn(
@@ -381,15 +393,3 @@ async function findRunningServer(clusterDir: string, password: string): Promise<
     await sleep(100);
   }
 }
-
-async function logTail(logPath: string): Promise<string> {
-  try {
-    const lines = (await readFile(logPath, 'utf8')).trim().split('\n');
-    return lines.slice(-5).join(' | ');
-  } catch {
-    return '(no log)';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Ports and files
