@@ -50,7 +50,7 @@ const MAX_NEW_ROWS_PER_DAY = 200;
 const MAX_RAW_CHARACTERS = 4_096;
 const MAX_PROBLEMS_CHARACTERS = 1_000;
 /** The rule of the row that counts the elements of one site, data type and NEM day beyond the caps. */
-export const NOT_KEPT_RULE = 'not-kept';
+const NOT_KEPT_RULE = 'not-kept';
 
 /**
  * Records the refused elements of one response. An element seen before (same site, data type and content)
