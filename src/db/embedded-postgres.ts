@@ -103,12 +103,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     owned = options.running === 'adopt';
     logger.info({ pid: running.pid, port, dataDir }, owned ? 'embedded PostgreSQL was still running (the last collector did not stop it); using it' : 'using the running embedded PostgreSQL');
   } else {
+    // Read first: a DATA_DIR refused for a planted file is refused before initdb runs.
+    const preferredPort = await previousPort(dataDir, join(dataDir, URL_FILE));
     if (!(await exists(join(clusterDir, 'PG_VERSION')))) {
       logger.info({ dataDir }, 'initialising embedded PostgreSQL (first start)');
       await initialiseCluster(binaries, clusterDir, password, runAs, options.durable ?? true);
       initialised = true;
     }
-    port = await choosePort(await previousPort(dataDir, join(dataDir, URL_FILE)));
+    port = await choosePort(preferredPort);
     server = await startServer(binaries, dataDir, port, runAs, options.durable ?? true);
     owned = true;
   }
@@ -121,7 +123,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const serverUrl = connectionUrl(password, port, 'postgres');
   try {
     await waitUntilReady(serverUrl, server, join(dataDir, LOG_FILE));
-    if (initialised) await createDatabase(serverUrl, DATABASE);
+    // Every start: a start interrupted between initdb and this leaves a cluster without the database.
+    await createDatabase(serverUrl, DATABASE);
     await ensureReaderRole(connectionUrl(password, port, DATABASE), readerPassword(password));
   } catch (err) {
     if (owned) await stopServer(server);
@@ -357,7 +360,8 @@ async function createDatabase(serverUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${name}`);
+    const { rowCount } = await client.query('SELECT FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
   } finally {
     await client.end();
   }
