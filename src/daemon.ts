@@ -11,9 +11,8 @@ import { DailyBackup } from './backup/daily.ts';
 import { connectAmber } from './amber/connect.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
 import type { Config } from './config.ts';
-import type { DatabaseConnection } from './config/database.ts';
 import { readCollectionStates, resetCollectionState } from './db/collection-state.ts';
-import { openDatabaseServer } from './db/database-server.ts';
+import { openDatabaseServer, type DatabaseServer } from './db/database-server.ts';
 import { migrate, readSchemaVersion } from './db/migrate.ts';
 import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';
@@ -50,14 +49,15 @@ const ALERT_DRAIN_MS = 3_000;
 export async function runDaemon(config: Config, logger: Logger, signal: AbortSignal, options: DaemonOptions = {}): Promise<void> {
   const server = await openDatabaseServer(config.database, { logger: logger.child({ component: 'db' }), user: 'daemon' });
   try {
-    await collectUntilStopped(config, server.connection, logger, signal, options);
+    await collectUntilStopped(config, server, logger, signal, options);
   } finally {
     // Last: an embedded PostgreSQL stops only once the collector has finished its transaction and closed its pool.
     await server.close();
   }
 }
 
-async function collectUntilStopped(config: Config, connection: DatabaseConnection, logger: Logger, signal: AbortSignal, options: DaemonOptions): Promise<void> {
+async function collectUntilStopped(config: Config, server: DatabaseServer, logger: Logger, signal: AbortSignal, options: DaemonOptions): Promise<void> {
+  const { connection } = server;
   const pool = createPool(connection, logger.child({ component: 'db' }));
   // The read API's own few connections: however many clients read, the collector's writes, the writer lock
   // and /readyz (all on `pool`) never wait behind them. Reads are read-only and cut off after 15 s.
@@ -71,7 +71,7 @@ async function collectUntilStopped(config: Config, connection: DatabaseConnectio
   const metrics = new CollectorMetrics({ rateLimit: () => amber.limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
-  const routes: Route[] = [...healthRoutes({ readiness, metrics }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...batteryRoutes({ pool: readPool, defaults: config.battery }), ...dashboardRoutes()];
+  const routes: Route[] = [...healthRoutes({ readiness, metrics, liveness: () => server.problem() }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...batteryRoutes({ pool: readPool, defaults: config.battery }), ...dashboardRoutes()];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)
   // while Postgres is still starting.
   const http = await startHttpServer({

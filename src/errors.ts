@@ -62,6 +62,10 @@ interface ErrorDetails {
   HOME_ASSISTANT_UNAVAILABLE: HomeAssistantDetails;
   /** Home Assistant answered a command with an error. */
   HOME_ASSISTANT_REJECTED: HomeAssistantDetails;
+  /** DATA_DIR or a file in it belongs to another user, others may write it, or a file is a symlink. */
+  DATA_DIR_UNSAFE: { dataDir?: string };
+  /** DATA_DIR cannot be created or written: read-only, a file in its path, no permission. */
+  DATA_DIR_UNUSABLE: { dataDir?: string };
   ABORTED: Record<string, never>;
   /** A backup that could not be made: no collector schema in the database. */
   BACKUP_FAILED: Record<string, never>;
@@ -102,7 +106,7 @@ export function abortError(reason?: unknown): CollectorError {
 
 /**
  * Exit codes: 0 clean stop, 1 a problem a person must fix (bad config, bad key, a database that refuses
- * the credentials, schema newer than the code, a misnamed or failing migration), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
+ * the credentials, schema newer than the code, a misnamed or failing migration, a DATA_DIR that is unsafe or cannot be written), 2 bad command-line usage, 75 (EX_TEMPFAIL) anything a restart may
  * cure (a database that is down or dropped the connection included: DB_UNAVAILABLE).
  */
 export function exitCodeFor(err: unknown): number {
@@ -122,6 +126,8 @@ export function exitCodeFor(err: unknown): number {
     case 'BACKUP_INVALID':
     case 'RESTORE_REFUSED':
     case 'HOME_ASSISTANT_AUTH':
+    case 'DATA_DIR_UNSAFE':
+    case 'DATA_DIR_UNUSABLE':
       return 1;
     case 'USAGE':
       return 2;

@@ -176,4 +176,37 @@ describe('the collector without DATABASE_URL', () => {
     expect(await second.exit).toBe(0);
     expect(isRunning(pid)).toBe(false);
   }, 90_000);
+
+  it('restarts its embedded PostgreSQL after a SIGKILL, fails /healthz meanwhile, and collects on without gap or duplicate', async () => {
+    // A slow budget: the kill lands in the middle of the backfill.
+    const fake = await fakeAmberForTest({ rateLimit: { limit: 2, windowSeconds: 1 } });
+    const dataDir = await dataDirForTest();
+    const daemon = startDaemon(envFor(fake, dataDir, { HISTORICAL_START_DATE: addDays(nemToday(new Date()), -35), AMBER_RATE_LIMIT: '2;w=1' }));
+    const port = (await daemon.waitFor('HTTP server listening'))['port'] as number;
+    const healthz = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    await daemon.waitFor('backfill chunk stored');
+    expect((await healthz()).status).toBe(200);
+    const pid = serverPid(dataDir);
+    process.kill(pid, 'SIGKILL');
+
+    await daemon.waitFor('embedded PostgreSQL exited unexpectedly', 10_000);
+    // The first restart waits a second: the server is gone, and /healthz says so.
+    expect(await healthz()).toMatchObject({ status: 503, body: { status: 'failing', reason: expect.stringContaining('embedded PostgreSQL is not running') } });
+    expect(daemon.lines.find((l) => String(l['msg']).startsWith('restarting the embedded PostgreSQL in'))).toMatchObject({ level: 'warn', attempt: 1 });
+    await daemon.waitFor('embedded PostgreSQL restarted; the collector reconnects by itself', 60_000);
+    const restarted = serverPid(dataDir);
+    expect(restarted).not.toBe(pid);
+    expect(isRunning(restarted)).toBe(true);
+    expect((await healthz()).status).toBe(200);
+
+    const finished = await daemon.waitFor('backfill finished', 120_000);
+    expect(daemon.lines.indexOf(finished)).toBeGreaterThan(daemon.lines.findIndex((l) => l['msg'] === 'embedded PostgreSQL restarted; the collector reconnects by itself'));
+    await expectMatchesGroundTruth(dataDir, fake);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exit).toBe(0);
+    expect(isRunning(restarted)).toBe(false);
+  }, 180_000);
 });

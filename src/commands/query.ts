@@ -92,8 +92,9 @@ export async function queryCommand(args: string[]): Promise<number> {
     out: streamOutput(process.stdout),
     err: streamOutput(process.stderr),
     now: new Date(),
-    // No pipeline mode: `sql` reads its rows through a cursor, which pg refuses in it.
-    openDatabase: () => openCommandDatabase(readDatabaseConfig(), { max: 2, applicationName: 'amber-collector-query', pipeline: false }),
+    // No pipeline mode: `sql` reads its rows through a cursor, which pg refuses in it. Every report only
+    // reads, so the embedded server is used through its read-only role, never as its superuser.
+    openDatabase: () => openCommandDatabase(readDatabaseConfig(), { max: 2, applicationName: 'amber-collector-query', pipeline: false, readOnlyRole: true }),
   });
 }
 

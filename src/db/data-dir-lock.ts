@@ -5,15 +5,16 @@
  * process is gone (SIGKILL, a power cut) is stale and taken over.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CollectorError } from '../errors.ts';
+import { ensureDataDir } from './data-dir.ts';
 
 const LOCK_FILE = 'collector.pid';
 
 /** Takes DATA_DIR for this process; resolves to the function that gives it back. */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await ensureDataDir(dataDir);
   const path = join(dataDir, LOCK_FILE);
   for (let attempt = 1; ; attempt++) {
     try {

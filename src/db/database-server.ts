@@ -12,6 +12,8 @@ import { createPool, type PoolOptions } from './pool.ts';
 
 export interface DatabaseServer {
   connection: DatabaseConnection;
+  /** Why the server this process owns is not usable now (the embedded one died and is restarting), or null. */
+  problem(): string | null;
   /** For the embedded server: stops it if this process is the one that should (see `openDatabaseServer`). */
   close(): Promise<void>;
 }
@@ -22,8 +24,11 @@ export interface DatabaseServer {
  * `command` (status, query, backfill): uses the running server, or starts one for itself and stops it
  * again on `close`, unless a daemon has started meanwhile and now relies on it.
  */
-export async function openDatabaseServer(config: DatabaseConfig, options: { logger: Logger; user: 'daemon' | 'command' }): Promise<DatabaseServer> {
-  if (config.url !== null) return { connection: config, close: async () => {} };
+export async function openDatabaseServer(
+  config: DatabaseConfig,
+  options: { logger: Logger; user: 'daemon' | 'command'; readOnlyRole?: boolean },
+): Promise<DatabaseServer> {
+  if (config.url !== null) return { connection: config, problem: () => null, close: async () => {} };
   const dataDir = resolve(config.dataDir);
   const { locateBinaries, startEmbeddedPostgres } = await import('./embedded-postgres.ts');
   // First, so that an install without it (the Docker image) says so rather than failing to create DATA_DIR.
@@ -34,6 +39,7 @@ export async function openDatabaseServer(config: DatabaseConfig, options: { logg
       const server = await startEmbeddedPostgres({ dataDir, logger: options.logger, running: 'adopt' });
       return {
         connection: { url: server.url, ssl: false },
+        problem: () => server.problem(),
         async close() {
           try {
             await server.stop();
@@ -49,7 +55,9 @@ export async function openDatabaseServer(config: DatabaseConfig, options: { logg
   }
   const server = await startEmbeddedPostgres({ dataDir, logger: options.logger, running: 'share' });
   return {
-    connection: { url: server.url, ssl: false },
+    // A command that only reads logs in as the embedded server's read-only role, not as its superuser.
+    connection: { url: options.readOnlyRole ? server.readerUrl : server.url, ssl: false },
+    problem: () => server.problem(),
     async close() {
       if ((await dataDirOwner(dataDir)) === null) await server.stop();
     },
@@ -63,9 +71,11 @@ export interface CommandDatabase {
   close(): Promise<void>;
 }
 
-export async function openCommandDatabase(config: DatabaseConfig, options: PoolOptions & { applicationName: string }): Promise<CommandDatabase> {
-  const server = await openDatabaseServer(config, { logger: silentLogger(), user: 'command' });
-  const pool = createPool(server.connection, silentLogger(), options);
+/** `readOnlyRole`: in embedded mode, connect as the read-only role (DATABASE_URL's user is the user's choice). */
+export async function openCommandDatabase(config: DatabaseConfig, options: PoolOptions & { applicationName: string; readOnlyRole?: boolean }): Promise<CommandDatabase> {
+  const { readOnlyRole = false, ...poolOptions } = options;
+  const server = await openDatabaseServer(config, { logger: silentLogger(), user: 'command', readOnlyRole });
+  const pool = createPool(server.connection, silentLogger(), poolOptions);
   return {
     pool,
     async close() {

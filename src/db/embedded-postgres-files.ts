@@ -1,15 +1,16 @@
 /**
  * The embedded PostgreSQL's files under DATA_DIR and the user its server runs as: the folder and its
- * permissions, the generated password, the last URL (for the port), and the unprivileged system user a root
+ * permissions, the generated password, the last URL (for the port), the tail of the server's log, and the unprivileged system user a root
  * collector starts the server as (PostgreSQL refuses to run as root).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, lstat, readFile, stat } from 'node:fs/promises';
 import { platform, userInfo } from 'node:os';
 import { dirname, parse as parsePath, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CollectorError } from '../errors.ts';
+import { ensureDataDir, readDataFile, writeDataFile } from './data-dir.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -55,7 +56,7 @@ async function userIds(name: string): Promise<{ uid: number; gid: number } | nul
  */
 export async function prepareDataDir(dataDir: string, runAs: RunAs): Promise<void> {
   const otherUser = runAs.uid !== undefined;
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await ensureDataDir(dataDir);
   if (otherUser) {
     const { mode } = await stat(dataDir);
     if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o7777) | 0o011);
@@ -79,35 +80,27 @@ async function requireReachable(dir: string, runAs: RunAs): Promise<void> {
   }
 }
 
-export async function readOrCreatePassword(path: string): Promise<string> {
-  try {
-    const password = (await readFile(path, 'utf8')).trim();
-    if (password !== '') return password;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+/** The generated password, created on first use; never read from a file someone else could have written. */
+export async function readOrCreatePassword(dataDir: string, path: string): Promise<string> {
+  const password = (await readDataFile(dataDir, path))?.trim() ?? '';
+  if (password !== '') return password;
   // URL-safe, so the URL in database-url needs no escaping.
-  const password = randomBytes(24).toString('base64url');
-  await writeSecret(path, `${password}\n`);
-  return password;
+  const generated = randomBytes(24).toString('base64url');
+  await writeDataFile(path, `${generated}\n`);
+  return generated;
 }
 
-/** Writes a file only its owner can read, whatever the umask and whatever mode it had before. */
+/** Writes a file only its owner can read, whatever the umask, replacing (never following) what was there. */
 export async function writeSecret(path: string, content: string): Promise<void> {
-  const file = await open(path, 'w', 0o600);
-  try {
-    await file.chmod(0o600);
-    await file.writeFile(content);
-  } finally {
-    await file.close();
-  }
+  await writeDataFile(path, content);
 }
 
-export async function previousPort(urlFile: string): Promise<number | null> {
+export async function previousPort(dataDir: string, urlFile: string): Promise<number | null> {
   try {
-    const port = Number(new URL((await readFile(urlFile, 'utf8')).trim()).port);
+    const port = Number(new URL((await readDataFile(dataDir, urlFile))?.trim() ?? '').port);
     return port > 0 ? port : null;
-  } catch {
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'DATA_DIR_UNSAFE') throw err;
     return null;
   }
 }
@@ -118,5 +111,15 @@ export async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The last lines of the server's log, for an error saying why it did not start. */
+export async function logTail(logPath: string): Promise<string> {
+  try {
+    const lines = (await readFile(logPath, 'utf8')).trim().split('\n');
+    return lines.slice(-5).join(' | ');
+  } catch {
+    return '(no log)';
   }
 }

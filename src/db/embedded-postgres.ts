@@ -13,11 +13,12 @@
  * only, which finishes its transaction and then stops the server (fast shutdown).
  *
  * A server left running by a collector that was killed (SIGKILL, OOM) is found through its postmaster.pid
- * and used again; nothing is lost, because PostgreSQL never depended on the collector being alive.
+ * and used again; nothing is lost, because PostgreSQL never depended on the collector being alive. A server
+ * this process owns that dies is started again (embedded-postgres-watchdog.ts).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chown, mkdir, open, readFile, rm, symlink } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,7 +26,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { exists, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
+import { appendDataFile } from './data-dir.ts';
+import { watchServer } from './embedded-postgres-watchdog.ts';
+import { ensureReaderRole, READER_ROLE, readerPassword } from './embedded-reader-role.ts';
+import { exists, logTail, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
 import { choosePort, isAlive, isPostgres, signal, stopServer, type ServerProcess } from './embedded-postgres-process.ts';
 
 const CLUSTER_DIR = 'postgres';
@@ -59,10 +63,14 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/amber */
   readonly url: string;
+  /** The read-only login of the `query` commands (embedded-reader-role.ts), on the same database. */
+  readonly readerUrl: string;
   readonly port: number;
   readonly dataDir: string;
   /** False when the server belongs to another process (`running: 'share'` found it up). */
   readonly owned: boolean;
+  /** Why an owned server is not usable now (it died and is being restarted), or null. */
+  problem(): string | null;
   /** Fast shutdown of an owned server (open transactions roll back); a no-op otherwise. */
   stop(): Promise<void>;
 }
@@ -81,7 +89,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const runAs = await serverUser(options.systemUser ?? DEFAULT_SYSTEM_USER);
   const clusterDir = join(dataDir, CLUSTER_DIR);
   await prepareDataDir(dataDir, runAs);
-  const password = await readOrCreatePassword(join(dataDir, PASSWORD_FILE));
+  const password = await readOrCreatePassword(dataDir, join(dataDir, PASSWORD_FILE));
 
   const running = await findRunningServer(clusterDir, password);
   let server: ServerProcess;
@@ -95,13 +103,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     owned = options.running === 'adopt';
     logger.info({ pid: running.pid, port, dataDir }, owned ? 'embedded PostgreSQL was still running (the last collector did not stop it); using it' : 'using the running embedded PostgreSQL');
   } else {
+    // Read first: a DATA_DIR refused for a planted file is refused before initdb runs.
+    const preferredPort = await previousPort(dataDir, join(dataDir, URL_FILE));
     if (!(await exists(join(clusterDir, 'PG_VERSION')))) {
       logger.info({ dataDir }, 'initialising embedded PostgreSQL (first start)');
       await initialiseCluster(binaries, clusterDir, password, runAs, options.durable ?? true);
       initialised = true;
     }
-    port = await choosePort(await previousPort(join(dataDir, URL_FILE)));
-    server = await startServer(binaries, clusterDir, join(dataDir, LOG_FILE), port, runAs, options.durable ?? true);
+    port = await choosePort(preferredPort);
+    server = await startServer(binaries, dataDir, port, runAs, options.durable ?? true);
     owned = true;
   }
   const stopOnExit = (): void => {
@@ -113,7 +123,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const serverUrl = connectionUrl(password, port, 'postgres');
   try {
     await waitUntilReady(serverUrl, server, join(dataDir, LOG_FILE));
-    if (initialised) await createDatabase(serverUrl, DATABASE);
+    // Every start: a start interrupted between initdb and this leaves a cluster without the database.
+    await createDatabase(serverUrl, DATABASE);
+    await ensureReaderRole(connectionUrl(password, port, DATABASE), readerPassword(password));
   } catch (err) {
     if (owned) await stopServer(server);
     process.removeListener('exit', stopOnExit);
@@ -121,6 +133,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const url = connectionUrl(password, port, DATABASE);
   await writeSecret(join(dataDir, URL_FILE), `${url}\n`);
+  // An owned server that dies is started again on the same port, so every URL handed out stays right.
+  const restart = async (): Promise<void> => {
+    server = await startServer(binaries, dataDir, port, runAs, options.durable ?? true, { afterCrash: true });
+    await waitUntilReady(serverUrl, server, join(dataDir, LOG_FILE)).catch(async (err: unknown) => {
+      await stopServer(server);
+      throw err;
+    });
+  };
+  const watchdog = owned ? watchServer({ isAlive: () => isAlive(server), restart, logger, dataDir }) : null;
   if (owned) {
     logger.info({ databaseUrl: url, dataDir, port, startMs: Date.now() - startedAt, initialised }, 'embedded PostgreSQL ready');
   }
@@ -128,12 +149,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let stopping: Promise<void> | null = null;
   return {
     url,
+    readerUrl: `postgres://${READER_ROLE}:${readerPassword(password)}@127.0.0.1:${port}/${DATABASE}`,
     port,
     dataDir,
     owned,
+    problem: () => watchdog?.problem() ?? null,
     stop() {
       if (!owned) return Promise.resolve();
-      stopping ??= stopServer(server).then(() => {
+      stopping ??= (watchdog?.stop() ?? Promise.resolve()).then(() => stopServer(server)).then(() => {
         process.removeListener('exit', stopOnExit);
         logger.info({ dataDir }, 'embedded PostgreSQL stopped');
       });
@@ -203,9 +226,6 @@ export async function linkSharedLibraries(packageDir: string): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Files under DATA_DIR
-
 function connectionUrl(password: string, port: number, database: string): string {
   return `postgres://${SUPERUSER}:${password}@127.0.0.1:${port}/${database}`;
 }
@@ -257,11 +277,13 @@ async function initialiseCluster(binaries: Binaries, clusterDir: string, passwor
   }
 }
 
-async function startServer(binaries: Binaries, clusterDir: string, logPath: string, port: number, runAs: RunAs, durable: boolean): Promise<ServerProcess> {
+async function startServer(binaries: Binaries, dataDir: string, port: number, runAs: RunAs, durable: boolean, start = { afterCrash: false }): Promise<ServerProcess> {
+  const clusterDir = join(dataDir, CLUSTER_DIR);
   // A postmaster.pid whose process is gone (the machine or container restarted) would only make PostgreSQL
-  // guess; findRunningServer has already established that nothing answers for it.
-  await rm(join(clusterDir, 'postmaster.pid'), { force: true });
-  const log = await open(logPath, 'a', 0o600);
+  // guess; findRunningServer has already established that nothing answers for it. Right after a crash it
+  // stays: through it PostgreSQL refuses to start while a backend of the dead server is still attached.
+  if (!start.afterCrash) await rm(join(clusterDir, 'postmaster.pid'), { force: true });
+  const log = await appendDataFile(dataDir, join(dataDir, LOG_FILE));
   try {
     const child = spawn(
       binaries.postgres,
@@ -338,7 +360,8 @@ async function createDatabase(serverUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${name}`);
+    const { rowCount } = await client.query('SELECT FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
   } finally {
     await client.end();
   }
@@ -374,15 +397,3 @@ async function findRunningServer(clusterDir: string, password: string): Promise<
     await sleep(100);
   }
 }
-
-async function logTail(logPath: string): Promise<string> {
-  try {
-    const lines = (await readFile(logPath, 'utf8')).trim().split('\n');
-    return lines.slice(-5).join(' | ');
-  } catch {
-    return '(no log)';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Ports and files

@@ -1,5 +1,9 @@
-/** `rejected_intervals`: elements of Amber responses that were refused, one row per distinct element. */
+/**
+ * `rejected_intervals`: elements of Amber responses that were refused, one row per distinct element, within
+ * caps per response and per site, data type and day (the rest counted in one `not-kept` row per day).
+ */
 import type { NemDate, RejectedItem } from '../domain/models.ts';
+import { nemDayStart, nemToday } from '../domain/nem-time.ts';
 import type { Queryable } from './pool.ts';
 
 /** Where a refused element came from: `forecast` for `/prices/current`. */
@@ -36,33 +40,85 @@ export interface RejectedCount {
 }
 
 /**
- * Records the refused elements of one response. An element seen before (same site, data type and content)
- * is counted again, with the latest range and reason; repeats within the batch count once each.
+ * A hostile or broken upstream must not fill the disk (37,412 unique bad elements, 26 MB, in 4 minutes): at
+ * most this many new rows per response, and per site, data type and NEM day. Elements beyond them are counted
+ * in that day's `not-kept` row (its times_seen), not kept one by one; the log line of each response has a sample.
  */
-export async function recordRejectedIntervals(db: Queryable, batch: RejectedBatch): Promise<void> {
+const MAX_NEW_ROWS_PER_RESPONSE = 50;
+const MAX_NEW_ROWS_PER_DAY = 200;
+/** An element whose JSON text is longer is kept as its start, its length and `truncated: true`. */
+const MAX_RAW_CHARACTERS = 4_096;
+const MAX_PROBLEMS_CHARACTERS = 1_000;
+/** The rule of the row that counts the elements of one site, data type and NEM day beyond the caps. */
+const NOT_KEPT_RULE = 'not-kept';
+
+/**
+ * Records the refused elements of one response. An element seen before (same site, data type and content)
+ * is counted again, with the latest range and reason; repeats within the batch count once each. New elements
+ * are kept up to the caps above, the rest counted.
+ */
+export async function recordRejectedIntervals(db: Queryable, batch: RejectedBatch, now: Date = new Date()): Promise<void> {
   if (batch.items.length === 0) return;
-  const elements = JSON.stringify(batch.items.map((item) => [item.rule, item.problems.join('; '), item.element ?? null]));
-  await db.query(
+  const elements = JSON.stringify(batch.items.map((item) => [item.rule, item.problems.join('; ').slice(0, MAX_PROBLEMS_CHARACTERS), item.element ?? null]));
+  const today = nemToday(now);
+  const { rows } = await db.query<{ fresh: number; inserted: number }>(
     `WITH incoming AS (
-       SELECT e->>0 AS rule, e->>1 AS problems, e->2 AS raw, md5((e->2)::text) AS raw_hash
-       FROM jsonb_array_elements($5::jsonb) AS e
+       SELECT n, e->>0 AS rule, e->>1 AS problems, (e->2)::text AS raw_text, md5((e->2)::text) AS raw_hash
+       FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS x (e, n)
      ), distinct_incoming AS (
-       SELECT raw_hash, min(rule) AS rule, min(problems) AS problems, min(raw::text)::jsonb AS raw, count(*)::int AS n
+       SELECT raw_hash, min(n) AS n, min(rule) AS rule, min(problems) AS problems, min(raw_text) AS raw_text, count(*)::int AS times
        FROM incoming GROUP BY raw_hash
+     ), known AS (
+       UPDATE rejected_intervals AS t
+          SET requested_from = $3::date, requested_to = $4::date, rule = d.rule, problems = d.problems, last_seen_at = now(), times_seen = t.times_seen + d.times
+         FROM distinct_incoming d
+        WHERE t.site_id = $1 AND t.data_type = $2 AND t.raw_hash = d.raw_hash
+       RETURNING t.raw_hash
+     ), fresh AS (
+       SELECT * FROM distinct_incoming WHERE raw_hash NOT IN (SELECT raw_hash FROM known)
+     ), room AS (
+       SELECT greatest(0, least($7::int, $8::int - count(*)::int)) AS n
+       FROM rejected_intervals WHERE site_id = $1 AND data_type = $2 AND first_seen_at >= $6 AND rule <> '${NOT_KEPT_RULE}'
+     ), inserted AS (
+       INSERT INTO rejected_intervals AS t (site_id, data_type, raw_hash, requested_from, requested_to, rule, problems, raw, times_seen)
+       SELECT $1, $2, raw_hash, $3::date, $4::date, rule, problems,
+              CASE WHEN length(raw_text) <= $9 THEN raw_text::jsonb
+                   ELSE jsonb_build_object('truncated', true, 'characters', length(raw_text), 'start', left(raw_text, $9)) END,
+              times
+       FROM fresh ORDER BY n LIMIT (SELECT n FROM room)
+       ON CONFLICT (site_id, data_type, raw_hash) DO UPDATE SET last_seen_at = now(), times_seen = t.times_seen + excluded.times_seen
+       RETURNING 1
      )
-     INSERT INTO rejected_intervals AS t (site_id, data_type, raw_hash, requested_from, requested_to, rule, problems, raw, times_seen)
-     SELECT $1, $2, raw_hash, $3::date, $4::date, rule, problems, raw, n FROM distinct_incoming
+     SELECT (SELECT count(*) FROM fresh)::int AS fresh, (SELECT count(*) FROM inserted)::int AS inserted`,
+    [batch.siteId, batch.dataType, batch.from, batch.to, elements, nemDayStart(today), MAX_NEW_ROWS_PER_RESPONSE, MAX_NEW_ROWS_PER_DAY, MAX_RAW_CHARACTERS],
+  );
+  const notKept = rows[0]!.fresh - rows[0]!.inserted;
+  if (notKept === 0) return;
+  await db.query(
+    `INSERT INTO rejected_intervals AS t (site_id, data_type, raw_hash, requested_from, requested_to, rule, problems, raw, times_seen)
+     VALUES ($1, $2, $3, $4::date, $5::date, '${NOT_KEPT_RULE}', $6, $7::jsonb, $8)
      ON CONFLICT (site_id, data_type, raw_hash) DO UPDATE
-       SET requested_from = excluded.requested_from, requested_to = excluded.requested_to, rule = excluded.rule,
-           problems = excluded.problems, last_seen_at = now(), times_seen = t.times_seen + excluded.times_seen`,
-    [batch.siteId, batch.dataType, batch.from, batch.to, elements],
+       SET requested_from = excluded.requested_from, requested_to = excluded.requested_to, last_seen_at = now(), times_seen = t.times_seen + excluded.times_seen`,
+    [
+      batch.siteId,
+      batch.dataType,
+      `${NOT_KEPT_RULE}:${today}`,
+      batch.from,
+      batch.to,
+      `elements refused on ${today} beyond the caps (${MAX_NEW_ROWS_PER_RESPONSE} new rows per response, ${MAX_NEW_ROWS_PER_DAY} per site, data type and day): counted in times_seen, not kept`,
+      JSON.stringify({ notKeptOn: today }),
+      notKept,
+    ],
   );
 }
 
 /** Refused elements per site and data type, for status. */
 export async function readRejectedCounts(db: Queryable): Promise<RejectedCount[]> {
   const result = await db.query<{ site_id: string; data_type: RejectedDataType; elements: number; last_seen_at: Date }>(
-    `SELECT site_id, data_type, count(*)::int AS elements, max(last_seen_at) AS last_seen_at
+    // A not-kept row stands for times_seen elements.
+    `SELECT site_id, data_type,
+            (count(*) FILTER (WHERE rule <> '${NOT_KEPT_RULE}') + coalesce(sum(times_seen) FILTER (WHERE rule = '${NOT_KEPT_RULE}'), 0))::int AS elements,
+            max(last_seen_at) AS last_seen_at
      FROM rejected_intervals GROUP BY site_id, data_type ORDER BY site_id, data_type`,
   );
   return result.rows.map((row) => ({ siteId: row.site_id, dataType: row.data_type, elements: row.elements, lastSeenAt: row.last_seen_at }));

@@ -3,7 +3,8 @@
  *
  * - `/healthz` answers 200 while the process can answer at all. It is what Docker's HEALTHCHECK and
  *   Railway's deploy check call: during a deploy the new collector waits for the old one's writer lock,
- *   so a check that demanded collection would never pass and the old one would never be stopped.
+ *   so a check that demanded collection would never pass and the old one would never be stopped. The one
+ *   exception is a part of the process itself that is gone: the embedded PostgreSQL it owns (503).
  * - `/readyz` answers 200 only when the database is reachable, its schema is migrated, this process holds
  *   the writer lock and something was stored recently; otherwise 503 with the first failing check as
  *   `reason`, plus every check's result.
@@ -150,15 +151,22 @@ export class Readiness {
 export interface HealthRouteDeps {
   readiness: Readiness;
   metrics: CollectorMetrics;
+  /** Why the process itself is broken (its own embedded PostgreSQL is gone), or null; default never. */
+  liveness?: () => string | null;
 }
 
 /** `/healthz`, `/readyz` and `/metrics`, open even when HTTP_API_TOKEN protects the read API. */
-export function healthRoutes({ readiness, metrics }: HealthRouteDeps): Route[] {
+export function healthRoutes({ readiness, metrics, liveness = () => null }: HealthRouteDeps): Route[] {
   return [
     {
       method: 'GET',
       path: '/healthz',
-      handle: (_req, res) => sendJson(res, 200, { status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
+      handle: (_req, res) => {
+        const problem = liveness();
+        const uptimeSeconds = Math.round(process.uptime());
+        if (problem === null) sendJson(res, 200, { status: 'ok', uptimeSeconds });
+        else sendJson(res, 503, { status: 'failing', reason: problem, uptimeSeconds });
+      },
     },
     {
       method: 'GET',

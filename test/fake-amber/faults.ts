@@ -7,7 +7,7 @@
  *   in front of Amber's limiter, so they neither count against the budget nor carry `RateLimit-*` headers
  *   (except `lockout`, which is the limiter itself misbehaving);
  * - body faults rewrite a successful array (`unknownFields`, `newEnum`, `badRow`, `empty`, `dropIntervals`,
- *   `nul`, `inconsistent`);
+ *   `nul`, `inconsistent`, `bloated`);
  * - transport faults change how the bytes travel (`slowHeaders`, `slowBody`, `truncated`, `reset`).
  */
 import { Stream, hashString, unit } from './hash.ts';
@@ -40,6 +40,7 @@ export type FaultSpec = FaultMatch &
     | { kind: 'dropIntervals'; fraction: number; days?: string[] }
     | { kind: 'nul' }
     | { kind: 'inconsistent'; fraction: number; days?: string[] }
+    | { kind: 'bloated'; characters: number }
   );
 
 export class FaultQueue {
@@ -140,6 +141,9 @@ export function applyBodyFault(fault: FaultSpec, rows: readonly Row[], seed: num
         return hit ? { ...row, nemTime: nemTimeOf(Date.parse(end) + 60 * 60 * 1000) } : row;
       });
     }
+    case 'bloated':
+      // Every element refused (a number that is text) and each as large as a hostile upstream cares to make it.
+      return rows.map((row, index) => ({ ...row, perKwh: `${index}:${'9'.repeat(fault.characters)}` }));
     default:
       return [...rows];
   }
