@@ -64,7 +64,12 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     const [installFake, startFake] = shellLines(section('Trying it without an Amber account'));
     expect(installFake).toBe('npm ci');
     const fake = shell(startFake!, dir, { FAKE_AMBER_PORT: '0', FAKE_AMBER_RATE_LIMIT: '10;w=2' }, cleanUp);
-    const snippet = await waitFor('the fake server\'s .env snippet', 30_000, async () => /^\s+(AMBER_API_BASE_URL=.*)$/m.exec(fake.output())?.[1]);
+    // The snippet is `.env` lines, one setting each, pasted as printed.
+    const snippetLine = /^(AMBER_API_BASE_URL|AMBER_API_KEY|HISTORICAL_START_DATE)=\S+$/gm;
+    const snippet = await waitFor('the fake server\'s .env snippet', 30_000, async () => {
+      const lines = fake.output().match(snippetLine) ?? [];
+      return lines.length === 3 ? lines : undefined;
+    });
 
     // "Running without Docker": `.env` from the example, a database of your own and its DATABASE_URL.
     const [copyEnv] = shellLines(section('Running without Docker')).filter((line) => line.startsWith('cp '));
@@ -84,7 +89,7 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     expect((await run(appendUrl!.replace(/postgres:\/\/[^']*/, databaseUrl))).status).toBe(0);
 
     // "Put the printed AMBER_API_BASE_URL, AMBER_API_KEY and HISTORICAL_START_DATE into .env, then npm run dev".
-    const printed = Object.fromEntries(snippet.split(' ').map((pair) => pair.split('=') as [string, string]));
+    const printed = Object.fromEntries(snippet.map((line) => line.split('=') as [string, string]));
     let env = await readFile(join(dir, '.env'), 'utf8');
     for (const [key, value] of Object.entries(printed)) {
       env = new RegExp(`^${key}=`, 'm').test(env) ? env.replace(new RegExp(`^${key}=.*$`, 'm'), `${key}=${value}`) : `${env}${key}=${value}\n`;
@@ -93,8 +98,8 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
     await writeFile(join(dir, '.env'), `${env}HTTP_PORT=0\n`);
     expect(section('Trying it without an Amber account')).toContain('`npm run dev`');
     daemon = shell('npm run dev', dir, {}, cleanUp);
-    await waitFor('backfill finished', 150_000, async () => daemon.output().includes('"msg":"backfill finished"'));
-    const listening = daemon.output().split('\n').find((line) => line.includes('"msg":"HTTP server listening"'))!;
+    await waitFor('backfill finished', 150_000, async () => daemon.output().includes('"message":"backfill finished"'));
+    const listening = daemon.output().split('\n').find((line) => line.includes('"message":"HTTP server listening"'))!;
     httpPort = (JSON.parse(listening) as { port: number }).port;
 
     const client = new pg.Client(databaseUrl);
@@ -200,7 +205,7 @@ describe('README, without Docker: a PostgreSQL of your own, the fake Amber serve
 
   it('Ctrl-C stops `npm run dev` cleanly', async () => {
     await pressCtrlC(daemon);
-    expect(daemon.output()).toContain('"msg":"stopped cleanly"');
+    expect(daemon.output()).toContain('"message":"stopped cleanly"');
   });
 });
 
