@@ -59,6 +59,8 @@ export async function openDatabaseServer(config: DatabaseConfig, options: { logg
 /** The database of a short-lived command: a small pool, and the server it runs on. */
 export interface CommandDatabase {
   pool: pg.Pool;
+  /** The embedded PostgreSQL's DATA_DIR, for messages that say where the command looked; unset with DATABASE_URL. */
+  dataDir?: string;
   /** Ends the pool, then lets go of the server (see `openDatabaseServer`). */
   close(): Promise<void>;
 }
@@ -68,6 +70,7 @@ export async function openCommandDatabase(config: DatabaseConfig, options: PoolO
   const pool = createPool(server.connection, silentLogger(), options);
   return {
     pool,
+    ...(config.url === null ? { dataDir: config.dataDir } : {}),
     async close() {
       await pool.end();
       await server.close();
