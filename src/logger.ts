@@ -13,6 +13,8 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 export interface LoggerOptions {
   level: LevelWithSilent;
   format: LogFormat;
+  /** Called with the message of every line written, after it is written (the demo watches for milestones). */
+  onMessage?: (message: string) => void;
 }
 
 /** Where the text goes in a JSON line: Railway's log explorer, like most shippers, reads `message`, not pino's `msg`. */
@@ -67,6 +69,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     messageKey: MESSAGE_KEY,
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: redact },
+    hooks: { logMethod: watchMessages(options.onMessage) },
   };
   if (resolveLogFormat(options.format) === 'pretty') {
     // pino-pretty runs in-process as a stream (not a worker transport) so a crash loses no lines. It writes the
@@ -78,10 +81,23 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       messageKey: MESSAGE_KEY,
       hideObject: true,
       messageFormat: (event) => humanLine(event),
+      // Written as they come, so a line is on the terminal before anything printed after it (the demo's notes).
+      sync: true,
     });
     return pino(base, stream);
   }
   return pino({ ...base, formatters: { level: jsonLevel } });
+}
+
+type LogMethod = (this: Logger, args: Parameters<Logger['info']>, method: (...args: unknown[]) => void) => void;
+
+/** pino's logMethod hook: writes the line, then hands its message (the first string argument) to `onMessage`. */
+function watchMessages(onMessage: ((message: string) => void) | undefined): LogMethod {
+  return function (this: Logger, args, method) {
+    method.apply(this, args);
+    const message = args.find((arg): arg is string => typeof arg === 'string');
+    if (onMessage !== undefined && message !== undefined) onMessage(message);
+  };
 }
 
 /** A logger that discards everything: for tests and for CLI commands that print their own output. */
