@@ -51,14 +51,14 @@ function redact(value: unknown, path: string[]): unknown {
  * The `level` of a JSON line in the four words Railway filters on (debug, info, warn, error). Fatal stays
  * distinguishable as `fatal: true`, trace as `trace: true`.
  */
-export function jsonLevel(label: string): Record<string, unknown> {
+function jsonLevel(label: string): Record<string, unknown> {
   if (label === 'fatal') return { level: 'error', fatal: true };
   if (label === 'trace') return { level: 'debug', trace: true };
   return { level: label };
 }
 
 /** `auto` resolved: a person reads a terminal, anything else (a pipe, a file, a platform's collector) gets JSON. */
-export function resolveLogFormat(format: LogFormat, stdoutIsTerminal: boolean = process.stdout.isTTY === true): 'json' | 'pretty' {
+function resolveLogFormat(format: LogFormat, stdoutIsTerminal: boolean = process.stdout.isTTY === true): 'json' | 'pretty' {
   return format === 'auto' ? (stdoutIsTerminal ? 'pretty' : 'json') : format;
 }
 

@@ -16,7 +16,7 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * the installed `amber-collector` command or a copy under node_modules, from a checkout (it has src/cli.ts:
  * `npm start` there), or else the file itself (`node dist/cli.js run`, as in the container).
  */
-export function collectorStartCommand(script: string = process.argv[1] ?? '', cwd: string = process.cwd()): string {
+function collectorStartCommand(script: string = process.argv[1] ?? '', cwd: string = process.cwd()): string {
   if (basename(script) === 'amber-collector' || script.split(sep).includes('node_modules')) return '`amber-collector run`';
   if (existsSync(join(PACKAGE_ROOT, 'src', 'cli.ts')) && existsSync(join(PACKAGE_ROOT, 'package.json'))) {
     const root = resolve(PACKAGE_ROOT);
