@@ -16,7 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHan
   },
   query: { summary: 'look at the collected data: summary, costs, prices, usage, export, sql (see: query --help)', load: async () => (await import('./commands/query.ts')).queryCommand },
   status: {
-    summary: 'is the data complete and fresh? ranges, gaps, last success and error, remaining calls (exit 3 gaps, 4 stale)',
+    summary: 'is the data complete and fresh? ranges, gaps, last success and error, remaining calls (exit 3 gaps, 4 stale, 5 nothing collected)',
     load: async () => (await import('./commands/status.ts')).statusCommand,
   },
   battery: {

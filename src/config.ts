@@ -16,7 +16,7 @@ import { homeAssistantConfig, type HomeAssistantConfig } from './config/home-ass
 import { mqttConfig, type MqttConfig } from './config/mqtt.ts';
 import { envSchema, PAIRED_VARIABLES, type Env, type LogLevel } from './config/variables.ts';
 import { nemToday } from './domain/nem-time.ts';
-import { CollectorError } from './errors.ts';
+import { CollectorError, isCollectorError } from './errors.ts';
 
 export interface Config {
   amber: {
@@ -41,7 +41,8 @@ export interface Config {
     /** Forecasts of intervals that ended this many days ago are compacted; null (FORECAST_COMPACT_AFTER_DAYS=0) never. */
     forecastCompactAfterDays: number | null;
   };
-  log: { level: LogLevel; format: 'json' | 'pretty' };
+  /** `auto`: pretty when stdout is a terminal, JSON otherwise (src/logger.ts decides). */
+  log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   /** The daemon's daily backup: off when `dir` is null. */
   backup: { dir: string | null; keep: number };
   http: {
@@ -82,17 +83,40 @@ export interface AlertConfig {
 /**
  * Loads `.env` and then `.env.local` from `cwd` when they exist; `.env.local` wins over `.env`, and
  * variables already in the real environment win over both. Prints nothing: stdout carries NDJSON logs.
+ * Returns the files it loaded.
  */
-export function loadEnvFiles(cwd: string = process.cwd()): void {
+export function loadEnvFiles(cwd: string = process.cwd()): string[] {
   // dotenv keeps the first value it sees for a key, so the file that should win comes first.
   const files = ['.env.local', '.env'].map((name) => join(cwd, name)).filter((path) => existsSync(path));
   if (files.length > 0) dotenv.config({ path: files, quiet: true });
+  return files;
 }
 
-/** Reads the process environment (after loading the env files) into a validated `Config`. */
+/**
+ * Reads the process environment (after loading the env files) into a validated `Config`. When required
+ * settings are missing and there is no `.env` at all, the first problem says so and how to make one.
+ */
 export function readConfig(): Config {
+  const loaded = loadEnvFiles();
+  try {
+    return parseConfig(process.env);
+  } catch (err) {
+    const problems = isCollectorError(err, 'CONFIG_INVALID') ? (err.details.problems ?? []) : [];
+    if (loaded.length > 0 || !problems.some((p) => /^(AMBER_API_KEY|HISTORICAL_START_DATE): is required/.test(p))) throw err;
+    const missing = `no .env file in ${process.cwd()}: run \`cp .env.example .env\`, then set AMBER_API_KEY and HISTORICAL_START_DATE in it`;
+    const all = [missing, ...problems];
+    throw new CollectorError('CONFIG_INVALID', `invalid configuration:\n${all.join('\n')}`, { details: { problems: all } });
+  }
+}
+
+/**
+ * LOG_LEVEL and LOG_FORMAT alone, for reporting a configuration that failed to load: their defaults when they
+ * are themselves wrong (that mistake is in the report).
+ */
+export function readLogConfig(): Config['log'] {
   loadEnvFiles();
-  return parseConfig(process.env);
+  const result = envSchema(nemToday(new Date())).pick({ LOG_LEVEL: true, LOG_FORMAT: true }).safeParse(process.env);
+  return result.success ? { level: result.data.LOG_LEVEL, format: result.data.LOG_FORMAT } : { level: 'info', format: 'auto' };
 }
 
 /**

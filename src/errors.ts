@@ -5,6 +5,8 @@
 /** The facts of an Amber call, for logs: never the URL or its headers, which carry the key. */
 interface AmberCallDetails {
   endpoint?: string;
+  /** The URL path called, for a 404 (the key travels in a header, never in the path). */
+  path?: string;
   site?: string;
   startDate?: string;
   endDate?: string;

@@ -52,7 +52,7 @@ describe('parseConfig', () => {
         forecastRetentionDays: null,
         forecastCompactAfterDays: 7,
       },
-      log: { level: 'info', format: 'json' },
+      log: { level: 'info', format: 'auto' },
       backup: { dir: null, keep: 7 },
       http: { port: 8080, apiToken: null, allowedHosts: [], publicUrl: null },
       alerts: {
@@ -263,7 +263,15 @@ describe('parseConfig', () => {
       ['FORECAST_COMPACT_AFTER_DAYS', '1.5', 'FORECAST_COMPACT_AFTER_DAYS: expected a whole number of at least 0, got "1.5"'],
       ['FORECAST_COMPACT_AFTER_DAYS', 'never', 'FORECAST_COMPACT_AFTER_DAYS: expected a whole number of at least 0, got "never"'],
       ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: expected one of TRACE, DEBUG, INFO, WARN, WARNING, ERROR, FATAL, SILENT, got "verbose"'],
-      ['LOG_FORMAT', 'xml', 'LOG_FORMAT: expected one of json, pretty, got "xml"'],
+      ['LOG_FORMAT', 'xml', 'LOG_FORMAT: expected one of auto, json, pretty, got "xml"'],
+      ['AMBER_API_KEY', 'psk_replace_with_your_key', 'AMBER_API_KEY: is still the placeholder from .env.example'],
+      // The fake server's snippet pasted on one line: the rest of the line (the key) is never echoed.
+      [
+        'AMBER_API_BASE_URL',
+        'http://127.0.0.1:8787/v1 AMBER_API_KEY=psk_s3cret HISTORICAL_START_DATE=2026-10-08',
+        'AMBER_API_BASE_URL: must be one URL with no spaces (put each setting on its own line in .env), got "http://127.0.0.1:8787/v1 …"',
+      ],
+      ['AMBER_API_BASE_URL', 'http://127.0.0.1:8787/v1\tx', 'AMBER_API_BASE_URL: must be one URL with no spaces'],
       ['HTTP_PORT', '-1', 'HTTP_PORT: expected a whole number from 0 to 65535, got "-1"'],
       ['HTTP_PORT', '65536', 'HTTP_PORT: expected a whole number from 0 to 65535, got "65536"'],
       ['PORT', 'http', 'PORT: expected a whole number from 1 to 65535, got "http"'],
@@ -473,12 +481,14 @@ describe('loadEnvFiles', () => {
 describe('documentation', () => {
   const read = (name: string) => readFileSync(new URL(`../${name}`, import.meta.url), 'utf8');
 
-  it('.env.example documents every variable, in schema order, and is itself a valid configuration', () => {
+  it('.env.example documents every variable, in schema order, and is a valid configuration once its key is set', () => {
     const example = read('.env.example');
     const collectorPart = example.split('# --- Docker Compose only')[0] ?? '';
     const documented = [...collectorPart.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
     expect(documented).toEqual(CONFIG_VARIABLES);
-    expect(() => parseConfig(dotenv.parse(example), NOW)).not.toThrow();
+    const settings = dotenv.parse(example);
+    expect(problemsOf(settings)).toEqual([expect.stringMatching(/^AMBER_API_KEY: is still the placeholder from \.env\.example/)]);
+    expect(() => parseConfig({ ...settings, AMBER_API_KEY: 'psk_a_real_key' }, NOW)).not.toThrow();
   });
 
   it('the README configuration table lists the same variables in the same order', () => {

@@ -38,8 +38,8 @@ describe('the daemon against random spec-valid elements inside real responses', 
     const running = runDaemon(config, log.logger, stop.signal, { cycleCron: '* * * * * *' });
     const port = (await log.waitFor('HTTP server listening'))['port'] as number;
     await log.waitFor('backfill finished', 60_000);
-    const cyclesBefore = log.lines.filter((l) => l['msg'] === 'cycle finished').length;
-    while (log.lines.filter((l) => l['msg'] === 'cycle finished').length < cyclesBefore + CYCLES) {
+    const cyclesBefore = log.lines.filter((l) => l['message'] === 'cycle finished').length;
+    while (log.lines.filter((l) => l['message'] === 'cycle finished').length < cyclesBefore + CYCLES) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -47,9 +47,9 @@ describe('the daemon against random spec-valid elements inside real responses', 
     await running;
 
     // No stream failed and the database refused nothing.
-    expect(log.lines.filter((l) => l['msg'] === 'stream failed; it will be retried next cycle')).toEqual([]);
-    expect(log.lines.filter((l) => String(l['msg']).startsWith('the database refused'))).toEqual([]);
-    expect(log.lines.filter((l) => l['msg'] === 'Amber response has elements that failed validation').length).toBeGreaterThan(0);
+    expect(log.lines.filter((l) => l['message'] === 'stream failed; it will be retried next cycle')).toEqual([]);
+    expect(log.lines.filter((l) => String(l['message']).startsWith('the database refused'))).toEqual([]);
+    expect(log.lines.filter((l) => l['message'] === 'Amber response has elements that failed validation').length).toBeGreaterThan(0);
 
     // Nothing stored breaks a rule.
     const range = { from: start, to: today };

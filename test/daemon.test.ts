@@ -150,7 +150,7 @@ describe('the amber-collector process', () => {
     });
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
-    const problems = (lines.find((l) => l['level'] === 'fatal' || l['level'] === 60)?.['problems'] ?? []) as string[];
+    const problems = (lines.find((l) => l['fatal'] === true)?.['problems'] ?? []) as string[];
     for (const name of ['AMBER_API_KEY', 'DATABASE_URL', 'HISTORICAL_START_DATE', 'COLLECTION_INTERVAL_MINUTES', 'LOG_LEVEL']) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
@@ -175,7 +175,7 @@ describe('the amber-collector process', () => {
     const db = await databaseForTest();
     const { child, lines } = start(envFor(fake, db.url, { HISTORICAL_START_DATE: addDays(nemToday(new Date()), -120), AMBER_RATE_LIMIT: '4;w=1' }));
     const deadline = Date.now() + 20_000;
-    while (lines.filter((l) => l['msg'] === 'backfill chunk stored').length < 3) {
+    while (lines.filter((l) => l['message'] === 'backfill chunk stored').length < 3) {
       if (Date.now() > deadline) throw new Error('the backfill did not start');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -184,7 +184,7 @@ describe('the amber-collector process', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
-    expect(lines.some((l) => l['msg'] === 'stopped cleanly')).toBe(true);
+    expect(lines.some((l) => l['message'] === 'stopped cleanly')).toBe(true);
 
     // Everything up to each stream's watermark is complete and correct.
     for (const state of await readCollectionStates(db.pool)) {

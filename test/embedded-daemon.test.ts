@@ -76,7 +76,7 @@ function startDaemon(env: Record<string, string>): Daemon {
     async waitFor(msg, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const line = lines.find((l) => l['msg'] === msg);
+        const line = lines.find((l) => l['message'] === msg);
         if (line) return line;
         if (child.exitCode !== null) throw new Error(`the collector exited (${child.exitCode}) before logging "${msg}": ${JSON.stringify(lines.at(-1))}`);
         if (Date.now() > deadline) throw new Error(`no "${msg}" within ${timeoutMs} ms`);
@@ -133,9 +133,9 @@ describe('the collector without DATABASE_URL', () => {
     // A second daemon on the same DATA_DIR says why it will not start.
     const second = startDaemon(env);
     expect(await second.exit).toBe(1);
-    expect(second.lines.find((l) => l['level'] === 'fatal')).toMatchObject({
+    expect(second.lines.find((l) => l['fatal'] === true)).toMatchObject({
       code: 'DATA_DIR_IN_USE',
-      msg: expect.stringMatching(new RegExp(`another amber-collector \\(pid ${daemon.child.pid}\\) is already running with DATA_DIR ${dataDir}`)),
+      message: expect.stringMatching(new RegExp(`another amber-collector \\(pid ${daemon.child.pid}\\) is already running with DATA_DIR ${dataDir}`)),
     });
 
     // status uses the running server and leaves it running.
@@ -145,7 +145,7 @@ describe('the collector without DATABASE_URL', () => {
 
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit).toBe(0);
-    const order = daemon.lines.map((l) => l['msg']).filter((m) => ['shutting down: finishing the open transaction, then exiting', 'embedded PostgreSQL stopped', 'stopped cleanly'].includes(m as string));
+    const order = daemon.lines.map((l) => l['message']).filter((m) => ['shutting down: finishing the open transaction, then exiting', 'embedded PostgreSQL stopped', 'stopped cleanly'].includes(m as string));
     expect(order).toEqual(['shutting down: finishing the open transaction, then exiting', 'embedded PostgreSQL stopped', 'stopped cleanly']);
     expect(isRunning(pid)).toBe(false);
 
@@ -195,7 +195,7 @@ describe('the collector without DATABASE_URL', () => {
     await daemon.waitFor('embedded PostgreSQL exited unexpectedly', 10_000);
     // The first restart waits a second: the server is gone, and /healthz says so.
     expect(await healthz()).toMatchObject({ status: 503, body: { status: 'failing', reason: expect.stringContaining('embedded PostgreSQL is not running') } });
-    expect(daemon.lines.find((l) => String(l['msg']).startsWith('restarting the embedded PostgreSQL in'))).toMatchObject({ level: 'warn', attempt: 1 });
+    expect(daemon.lines.find((l) => String(l['message']).startsWith('restarting the embedded PostgreSQL in'))).toMatchObject({ level: 'warn', attempt: 1 });
     await daemon.waitFor('embedded PostgreSQL restarted; the collector reconnects by itself', 60_000);
     const restarted = serverPid(dataDir);
     expect(restarted).not.toBe(pid);
@@ -203,7 +203,7 @@ describe('the collector without DATABASE_URL', () => {
     expect((await healthz()).status).toBe(200);
 
     const finished = await daemon.waitFor('backfill finished', 120_000);
-    expect(daemon.lines.indexOf(finished)).toBeGreaterThan(daemon.lines.findIndex((l) => l['msg'] === 'embedded PostgreSQL restarted; the collector reconnects by itself'));
+    expect(daemon.lines.indexOf(finished)).toBeGreaterThan(daemon.lines.findIndex((l) => l['message'] === 'embedded PostgreSQL restarted; the collector reconnects by itself'));
     await expectMatchesGroundTruth(dataDir, fake);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit).toBe(0);

@@ -170,10 +170,15 @@ export function createAmberClient(options: AmberClientOptions): AmberClient {
             '(keys are created at https://app.amber.com.au/developers)',
           { details },
         );
-      case 'not-found':
-        throw new CollectorError('AMBER_NOT_FOUND', `Amber answered 404 for ${target.endpoint} ${target.siteId ?? ''}`.trim(), {
-          details,
-        });
+      case 'not-found': {
+        // The path says which address was wrong (the key travels in a header, never in it).
+        const path = `${basePath}${target.path}`;
+        const hint =
+          target.siteId === undefined
+            ? 'check AMBER_API_BASE_URL (Amber\'s is https://api.amber.com.au/v1)'
+            : `check AMBER_API_BASE_URL, and that site ${target.siteId} is still on this account`;
+        throw new CollectorError('AMBER_NOT_FOUND', `Amber answered 404 for ${path}: ${hint}`, { details: { ...details, path } });
+      }
       case 'bad-request':
         logger.error(
           { ...details, path: target.path, query: target.query },

@@ -24,6 +24,7 @@ import {
 } from '../db/backfill-requests.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { reportFailure } from './failure.ts';
+import { runCollectorFirst } from './run-hint.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
@@ -141,7 +142,7 @@ export async function runBackfill(args: string[], env: BackfillEnvironment): Pro
     await env.out.write(`A collector is running: request #${request.id} handed to it.\n`);
     return await followRequest(request, pool, writer, lock, env);
   } catch (err) {
-    return reportBackfillFailure(err, env);
+    return reportBackfillFailure(err, env, database?.dataDir);
   } finally {
     await lock.current?.release();
     await database?.close();
@@ -319,7 +320,7 @@ function parseOptions(args: string[], now: Date): Options | 'help' {
 }
 
 /** Ends the command on an error (see failure.ts); the collector's own errors are reported by their code. */
-async function reportBackfillFailure(err: unknown, env: Pick<BackfillEnvironment, 'err'>): Promise<number> {
+async function reportBackfillFailure(err: unknown, env: Pick<BackfillEnvironment, 'err'>, dataDir?: string): Promise<number> {
   if (err instanceof CollectorError && err.code !== 'USAGE' && err.code !== 'CONFIG_INVALID') {
     await env.err.write(`amber-collector backfill: ${err.code}: ${err.message}\n`);
     return exitCodeFor(err);
@@ -328,6 +329,6 @@ async function reportBackfillFailure(err: unknown, env: Pick<BackfillEnvironment
     command: 'backfill',
     usage: BACKFILL_USAGE,
     err: env.err,
-    databaseError: (e) => (e.code === '42P01' ? `${e.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${e.message}`),
+    databaseError: (e) => (e.code === '42P01' ? `${e.message}: ${runCollectorFirst('it creates or upgrades the tables', dataDir)}` : `ERROR: ${e.message}`),
   });
 }

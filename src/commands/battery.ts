@@ -16,6 +16,7 @@ import { streamOutput, type Output } from '../query/output.ts';
 import { NO_SITES_YET, selectSites } from '../query/sites.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
+import { runCollectorFirst } from './run-hint.ts';
 
 export const BATTERY_USAGE = `Usage: amber-collector battery <what-if|plan> [options]
 
@@ -96,7 +97,7 @@ export async function runBattery(args: string[], env: BatteryEnvironment): Promi
   try {
     database = await env.openDatabase(config.database);
     const [site] = await selectSites(database.pool, invocation.site);
-    if (site === undefined) throw usage([`--site: ${NO_SITES_YET}`]);
+    if (site === undefined) throw usage([`--site: ${NO_SITES_YET}; ${runCollectorFirst('it reads the sites from Amber and collects', database.dataDir)}`]);
     if (invocation.kind === 'what-if') {
       const report = await batteryWhatIf(database.pool, { site, from: invocation.from, to: invocation.to, params: invocation.params, day: invocation.day });
       await env.out.write(invocation.json ? `${JSON.stringify(report, null, 2)}\n` : renderWhatIf(report));

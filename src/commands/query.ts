@@ -14,6 +14,7 @@ import { readDatabaseConfig } from '../config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
+import { runCollectorFirst } from './run-hint.ts';
 import { isCollectorError } from '../errors.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
 import { jsonText } from '../query/format.ts';
@@ -112,9 +113,9 @@ export async function runQuery(args: string[], env: QueryEnvironment): Promise<n
   let database: CommandDatabase | undefined;
   try {
     database = await env.openDatabase();
-    return await run(invocation, database.pool, env);
+    return await run(invocation, database, env);
   } catch (err) {
-    return reportQueryFailure(err, env);
+    return reportQueryFailure(err, env, database?.dataDir);
   } finally {
     await database?.close();
   }
@@ -241,10 +242,12 @@ function dayRange(days: string | undefined, from: string | undefined, to: string
   return { from: first, to: last };
 }
 
-async function run(invocation: Exclude<Invocation, { report: 'help' }>, pool: pg.Pool, env: QueryEnvironment): Promise<number> {
+async function run(invocation: Exclude<Invocation, { report: 'help' }>, database: CommandDatabase, env: QueryEnvironment): Promise<number> {
+  const { pool } = database;
   switch (invocation.report) {
     case 'summary': {
       const sites = await selectSites(pool, invocation.site);
+      if (sites.length === 0 && !invocation.json) return nothingCollectedYet(env, database.dataDir);
       const report = await summary(pool, sites.map((s) => s.id));
       await env.out.write(invocation.json ? jsonText(report) : renderSummary(report));
       return 0;
@@ -253,6 +256,7 @@ async function run(invocation: Exclude<Invocation, { report: 'help' }>, pool: pg
     case 'prices':
     case 'usage': {
       const sites = await selectSites(pool, invocation.site);
+      if (sites.length === 0 && !invocation.json) return nothingCollectedYet(env, database.dataDir);
       const filter = { siteIds: sites.map((s) => s.id), from: invocation.from, to: invocation.to };
       const span = { from: invocation.from, to: invocation.to };
       const text =
@@ -345,14 +349,20 @@ function sqlJsonWriter(out: Output): SqlSink & { end(outcome: SqlOutcome): Promi
   };
 }
 
-/** Ends the command on an error (see failure.ts); a reader that went away (`| head`) leaves nothing to say. */
-async function reportQueryFailure(err: unknown, env: QueryEnvironment): Promise<number> {
-  if ((err as { code?: unknown }).code === 'EPIPE') return 0;
-  return reportFailure(err, { command: 'query', usage: QUERY_USAGE, err: env.err, databaseError: describeDatabaseError });
+/** Before the first collection a report would be empty tables: say what to run, and where, instead. */
+async function nothingCollectedYet(env: QueryEnvironment, dataDir: string | undefined): Promise<number> {
+  await env.out.write(`No sites are stored yet: ${runCollectorFirst('it reads the sites from Amber and collects', dataDir)}.\n`);
+  return 0;
 }
 
-function describeDatabaseError(err: pg.DatabaseError): string {
-  if (err.code === '42P01') return `${err.message}: this database has no amber-collector tables yet (run \`amber-collector run\` once to create them)`;
+/** Ends the command on an error (see failure.ts); a reader that went away (`| head`) leaves nothing to say. */
+async function reportQueryFailure(err: unknown, env: QueryEnvironment, dataDir?: string): Promise<number> {
+  if ((err as { code?: unknown }).code === 'EPIPE') return 0;
+  return reportFailure(err, { command: 'query', usage: QUERY_USAGE, err: env.err, databaseError: (e) => describeDatabaseError(e, dataDir) });
+}
+
+function describeDatabaseError(err: pg.DatabaseError, dataDir: string | undefined): string {
+  if (err.code === '42P01') return `${err.message}: this database has no amber-collector tables yet; ${runCollectorFirst('it creates them and collects', dataDir)}`;
   if (err.code === '57014') return 'the statement was cancelled: it ran longer than the timeout (raise it with --timeout SECONDS)';
   const where = err.position ? ` (at character ${err.position})` : '';
   const hint = err.hint ?? (/multiple commands/.test(err.message) ? 'sql runs exactly one statement' : undefined);

@@ -1,9 +1,9 @@
 /**
  * `amber-collector run`: the daemon process. Owns signals and exit codes for the long-running collector.
  */
-import { readConfig, type Config } from '../config.ts';
+import { readConfig, readLogConfig, type Config } from '../config.ts';
 import { runDaemon } from '../daemon.ts';
-import { CollectorError, exitCodeFor, isCollectorError } from '../errors.ts';
+import { CollectorError, exitCodeFor, isCollectorError, isFatal } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { HELP_OPTION, parseCommandArgs } from './arguments.ts';
 
@@ -39,10 +39,11 @@ export async function runCommand(args: string[]): Promise<number> {
     config = readConfig();
     logger = await createLogger(config.log);
   } catch (err) {
-    // Configuration problems are reported before any network or database work, as one structured line.
-    const fallback = await createLogger({ level: 'info', format: 'json' });
+    // Configuration problems are reported before any network or database work, one problem per variable.
+    const logConfig = readLogConfig();
+    const fallback = await createLogger(logConfig);
     const problems = isCollectorError(err, 'CONFIG_INVALID') ? err.details.problems : undefined;
-    fallback.fatal({ code: err instanceof CollectorError ? err.code : undefined, problems, err }, 'invalid configuration; fix the variables listed and start again');
+    fallback.fatal({ ...failureFields(err, logConfig.level), problems }, 'invalid configuration; fix each setting listed and start again');
     return exitCodeFor(err);
   }
 
@@ -82,8 +83,19 @@ export async function runCommand(args: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const code = exitCodeFor(err);
-    logger.fatal({ err, code: err instanceof CollectorError ? err.code : undefined, exitCode: code }, err instanceof Error ? err.message : 'collector failed');
+    logger.fatal({ ...failureFields(err, config.log.level), exitCode: code }, err instanceof Error ? err.message : 'collector failed');
     return code;
   }
+}
+
+/**
+ * What a fatal line carries besides its message. An expected error (a person must change something: its
+ * message says what) needs no stack trace, which would bury that message; LOG_LEVEL=debug shows it anyway.
+ * Anything unexpected keeps its stack.
+ */
+function failureFields(err: unknown, level: Config['log']['level']): Record<string, unknown> {
+  const code = err instanceof CollectorError ? err.code : undefined;
+  const withStack = !isFatal(err) || level === 'debug' || level === 'trace';
+  return withStack ? { code, err } : { code };
 }
 

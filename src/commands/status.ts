@@ -9,6 +9,7 @@ import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { selectSites } from '../query/sites.ts';
+import { runCollectorFirst } from './run-hint.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
 
@@ -29,6 +30,7 @@ Exit status (for cron and monitors):
       or unavailable at Amber)
   4   stale: a stream has had no successful fetch for 3 x COLLECTION_INTERVAL_MINUTES (prices) or
       2 x USAGE_POLL_MINUTES + 3 x COLLECTION_INTERVAL_MINUTES (usage), or none ever; wins over 3
+  5   nothing collected: no site is stored, or no stream has stored anything yet; wins over 3 and 4
   1   configuration problem     2   bad usage     75   database unreachable
 
 Complete means every interval of every channel through yesterday for prices (today's are still
@@ -38,7 +40,9 @@ embedded PostgreSQL in DATA_DIR (the running one, or started for this command). 
 `;
 
 /** Exit statuses of `status` besides 0 (healthy) and the shared 1, 2 and 75. */
-export const STATUS_EXIT = { gaps: 3, stale: 4 } as const;
+export const STATUS_EXIT = { gaps: 3, stale: 4, empty: 5 } as const;
+
+const VERDICT_NAMES: Record<number, string> = { [STATUS_EXIT.gaps]: 'GAPS', [STATUS_EXIT.stale]: 'STALE', [STATUS_EXIT.empty]: 'NOTHING COLLECTED' };
 
 const MINUTE_MS = 60_000;
 const LABEL_WIDTH = 15;
@@ -90,17 +94,26 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
     if (options.site !== null) await selectSites(database.pool, options.site);
     const report = await buildStatusReport(database.pool, statusSettingsOf(config), env.now, { siteId: options.site });
     const verdict = judge(report, env.now, options);
-    await env.out.write(options.json ? `${JSON.stringify({ ...verdict, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now));
+    // Before any data, what to do next: start the collector (named as it is started here), in the same DATA_DIR.
+    const hint = verdict.exitCode === STATUS_EXIT.empty ? runCollectorFirst('it reads the sites from Amber and collects', database.dataDir) : undefined;
+    await env.out.write(options.json ? `${JSON.stringify({ ...verdict, hint, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now, hint));
     return verdict.exitCode;
   } catch (err) {
-    return reportStatusFailure(err, env);
+    return reportStatusFailure(err, env, database?.dataDir);
   } finally {
     await database?.close();
   }
 }
 
-/** Stale beats gaps: a collector that stopped explains any gap that follows. */
+/**
+ * Nothing collected beats stale, which beats gaps: a collector that never ran or stopped explains every gap
+ * that follows.
+ */
 export function judge(report: StatusReport, now: Date, options: { ignoreUnavailable: boolean }): StatusVerdict {
+  if (report.streams.length === 0) return { exitCode: STATUS_EXIT.empty, healthy: false, problems: ['nothing collected yet: no site is stored'] };
+  if (report.streams.every((stream) => stream.stored === null)) {
+    return { exitCode: STATUS_EXIT.empty, healthy: false, problems: ['nothing collected yet: the sites are known, no stream has stored anything'] };
+  }
   const problems: string[] = [];
   let stale = false;
   let gaps = false;
@@ -124,9 +137,9 @@ export function judge(report: StatusReport, now: Date, options: { ignoreUnavaila
   return { exitCode, healthy: exitCode === 0, problems };
 }
 
-export function renderStatus(report: StatusReport, verdict: StatusVerdict, now: Date): string {
+/** `hint`: what to do when nothing is collected (see run-hint.ts). */
+export function renderStatus(report: StatusReport, verdict: StatusVerdict, now: Date, hint?: string): string {
   const lines = [`amber-collector status at ${clock(report.generatedAt)}`, ''];
-  if (report.streams.length === 0) lines.push('Nothing collected yet: no sites are stored (start the collector with `amber-collector run`).', '');
   let site: string | null = null;
   for (const stream of report.streams) {
     if (stream.siteId !== site) {
@@ -160,8 +173,9 @@ export function renderStatus(report: StatusReport, verdict: StatusVerdict, now: 
   lines.push(
     verdict.exitCode === 0
       ? 'OK: every stream is fresh and complete'
-      : `${verdict.exitCode === STATUS_EXIT.stale ? 'STALE' : 'GAPS'} (exit ${verdict.exitCode}):\n${verdict.problems.map((p) => `  ${p}`).join('\n')}`,
+      : `${VERDICT_NAMES[verdict.exitCode] ?? 'GAPS'} (exit ${verdict.exitCode}):\n${verdict.problems.map((p) => `  ${p}`).join('\n')}`,
   );
+  if (hint !== undefined) lines.push(`  ${hint}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -230,12 +244,12 @@ function parseOptions(args: string[]): { site: string | null; json: boolean; ign
   return { site: siteOption(values.site), json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false, help: values.help ?? false };
 }
 
-function reportStatusFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>): Promise<number> {
+function reportStatusFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>, dataDir?: string): Promise<number> {
   return reportFailure(err, {
     command: 'status',
     usage: STATUS_USAGE,
     err: env.err,
-    databaseError: (e) => (e.code === '42P01' || e.code === '42883' ? `${e.message}: run \`amber-collector run\` once to create or upgrade the schema` : `ERROR: ${e.message}`),
+    databaseError: (e) => (e.code === '42P01' || e.code === '42883' ? `${e.message}: ${runCollectorFirst('it creates or upgrades the tables', dataDir)}` : `ERROR: ${e.message}`),
   });
 }
 

@@ -80,6 +80,17 @@ export function centsPerKwh() {
   });
 }
 
+/** The key `.env.example` ships with: copied unchanged, it would only earn 401s from Amber. */
+const PLACEHOLDER_API_KEY = 'psk_replace_with_your_key';
+
+export function parseApiKey(raw: string | undefined): string | Problem {
+  if (raw === undefined) return problem('is required (create one at https://app.amber.com.au/developers)');
+  if (raw === PLACEHOLDER_API_KEY) {
+    return problem(`is still the placeholder from .env.example: replace ${PLACEHOLDER_API_KEY} with your key from https://app.amber.com.au/developers`);
+  }
+  return raw;
+}
+
 /** The API key goes in a header; credentials in the URL would end up in logs and error texts, so they are refused. */
 export function parseBaseUrl(raw: string): string | Problem {
   const url = URL.parse(raw);
@@ -87,6 +98,12 @@ export function parseBaseUrl(raw: string): string | Problem {
   const shown = raw.includes('@') ? ' (the value is not shown: it may contain credentials)' : `, got ${quote(raw)}`;
   if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     return problem(`expected an http:// or https:// URL${shown}`);
+  }
+  // URL() quietly encodes spaces, so `URL KEY=… DATE=…` pasted on one line would pass as a path. Only the part
+  // before the first space is echoed: what follows may be the API key.
+  if (/\s/.test(raw)) {
+    const before = raw.includes('@') ? '' : `, got ${quote(`${raw.split(/\s/)[0] ?? ''} …`)}`;
+    return problem(`must be one URL with no spaces (put each setting on its own line in .env)${before}`);
   }
   if (url.username !== '' || url.password !== '') {
     return problem('must not contain a user name or password (the value is not shown); the API key goes in AMBER_API_KEY');

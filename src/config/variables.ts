@@ -12,6 +12,7 @@ import {
   batteryValue,
   centsPerKwh,
   oneOf,
+  parseApiKey,
   parseBaseUrl,
   parseBoolean,
   parseHostList,
@@ -46,7 +47,7 @@ const LOG_LEVEL_ALIASES: Record<string, LogLevel> = {
 export function envSchema(today: string) {
   return z.object({
     // Amber API key from app.amber.com.au/developers. Required; never logged.
-    AMBER_API_KEY: variable((raw) => raw ?? problem('is required (create one at https://app.amber.com.au/developers)')),
+    AMBER_API_KEY: variable((raw) => parseApiKey(raw)),
     // Amber API base URL. Default https://api.amber.com.au/v1.
     AMBER_API_BASE_URL: variable((raw) => parseBaseUrl(raw ?? DEFAULT_BASE_URL)),
     // Starting request budget, "<requests>;w=<seconds>" like the RateLimit-Policy header. Default 50;w=300.
@@ -87,8 +88,9 @@ export function envSchema(today: string) {
       const level = LOG_LEVEL_ALIASES[(raw ?? 'info').toLowerCase()];
       return level ?? problem(`expected one of TRACE, DEBUG, INFO, WARN, WARNING, ERROR, FATAL, SILENT, got ${quote(raw)}`);
     }),
-    // json (one object per line, for machines) | pretty (for a terminal). Default json.
-    LOG_FORMAT: variable((raw) => oneOf((raw ?? 'json').toLowerCase(), ['json', 'pretty'] as const)),
+    // auto (pretty at a terminal, else json) | json (one object per line, for machines) | pretty (one readable
+    // line per event). Default auto.
+    LOG_FORMAT: variable((raw) => oneOf((raw ?? 'auto').toLowerCase(), ['auto', 'json', 'pretty'] as const)),
     // Port of the HTTP server (health, metrics, read API), 0..65535; 0 picks a free port (it is logged). Default 8080.
     HTTP_PORT: wholeNumber({ min: 0, max: 65535, fallback: 8080 }),
     // Port set by hosting platforms such as Railway; wins over HTTP_PORT. Default unset.

@@ -67,6 +67,8 @@ export async function openDatabaseServer(
 /** The database of a short-lived command: a small pool, and the server it runs on. */
 export interface CommandDatabase {
   pool: pg.Pool;
+  /** The embedded PostgreSQL's DATA_DIR, for messages that say where the command looked; unset with DATABASE_URL. */
+  dataDir?: string;
   /** Ends the pool, then lets go of the server (see `openDatabaseServer`). */
   close(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export async function openCommandDatabase(config: DatabaseConfig, options: PoolO
   const pool = createPool(server.connection, silentLogger(), poolOptions);
   return {
     pool,
+    ...(config.url === null ? { dataDir: config.dataDir } : {}),
     async close() {
       await pool.end();
       await server.close();

@@ -4,8 +4,8 @@ import { readStoredSites } from '../db/stored-sites.ts';
 import type { Site } from '../domain/models.ts';
 import { CollectorError } from '../errors.ts';
 
-/** What every command says while the sites table is empty. */
-export const NO_SITES_YET = 'no sites are stored yet: run `amber-collector run` first, which reads them from Amber';
+/** What every command says while the sites table is empty (commands add how to start the collector where they run). */
+export const NO_SITES_YET = 'no sites are stored yet: the collector reads them from Amber when it first runs';
 
 /** A stored site as reports and the read API show it: everything but Amber's raw object. */
 export type SiteInfo = Omit<Site, 'raw'>;

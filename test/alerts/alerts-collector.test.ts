@@ -212,7 +212,7 @@ describe('price alerts from the collector', () => {
     expect(receiver.received).toHaveLength(3);
     expect(receiver.accepted().map((r) => r.json()['phase'])).toEqual(['forecast']);
     expect(new Set(receiver.received.map((r) => r.json()['id'])).size).toBe(1);
-    expect(parts.logger.lines.filter((l) => l['msg'] === 'alert delivery failed; retrying')).toHaveLength(2);
+    expect(parts.logger.lines.filter((l) => l['message'] === 'alert delivery failed; retrying')).toHaveLength(2);
   });
 
   it('does not hold up a cycle while a receiver hangs, and never logs the webhook secret', async () => {
@@ -233,7 +233,7 @@ describe('price alerts from the collector', () => {
     await parts.alerter.close(50);
     // Each attempt was abandoned at its deadline and tried again; none was answered.
     expect(receiver.accepted()).toHaveLength(0);
-    expect(parts.logger.lines.some((l) => l['msg'] === 'alert delivery failed; retrying' && l['detail'] === 'no answer within 300 ms')).toBe(true);
+    expect(parts.logger.lines.some((l) => l['message'] === 'alert delivery failed; retrying' && l['detail'] === 'no answer within 300 ms')).toBe(true);
     const logged = JSON.stringify(parts.logger.lines);
     expect(logged).not.toContain(receiver.secret);
     expect(logged).toContain('http://127.0.0.1');

@@ -12,6 +12,7 @@ import { startFakeAmber, type FakeAmberOptions } from '../fake-amber/server.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
 import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
+import type { CollectorError } from '../../src/errors.ts';
 
 /** 13:10 NEM time: yesterday's usage has landed (4 h lag) but is not final yet. */
 const NOW = new Date('2025-11-20T03:10:00Z');
@@ -75,6 +76,21 @@ describe.concurrent('against the fake Amber server', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  test('a 404 names the URL path it called and never the key', async (context) => {
+    const fake = await startFakeAmber({ rateLimit: null, now: () => NOW });
+    context.onTestFinished(() => fake.close());
+    const baseUrl = `${fake.url}/extra`;
+    const client = createAmberClient({ baseUrl, apiKey: fake.apiKey, limiter: createRateLimiter({ policy: DEFAULT_RATE_LIMIT }), logger: silentLogger(), requestTimeoutMs: 5_000 });
+    context.onTestFinished(() => client.close());
+    const error = (await client.listSites().then(
+      () => null,
+      (err: unknown) => err,
+    )) as CollectorError;
+    expect(error).toMatchObject({ code: 'AMBER_NOT_FOUND', details: { path: `${new URL(baseUrl).pathname}/sites` } });
+    expect(error.message).toBe(`Amber answered 404 for ${new URL(baseUrl).pathname}/sites: check AMBER_API_BASE_URL (Amber's is https://api.amber.com.au/v1)`);
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(fake.apiKey);
+  });
+
   test('faults: a 503 and a reset are retried; a truncated body is AMBER_SCHEMA', async (context) => {
     const { fake, client, sites } = await setup(context);
     const site = sites[0]!;
@@ -99,7 +115,7 @@ describe.concurrent('against the fake Amber server', () => {
     fake.inject({ kind: 'unknownFields', endpoint: 'usage' });
     const withNewEnum = await client.getPrices(site.id, YESTERDAY, YESTERDAY);
     expect(withNewEnum.rejected).toEqual([]);
-    expect(log.lines.filter((line) => line['msg'] === 'unknown value in an Amber API response; kept as sent').length).toBeGreaterThan(0);
+    expect(log.lines.filter((line) => line['message'] === 'unknown value in an Amber API response; kept as sent').length).toBeGreaterThan(0);
     const usage = await client.getUsage(site.id, YESTERDAY, YESTERDAY);
     expect(usage.rejected).toEqual([]);
     expect(usage.items[0]?.raw).toHaveProperty('loyalty');

@@ -217,7 +217,7 @@ describe.concurrent('429 pauses longer than the window (virtual time)', () => {
     expect((await client.listSites()).items).toHaveLength(1);
     expect(times).toEqual([0, lockMs + 10]);
     expect(rateLimited).toEqual([{ endpoint: 'sites', attempt: 1, waitMs: lockMs + 10, source: 'ratelimit-reset' }]);
-    expect(lines.filter((line) => line['msg'] === CLAMP_WARNING)).toEqual([]);
+    expect(lines.filter((line) => line['message'] === CLAMP_WARNING)).toEqual([]);
   });
 
   test('Retry-After beyond the window still takes precedence over RateLimit-Reset', async (context) => {
@@ -242,7 +242,7 @@ describe.concurrent('429 pauses longer than the window (virtual time)', () => {
     await client.listSites();
     expect(times).toEqual([0, 3_600_010]);
     expect(rateLimited).toEqual([{ endpoint: 'sites', attempt: 1, waitMs: 3_600_010, source }]);
-    const warning = lines.find((line) => line['msg'] === CLAMP_WARNING);
+    const warning = lines.find((line) => line['message'] === CLAMP_WARNING);
     expect(warning).toMatchObject({ level: 40, source, maxMs: 3_600_000 });
     expect(warning!['requestedMs']).toBeGreaterThan(863_000_000);
   });
@@ -264,6 +264,6 @@ describe.concurrent('429 pauses longer than the window (virtual time)', () => {
     // 250 ms margin and hold the call that little longer.
     expect(rateLimited[0]).toMatchObject({ source: 'ratelimit-reset', waitMs: reset * 1000 + 10 });
     expect(times).toEqual([0, reset * 1000 + 250]);
-    expect(lines.filter((line) => line['msg'] === CLAMP_WARNING)).toEqual([]);
+    expect(lines.filter((line) => line['message'] === CLAMP_WARNING)).toEqual([]);
   });
 });

@@ -69,7 +69,7 @@ describe('successful calls', () => {
     expect(server.requests[0]?.headers['authorization']).toBe(`Bearer ${API_KEY}`);
     expect(server.requests[0]?.headers['accept']).toBe('application/json');
     expect(events).toEqual([{ endpoint: 'sites', status: 200, attempt: 1, durationMs: expect.any(Number) }]);
-    expect(log.lines).toContainEqual(expect.objectContaining({ level: 20, msg: 'amber call', endpoint: 'sites', status: 200 }));
+    expect(log.lines).toContainEqual(expect.objectContaining({ level: 20, message: 'amber call', endpoint: 'sites', status: 200 }));
     expect(JSON.stringify(log.lines)).not.toContain(API_KEY.slice(4));
   });
 
@@ -113,7 +113,7 @@ describe('successful calls', () => {
     const prices = await client.getPrices(SITE_ID, '2025-11-20', '2025-11-20');
     expect(prices.items).toHaveLength(1);
     expect(prices.rejected).toEqual([expect.objectContaining({ index: 1, problems: [expect.stringMatching(/^perKwh/)] })]);
-    const warning = log.lines.find((line) => line['msg'] === 'Amber response has elements that failed validation');
+    const warning = log.lines.find((line) => line['message'] === 'Amber response has elements that failed validation');
     expect(warning).toMatchObject({ level: 40, endpoint: 'prices', site: SITE_ID, rejected: 1, accepted: 1, startDate: '2025-11-20' });
     expect(warning).toMatchObject({ rules: { schema: 1 }, sample: { index: 1, rule: 'schema' } });
     expect(JSON.stringify(warning?.['sample'])).toContain('n/a');

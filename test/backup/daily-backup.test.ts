@@ -73,7 +73,7 @@ describe('the daily backup', () => {
     await until(async () => /failures_total (\d+)$/m.exec(await registry.getSingleMetricAsString('amber_collector_backup_failures_total'))?.[1] === '2');
     await daily.stop();
     await pool.end();
-    expect(log.lines.filter((line) => line['msg'] === 'daily backup failed; collection carries on, and the backup is tried again in an hour').length).toBeGreaterThanOrEqual(2);
+    expect(log.lines.filter((line) => line['message'] === 'daily backup failed; collection carries on, and the backup is tried again in an hour').length).toBeGreaterThanOrEqual(2);
     expect(await readdir(folder)).toEqual([]);
   });
 });

@@ -14,15 +14,15 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STOP_GRACE_MS = 15_000;
 
 export interface LogLine {
-  msg?: string;
-  level?: number;
+  message?: string;
+  level?: string;
   [key: string]: unknown;
 }
 
 export interface DaemonChild {
   readonly pid: number;
-  /** Resolves with the first log line (from now on or already seen) whose `msg` is `msg`. */
-  waitForLog(msg: string, timeoutMs: number): Promise<LogLine>;
+  /** Resolves with the first log line (from now on or already seen) whose `message` is `message`. */
+  waitForLog(message: string, timeoutMs: number): Promise<LogLine>;
   /** SIGTERM, then SIGKILL if it has not exited within the grace period; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -36,7 +36,7 @@ export async function startDaemon(entry: string, env: Record<string, string>): P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];
-  const waiters = new Set<{ msg: string; resolve: (line: LogLine) => void }>();
+  const waiters = new Set<{ message: string; resolve: (line: LogLine) => void }>();
   let stderr = '';
   let buffered = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => {
@@ -47,7 +47,7 @@ export async function startDaemon(entry: string, env: Record<string, string>): P
       const line = parseLine(text);
       if (line === null) continue;
       lines.push(line);
-      for (const waiter of waiters) if (waiter.msg === line.msg) waiter.resolve(line);
+      for (const waiter of waiters) if (waiter.message === line.message) waiter.resolve(line);
     }
   });
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -58,14 +58,14 @@ export async function startDaemon(entry: string, env: Record<string, string>): P
 
   return {
     pid: child.pid,
-    waitForLog(msg, timeoutMs) {
-      const seen = lines.find((line) => line.msg === msg);
+    waitForLog(message, timeoutMs) {
+      const seen = lines.find((line) => line.message === message);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => fail(`no "${msg}" log line within ${timeoutMs} ms`), timeoutMs);
-        const waiter = { msg, resolve: (line: LogLine) => finish(() => resolve(line)) };
+        const timer = setTimeout(() => fail(`no "${message}" log line within ${timeoutMs} ms`), timeoutMs);
+        const waiter = { message, resolve: (line: LogLine) => finish(() => resolve(line)) };
         const fail = (why: string) => finish(() => reject(new Error(`daemon ${entry}: ${why}\n${tail(lines, stderr)}`)));
-        const onExit = (code: number | null) => fail(`exited with ${code} before "${msg}"`);
+        const onExit = (code: number | null) => fail(`exited with ${code} before "${message}"`);
         function finish(then: () => void): void {
           clearTimeout(timer);
           waiters.delete(waiter);

@@ -170,7 +170,7 @@ function runClients(base: string, path: string, clients: number, durationMs: num
 /** The cron slots in [from, to) against the cycles the log says started, skipped, missed or failed. */
 function scheduleOf(lines: ReadonlyArray<Record<string, unknown>>, from: number, to: number, everyMs: number): Schedule {
   const at = (line: Record<string, unknown>) => line['time'] as number;
-  const starts = lines.filter((l) => l['msg'] === 'cycle finished').map((l) => at(l) - (l['durationMs'] as number));
+  const starts = lines.filter((l) => l['message'] === 'cycle finished').map((l) => at(l) - (l['durationMs'] as number));
   const slots: number[] = [];
   for (let slot = Math.ceil(from / everyMs) * everyMs; slot < to; slot += everyMs) slots.push(slot);
   let onTime = 0;
@@ -183,8 +183,8 @@ function scheduleOf(lines: ReadonlyArray<Record<string, unknown>>, from: number,
   }
   const inWindow = (line: Record<string, unknown>) => at(line) >= from && at(line) < to + everyMs;
   const skippedOrMissed = lines.filter(
-    (l) => inWindow(l) && (l['msg'] === 'previous cycle still running; skipping this tick' || l['msg'] === 'a cycle was missed (the process was paused or busy); the next one catches up'),
+    (l) => inWindow(l) && (l['message'] === 'previous cycle still running; skipping this tick' || l['message'] === 'a cycle was missed (the process was paused or busy); the next one catches up'),
   ).length;
-  const failed = lines.filter((l) => inWindow(l) && l['msg'] === 'cycle failed; the next cycle tries again').length;
+  const failed = lines.filter((l) => inWindow(l) && l['message'] === 'cycle failed; the next cycle tries again').length;
   return { due: slots.length, onTime, maxLatenessMs, skippedOrMissed, failed };
 }

@@ -91,7 +91,7 @@ describe('poisoned text (NUL) from the API', () => {
     );
     expect(descriptors.rows).toEqual([{ descriptor: '\uFFFD', note: 'a\uFFFDb' }]);
 
-    const warnings = log.lines.filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('Amber sent text PostgreSQL cannot store'));
+    const warnings = log.lines.filter((l) => typeof l['message'] === 'string' && l['message'].startsWith('Amber sent text PostgreSQL cannot store'));
     expect(warnings.map((w) => w['endpoint'])).toEqual(['sites', 'prices']);
     expect(warnings[1]).toMatchObject({ level: 40, site: site.id, startDate: DAY, endDate: DAY });
     // Per interval: the descriptor, and the key and value of the extra field.
@@ -122,7 +122,7 @@ describe('inconsistent intervals', () => {
     expect(diff).toMatchObject({ extra: [], wrong: [] });
     expect(diff.missing).toHaveLength(first.rejected);
 
-    const warnings = log.lines.filter((l) => l['msg'] === 'Amber response has elements that failed validation');
+    const warnings = log.lines.filter((l) => l['message'] === 'Amber response has elements that failed validation');
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatchObject({ site: site.id, endpoint: 'prices', rejected: first.rejected, rules: { 'nem-time-is-end-time': first.rejected } });
     expect(String((warnings[0]?.['sample'] as { element: string }).element).length).toBeLessThanOrEqual(501);
@@ -158,7 +158,7 @@ describe('a row the database refuses although it passed validation', () => {
     expect(rejected).toEqual([expect.objectContaining({ rule: 'database', problems: expect.stringMatching(/^SQLSTATE 23514: .*refuse_one/) })]);
     expect(rejected[0]?.raw['endTime']).toBe(refusedEnd);
     expect(log.lines.find((l) => l['level'] === 50)).toMatchObject({
-      msg: 'the database refused a row that passed validation (a bug); storing the chunk row by row',
+      message: 'the database refused a row that passed validation (a bug); storing the chunk row by row',
       site: site.id,
       code: '23514',
     });

@@ -27,7 +27,7 @@ function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknow
       done();
     },
   });
-  return { logger: pino({ level: 'debug' }, stream), lines };
+  return { logger: pino({ level: 'debug', messageKey: 'message' }, stream), lines };
 }
 
 describe('createPool', () => {
@@ -45,7 +45,7 @@ describe('createPool', () => {
     try {
       await pool.query('SELECT 1'); // leaves one idle client in the pool
       await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'doomed'`);
-      await expect.poll(() => lines.some((line) => line.msg === 'an idle database connection failed; it will be replaced')).toBe(true);
+      await expect.poll(() => lines.some((line) => line['message'] === 'an idle database connection failed; it will be replaced')).toBe(true);
       expect((await pool.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     } finally {
       await pool.end();
@@ -236,7 +236,7 @@ describe('waitForDatabase', () => {
       expect(lines.length).toBeGreaterThanOrEqual(2);
       expect(lines.map((line) => line.attempt)).toEqual(lines.map((_, i) => i + 1));
       expect(lines[0]).toMatchObject({ level: 40, host: '127.0.0.1', port: '1', database: 'collector', retryInMs: 10 });
-      expect(lines[0]?.msg).toContain('127.0.0.1/collector');
+      expect(lines[0]?.message).toContain('127.0.0.1/collector');
       expect(JSON.stringify(lines)).not.toContain('hunter2');
       // Capped exponential backoff: 10, 20, 40, 40, ... (the last pause is cut short by the deadline).
       expect(lines.slice(0, 3).map((line) => line.retryInMs)).toEqual([10, 20, 40]);

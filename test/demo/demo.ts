@@ -1,11 +1,14 @@
 /**
  * `npm run demo`: the collector at work without an Amber account or a database. The fake Amber API (a few
  * made-up sites, a fast rate limit, forecasts) feeds the real daemon, which keeps its data in an embedded
- * PostgreSQL in a temporary folder and serves the dashboard. Two weeks of history arrive within seconds.
- * Ctrl-C stops the collector, then PostgreSQL, then the fake, and removes the folder.
+ * PostgreSQL in a temporary folder and serves the dashboard. Two weeks of history arrive within seconds; the
+ * dashboard's address is printed when it answers and again when the backfill is done, since the log has
+ * scrolled it away by then. Ctrl-C stops the collector, then PostgreSQL, then the fake, removes the folder and
+ * says what went.
  *
  * DEMO_PORT chooses the dashboard's port (default: 8080 when free, else any free port).
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,7 +45,16 @@ const config = parseConfig({
   LOG_FORMAT: 'pretty',
   LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
 });
-const logger = await createLogger(config.log);
+const url = `http://127.0.0.1:${port}/`;
+let backfillAnnounced = false;
+const logger = await createLogger({
+  ...config.log,
+  onMessage: (message) => {
+    if (message !== 'backfill finished' || backfillAnnounced) return;
+    backfillAnnounced = true;
+    process.stdout.write(`\n  amber-collector demo: the ${HISTORY_DAYS} days of history are in. The dashboard: ${url}\n\n`);
+  },
+});
 
 const controller = new AbortController();
 let firstSignalAt: number | null = null;
@@ -60,7 +72,7 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 const daemon = runDaemon(config, logger, controller.signal);
-void announceWhenReady(`http://127.0.0.1:${port}/`, controller.signal);
+void announceWhenReady(url, controller.signal);
 let exitCode = 0;
 try {
   await daemon;
@@ -71,7 +83,12 @@ try {
   await fake.close();
   await rm(dataDir, { recursive: true, force: true });
 }
-process.stdout.write('\n  amber-collector demo stopped; its data folder is removed.\n');
+process.stdout.write(
+  existsSync(dataDir)
+    ? `\n  amber-collector demo stopped, but its data folder ${dataDir} could not be removed: delete it yourself.\n`
+    : `\n  amber-collector demo stopped. Removed: ${dataDir}, the embedded PostgreSQL with every price, usage and\n` +
+        '  forecast the demo collected. The fake Amber API is stopped.\n',
+);
 process.exitCode = exitCode;
 
 /** Prints the dashboard's address once it answers: until then it would show an empty page. */

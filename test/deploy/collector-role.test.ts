@@ -90,7 +90,7 @@ describe('collector-role.sql', () => {
     // The collector as that role: migrations find nothing to do, the writer lock is its to take, cycles write.
     const after = await startDaemonForTest(daemonConfigFor(fake, as(db, role)), { cycleCron: '* * * * * *' });
     await after.log.waitFor('holding the single-writer lock; this collector writes');
-    const cycles = () => after.log.lines.filter((l) => l['msg'] === 'cycle finished').length;
+    const cycles = () => after.log.lines.filter((l) => l['message'] === 'cycle finished').length;
     while (cycles() < 2) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(after.log.lines.filter((l) => (l['level'] as number) >= 50)).toEqual([]);
     await after.stop();

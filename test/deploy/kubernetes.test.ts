@@ -203,9 +203,11 @@ describe.each(ENTRY_POINTS)('k8s/%s: the collector', (entry) => {
     expect(fromSecret('ALERT_WEBHOOK_URL').optional).toBe(true);
   });
 
-  it('starts with these settings and the example Secret: the config module accepts them', () => {
+  it('starts with these settings and the example Secret once its key is set: the config module accepts them', () => {
     const secret = find(exampleSecrets, 'Secret', 'amber-collector')['stringData'];
-    const parsed = parseConfig({ ...config, ...secret });
+    // The example's placeholder key is refused until it is replaced, so a forgotten edit fails at once.
+    expect(() => parseConfig({ ...config, ...secret })).toThrow(/AMBER_API_KEY: is still the placeholder/);
+    const parsed = parseConfig({ ...config, ...secret, AMBER_API_KEY: 'psk_a_real_key' });
     expect(parsed.http.port).toBe(8080);
     expect(parsed.log.format).toBe('json');
   });

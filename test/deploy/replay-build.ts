@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       const response = await fetch(url('/readyz'));
       return response.status === 200 ? ((await response.json()) as { checks: { migrations: { version: number } } }) : null;
     });
-    const chunks = lines.filter((l) => l['msg'] === 'backfill chunk stored').length;
+    const chunks = lines.filter((l) => l['message'] === 'backfill chunk stored').length;
     step(`/readyz 200 after ${((performance.now() - launchedAt) / 1000).toFixed(1)} s: schema version ${ready.checks.migrations.version}, ${chunks} backfill chunks stored`);
 
     const metrics = await (await fetch(url('/metrics'))).text();
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     const [code, signal] = await exited;
     const stopSeconds = ((performance.now() - stopAt) / 1000).toFixed(1);
     if (code !== 0) fail(`SIGTERM: exit code ${code} (signal ${signal}) after ${stopSeconds} s\n${stderr}`);
-    if (!lines.some((l) => l['msg'] === 'stopped cleanly')) fail('no "stopped cleanly" log line');
+    if (!lines.some((l) => l['message'] === 'stopped cleanly')) fail('no "stopped cleanly" log line');
     step(`SIGTERM: exit code 0 after ${stopSeconds} s ("stopped cleanly")`);
     const problems = lines.filter((l) => l['level'] === 'error' || l['level'] === 'fatal');
     if (problems.length > 0) fail(`error lines in the log:\n${problems.map((l) => JSON.stringify(l)).join('\n')}`);

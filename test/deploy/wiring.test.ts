@@ -239,11 +239,13 @@ describe('docker-compose.yml', () => {
     expect(collector.env_file).toBeUndefined();
     // All but DATA_DIR, the embedded PostgreSQL's folder: compose always sets DATABASE_URL.
     expect(Object.keys(collector.environment).sort()).toEqual(CONFIG_VARIABLES.filter((name) => name !== 'DATA_DIR').sort());
-    const passed = Object.entries(collector.environment as Record<string, string>).filter(([name]) => !['DATABASE_URL', 'HTTP_PORT', 'PORT'].includes(name));
+    const passed = Object.entries(collector.environment as Record<string, string>).filter(([name]) => !['DATABASE_URL', 'HTTP_PORT', 'PORT', 'LOG_FORMAT'].includes(name));
     // Each passed on unchanged from .env, and empty (the default) when .env leaves it out; except the one variable
     // whose empty value means something (no discovery configs), which keeps its default when .env leaves it out.
     const ownDefault: Record<string, string> = { MQTT_DISCOVERY_PREFIX: '${MQTT_DISCOVERY_PREFIX-homeassistant}' };
     for (const [name, value] of passed) expect(value, name).toBe(ownDefault[name] ?? `\${${name}:-}`);
+    // A person reads `docker compose logs -f collector`, and the collector has no terminal there to tell it so.
+    expect(collector.environment.LOG_FORMAT).toBe('${LOG_FORMAT:-pretty}');
     for (const value of Object.values(collector.environment as Record<string, string>)) expect(value).not.toMatch(/POSTGRES_PASSWORD|GRAFANA_/);
   });
 

@@ -3,7 +3,7 @@
  *
  * Environment: FAKE_AMBER_PORT (default 8787), FAKE_AMBER_HOST (default 127.0.0.1), FAKE_AMBER_SEED
  * (default 1), FAKE_AMBER_RATE_LIMIT (`50;w=300` by default, `off` for none). Prints the URL, the API key and
- * an env snippet to paste in front of the collector, then one line per request. Stops on SIGINT/SIGTERM.
+ * the `.env` lines that point the collector at it (one setting per line), then one line per request. Stops on SIGINT/SIGTERM.
  */
 import { formatNemDate, nemDayOfInstant } from './nem-time.ts';
 import { parseRateLimitPolicy } from './rate-limiter.ts';
@@ -49,8 +49,16 @@ forgetLog.unref();
 const backfillStart = formatNemDate(nemDayOfInstant(Date.now()) - SUGGESTED_BACKFILL_DAYS);
 console.log(`fake Amber API listening on ${fake.url}`);
 console.log(`API key: ${fake.apiKey}`);
-console.log('Point the collector at it with:');
-console.log(`  AMBER_API_BASE_URL=${fake.url} AMBER_API_KEY=${fake.apiKey} HISTORICAL_START_DATE=${backfillStart}`);
+// One setting per line, as .env wants them: on one line, AMBER_API_BASE_URL would swallow the other two.
+console.log('Point the collector at it with these lines in .env (or .env.local):');
+console.log('');
+for (const line of envSnippet(fake.url, fake.apiKey, backfillStart)) console.log(line);
+console.log('');
+
+/** The `.env` lines that point a collector at this server. */
+function envSnippet(url: string, apiKey: string, startDate: string): string[] {
+  return [`AMBER_API_BASE_URL=${url}`, `AMBER_API_KEY=${apiKey}`, `HISTORICAL_START_DATE=${startDate}`];
+}
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -47,7 +47,7 @@ export function killLeftoverProcesses(): number {
 export const byMessage =
   (msg: string) =>
   (line: LogLine): boolean =>
-    line['msg'] === msg;
+    line['message'] === msg;
 
 /**
  * Spawns the collector with exactly `env` (plus PATH, and HTTP_PORT 0 unless given), in a neutral
@@ -76,7 +76,7 @@ export async function startCollectorProcess(env: Record<string, string>): Promis
         lines.push(JSON.parse(text) as LogLine);
       } catch {
         // Anything on stdout that is not NDJSON breaks log shippers: keep it visible as a line of its own.
-        lines.push({ level: 'invalid', msg: text });
+        lines.push({ level: 'invalid', message: text });
       }
     }
   });
@@ -114,7 +114,7 @@ export async function startCollectorProcess(env: Record<string, string>): Promis
 /** The message a person would read for an exit: the last error or fatal line, or stderr. */
 export function exitMessage(proc: CollectorProcess): string | null {
   const last = [...proc.lines].reverse().find((line) => line['level'] === 'fatal' || line['level'] === 'error');
-  if (last) return String(last['msg']);
+  if (last) return String(last['message']);
   const stderr = proc.stderr().trim();
   return stderr === '' ? null : stderr;
 }

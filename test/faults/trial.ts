@@ -149,7 +149,7 @@ export function lineTime(line: Record<string, unknown>): number {
   return Date.now();
 }
 
-/** A message for `problems` when no captured line has `msg`. */
+/** A message for `problems` when no captured line has `message`. */
 export function expectLogged(log: CapturedLogger, msg: string, what: string): string[] {
-  return log.lines.some((line) => line['msg'] === msg) ? [] : [`${what}: no log line "${msg}"`];
+  return log.lines.some((line) => line['message'] === msg) ? [] : [`${what}: no log line "${msg}"`];
 }

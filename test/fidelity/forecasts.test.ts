@@ -138,7 +138,7 @@ describe('forecast archive', () => {
     expect(Math.max(...old.map((r) => r.n))).toBeLessThanOrEqual(FORECAST_LEAD_MINUTES.length + 2);
     // Younger intervals keep every vintage: half-hourly forecasts change on every 5-minute poll of the fake.
     expect(Math.max(...young.map((r) => r.n))).toBeGreaterThan(FORECAST_LEAD_MINUTES.length + 2);
-    expect(log.lines.find((l) => l['msg'] === 'price forecasts compacted')).toMatchObject({
+    expect(log.lines.find((l) => l['message'] === 'price forecasts compacted')).toMatchObject({
       site: expect.any(String),
       from: expect.any(String),
       through: expect.any(String),

@@ -193,3 +193,19 @@ describe('status once only unavailable days are left', () => {
     expect(JSON.parse(lenient.out)).toMatchObject({ healthy: true, problems: [], remainingCalls: { total: 0 } });
   });
 });
+
+describe('status before anything is stored', () => {
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db.drop());
+
+  it('exits 5, not 0 or 4, while the sites are known but no stream has stored anything', async () => {
+    await upsertSites(db.pool, [SITE]);
+    const run = await status([]);
+    expect(run.code).toBe(5);
+    expect(run.out).toContain('NOTHING COLLECTED (exit 5):\n  nothing collected yet: the sites are known, no stream has stored anything\n');
+    expect(run.out).toMatch(/ {2}run `(npm start|amber-collector run)`.* first: it reads the sites from Amber and collects\n$/);
+    expect(JSON.parse((await status(['--json'])).out)).toMatchObject({ exitCode: 5, healthy: false });
+  });
+});

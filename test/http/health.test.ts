@@ -246,7 +246,7 @@ describe('Readiness', () => {
     await readiness.check();
     expect(report).toMatchObject({ ready: false, reason: 'database unreachable: the database refused the credentials (28P01)' });
     expect(JSON.stringify(report)).not.toMatch(/user|127\.0\.0\.1|password authentication/);
-    const logged = log.lines.filter((l) => l['msg'] === 'readiness check: database unreachable: the database refused the credentials (28P01)');
+    const logged = log.lines.filter((l) => l['message'] === 'readiness check: database unreachable: the database refused the credentials (28P01)');
     expect(logged).toHaveLength(1);
     expect((logged[0]!['err'] as { message: string }).message).toBe('password authentication failed for user "collector"');
   });

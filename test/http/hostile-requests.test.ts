@@ -159,16 +159,16 @@ describe('hostile requests', () => {
     const serverErrors = outcomes.filter((o) => o.kind === 'answered' && o.status >= 500);
     expect({ serverErrors: serverErrors.length, samples: [...samples].filter(([key]) => key.startsWith('5')) }).toEqual({ serverErrors: 0, samples: [] });
     // No handler failed on the way (a 500 that a closed socket hid would still be logged).
-    const failures = daemon.log.lines.filter((l) => l['msg'] === 'HTTP handler failed; answered 500');
+    const failures = daemon.log.lines.filter((l) => l['message'] === 'HTTP handler failed; answered 500');
     expect(failures.map((l) => ({ target: l['target'], error: (l['err'] as { message?: string }).message }))).toEqual([]);
 
     // Still collecting: a cycle that starts after the barrage finishes, and /readyz is 200.
-    const cyclesBefore = daemon.log.lines.filter((l) => l['msg'] === 'cycle finished').length;
+    const cyclesBefore = daemon.log.lines.filter((l) => l['message'] === 'cycle finished').length;
     const deadline = Date.now() + 20_000;
-    while (daemon.log.lines.filter((l) => l['msg'] === 'cycle finished').length <= cyclesBefore + 1 && Date.now() < deadline) {
+    while (daemon.log.lines.filter((l) => l['message'] === 'cycle finished').length <= cyclesBefore + 1 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(daemon.log.lines.filter((l) => l['msg'] === 'cycle finished').length).toBeGreaterThan(cyclesBefore + 1);
+    expect(daemon.log.lines.filter((l) => l['message'] === 'cycle finished').length).toBeGreaterThan(cyclesBefore + 1);
     const ready = await fetch(`http://127.0.0.1:${daemon.port}/readyz`);
     expect(ready.status).toBe(200);
     // A few seconds alone; the bound is for a machine shared with other test files.

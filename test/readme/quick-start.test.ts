@@ -72,7 +72,7 @@ describe('README Quick start', () => {
     );
     stopLeftoverServer(join(dir, 'data'));
     const run = shell(start!, dir);
-    await waitFor('backfill finished', 120_000, async () => run.output().includes('"msg":"backfill finished"'));
+    await waitFor('backfill finished', 120_000, async () => run.output().includes('"message":"backfill finished"'));
     const dataDir = join(dir, 'data');
     expect((await stat(join(dataDir, 'database-url'))).mode & 0o777).toBe(0o600);
     const url = (await readFile(join(dataDir, 'database-url'), 'utf8')).trim();
@@ -98,7 +98,7 @@ describe('README Quick start', () => {
     }
 
     await pressCtrlC(run);
-    expect(run.output()).toContain('"msg":"stopped cleanly"');
+    expect(run.output()).toContain('"message":"stopped cleanly"');
     expect(serverStopped(dataDir)).toBe(true);
 
     // With the collector stopped, a command starts the embedded server for itself and stops it again.

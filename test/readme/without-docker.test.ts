@@ -82,7 +82,12 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
     // "Trying it without an Amber account": the fake server, sped up as the README suggests.
     const [startFake] = shellLines(section('Trying it without an Amber account'));
     const fake = shell(startFake!, dir, { FAKE_AMBER_PORT: '0', FAKE_AMBER_RATE_LIMIT: '10;w=2' }, cleanUp);
-    const snippet = await waitFor('the fake server\'s .env snippet', 30_000, async () => /^\s+(AMBER_API_BASE_URL=.*)$/m.exec(fake.output())?.[1]);
+    // The snippet is `.env` lines, one setting each, pasted as printed.
+    const snippetLine = /^(AMBER_API_BASE_URL|AMBER_API_KEY|HISTORICAL_START_DATE)=\S+$/gm;
+    const snippet = await waitFor('the fake server\'s .env snippet', 30_000, async () => {
+      const lines = fake.output().match(snippetLine) ?? [];
+      return lines.length === 3 ? lines : undefined;
+    });
 
     // "Running without Docker": `.env` from the example, a database of your own and its DATABASE_URL.
     const [copyEnv] = shellLines(section('Running without Docker')).filter((line) => line.startsWith('cp '));
@@ -102,7 +107,7 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
     expect((await run(appendUrl!.replace(/postgres:\/\/[^']*/, databaseUrl))).status).toBe(0);
 
     // "Put the printed AMBER_API_BASE_URL, AMBER_API_KEY and HISTORICAL_START_DATE into .env, then npm run dev".
-    const printed = Object.fromEntries(snippet.split(' ').map((pair) => pair.split('=') as [string, string]));
+    const printed = Object.fromEntries(snippet.map((line) => line.split('=') as [string, string]));
     let env = await readFile(join(dir, '.env'), 'utf8');
     for (const [key, value] of Object.entries(printed)) {
       env = new RegExp(`^${key}=`, 'm').test(env) ? env.replace(new RegExp(`^${key}=.*$`, 'm'), `${key}=${value}`) : `${env}${key}=${value}\n`;
@@ -111,8 +116,8 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
     await writeFile(join(dir, '.env'), `${env}HTTP_PORT=0\n`);
     expect(section('Trying it without an Amber account')).toContain('`npm run dev`');
     daemon = shell('npm run dev', dir, {}, cleanUp);
-    await waitFor('backfill finished', 150_000, async () => daemon.output().includes('"msg":"backfill finished"'));
-    const listening = daemon.output().split('\n').find((line) => line.includes('"msg":"HTTP server listening"'))!;
+    await waitFor('backfill finished', 150_000, async () => daemon.output().includes('"message":"backfill finished"'));
+    const listening = daemon.output().split('\n').find((line) => line.includes('"message":"HTTP server listening"'))!;
     httpPort = (JSON.parse(listening) as { port: number }).port;
 
     const client = new pg.Client(databaseUrl);
@@ -228,7 +233,7 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
 
   it('Ctrl-C stops `npm run dev` cleanly', { concurrent: false }, async () => {
     await pressCtrlC(daemon);
-    expect(daemon.output()).toContain('"msg":"stopped cleanly"');
+    expect(daemon.output()).toContain('"message":"stopped cleanly"');
   });
 });
 

@@ -54,7 +54,7 @@ const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValue: stri
   BATTERY_EXPORT_LIMIT_KW: ['-1', '5kW'],
 };
 
-const isFatal = (line: LogLine): boolean => line['level'] === 'fatal' || line['level'] === 60;
+const isFatal = (line: LogLine): boolean => line['fatal'] === true;
 
 /** What must hold for one refused start; empty when it did. */
 async function refusedStart(world: World, overrides: Record<string, string>, named: readonly string[]): Promise<{ problems: string[]; silent: boolean; exitCode: number | null }> {

@@ -23,8 +23,8 @@ import { createWorld, type World, pacedWorld, PACED_ENV } from '../world.ts';
 const LOCK_LOST = 'lost the connection holding the single-writer lock; pausing collection';
 const LOCK_HELD = 'holding the single-writer lock; this collector writes';
 
-const isMsg = (msg: string) => (line: Record<string, unknown>) => line['msg'] === msg;
-const isUnreachable = (line: Record<string, unknown>) => typeof line['msg'] === 'string' && /^database .* not reachable yet/.test(line['msg']);
+const isMsg = (msg: string) => (line: Record<string, unknown>) => line['message'] === msg;
+const isUnreachable = (line: Record<string, unknown>) => typeof line['message'] === 'string' && /^database .* not reachable yet/.test(line['message']);
 
 /** The world's database URL, but through the proxy. */
 function viaProxy(world: World, proxy: TcpProxy): string {
@@ -128,7 +128,7 @@ function cutMidCycle(): Trial {
             return Date.now();
           },
           resumedAt: async (_world, daemon, cutAt) => {
-            const after = (line: Record<string, unknown>) => line['msg'] === 'cycle finished' && lineTime(line) > cutAt;
+            const after = (line: Record<string, unknown>) => line['message'] === 'cycle finished' && lineTime(line) > cutAt;
             return waitForLines(daemon.log.lines, after, { what: 'a cycle after the cut' }).catch(() => null);
           },
           recoveryTimeoutMs: 60_000,

@@ -25,10 +25,10 @@ function trial(label: string, faults: (world: World) => FaultSpec[], days: numbe
   };
 }
 
-/** A log line with `msg` that carries a non-empty `field` (the sample a person needs to see the problem). */
+/** A log line with `message` that carries a non-empty `field` (the sample a person needs to see the problem). */
 function loggedWith(msg: string, field: string): LogExpectation {
   return (log) => {
-    const line = log.lines.find((l) => l['msg'] === msg);
+    const line = log.lines.find((l) => l['message'] === msg);
     if (!line) return [`no "${msg}" line`];
     const value = line[field];
     const empty = value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);

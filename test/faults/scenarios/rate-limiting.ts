@@ -20,7 +20,7 @@ function collector429s(fake: FakeAmber): number {
 const PAUSED = 'Amber rate limit hit (429); all calls paused';
 
 function pausedOn429(log: CapturedLogger, source: string): string[] {
-  const lines = log.lines.filter((l) => l['msg'] === PAUSED);
+  const lines = log.lines.filter((l) => l['message'] === PAUSED);
   if (lines.length === 0) return [`no "${PAUSED}" line`];
   return lines.some((l) => l['source'] === source) ? [] : [`the 429 pauses never used ${source} (saw ${[...new Set(lines.map((l) => l['source']))].join(', ')})`];
 }
@@ -90,7 +90,7 @@ function lockout(days: number): Trial {
         before: (world) => world.fake.inject({ kind: 'lockout', seconds: BUDGET.windowSeconds, endpoint: 'prices' }),
         recoveryTimeoutMs: 90_000,
         expect: (world, daemon) => {
-          const refusedAgain = daemon.log.lines.filter((l) => l['msg'] === PAUSED && l['source'] === 'ratelimit-reset' && Number(l['attempt']) > 1);
+          const refusedAgain = daemon.log.lines.filter((l) => l['message'] === PAUSED && l['source'] === 'ratelimit-reset' && Number(l['attempt']) > 1);
           const refused = world.fake.requests.filter((r) => r.fault === 'lockout').length;
           return [
             ...pausedOn429(daemon.log, 'ratelimit-reset'),

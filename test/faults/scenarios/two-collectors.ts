@@ -28,23 +28,23 @@ function twoCollectors(round: number): Trial {
           startDaemon(world.env({ AMBER_API_BASE_URL: twin.url, AMBER_API_KEY: twin.apiKey }), options),
         );
         const [a, b] = daemons as [DaemonUnderTest, DaemonUnderTest];
-        const holds = (d: DaemonUnderTest) => d.log.lines.some((l) => l['msg'] === LOCK_HELD);
+        const holds = (d: DaemonUnderTest) => d.log.lines.some((l) => l['message'] === LOCK_HELD);
         await until(() => holds(a) || holds(b), 30_000, 'neither collector took the writer lock');
         const [writer, standby] = holds(a) ? [a, b] : [b, a];
         const [writerFake, standbyFake] = writer === a ? fakes : [...fakes].reverse();
         const completeAt = await world.waitUntilComplete(60_000);
         if (holds(standby)) problems.push('both collectors held the writer lock at once');
-        if (!standby.log.lines.some((l) => l['msg'] === LOCK_WAIT)) problems.push(`the standby never said "${LOCK_WAIT}"`);
+        if (!standby.log.lines.some((l) => l['message'] === LOCK_WAIT)) problems.push(`the standby never said "${LOCK_WAIT}"`);
         if (standbyFake!.requests.length > 0) problems.push(`the standby made ${standbyFake!.requests.length} Amber requests while the other collected`);
         if (dataRequests(writerFake!) === 0) problems.push('the writer made no data requests');
-        const migrations = [...a.log.lines, ...b.log.lines].filter((l) => l['msg'] === 'applying database migration').length;
+        const migrations = [...a.log.lines, ...b.log.lines].filter((l) => l['message'] === 'applying database migration').length;
         const files = await world.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
         if (migrations !== files.rows[0]!.n) problems.push(`${migrations} migrations applied for ${files.rows[0]!.n} files: a migration ran twice`);
 
         // Hand-over: the writer stops; the standby must take the lock and run a cycle.
         const stoppedAt = Date.now();
         await writer.stop();
-        const tookOverAt = await waitForLines(standby.log.lines, (l) => l['msg'] === 'cycle finished' && lineTime(l) > stoppedAt, {
+        const tookOverAt = await waitForLines(standby.log.lines, (l) => l['message'] === 'cycle finished' && lineTime(l) > stoppedAt, {
           what: 'a cycle by the standby after the hand-over',
         }).catch(() => null);
         if (tookOverAt === null) problems.push('the standby did not take over');
