@@ -114,7 +114,7 @@ async function runCollector(dataDir: string): Promise<{ code: number; fatal: Rec
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number];
   const lines = out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code, fatal: lines.find((l) => l['level'] === 'fatal' || l['level'] === 60) };
+  return { code, fatal: lines.find((l) => l['fatal'] === true) };
 }
 
 /** A tmpfs mounted read-only at `dir`, with `prepare` run on it while it is still writable. */
@@ -134,7 +134,7 @@ describe.runIf(isRoot)('a DATA_DIR that cannot be used', () => {
     const { code, fatal } = await runCollector(dataDir);
     expect(code).toBe(1);
     // Node's recursive mkdir reports a read-only parent as ENOENT.
-    expect(fatal).toMatchObject({ code: 'DATA_DIR_UNUSABLE', msg: expect.stringMatching(new RegExp(`^DATA_DIR ${dataDir} cannot be created or written \\((EROFS|ENOENT)`)) });
+    expect(fatal).toMatchObject({ code: 'DATA_DIR_UNUSABLE', message: expect.stringMatching(new RegExp(`^DATA_DIR ${dataDir} cannot be created or written \\((EROFS|ENOENT)`)) });
   }, 30_000);
 
   it('present but read-only: exit 1 naming DATA_DIR', async () => {
@@ -143,7 +143,7 @@ describe.runIf(isRoot)('a DATA_DIR that cannot be used', () => {
     const dataDir = join(parent, 'ro', 'data');
     const { code, fatal } = await runCollector(dataDir);
     expect(code).toBe(1);
-    expect(fatal).toMatchObject({ code: 'DATA_DIR_UNUSABLE', msg: expect.stringContaining(`DATA_DIR ${dataDir} cannot be created or written (EROFS`) });
+    expect(fatal).toMatchObject({ code: 'DATA_DIR_UNUSABLE', message: expect.stringContaining(`DATA_DIR ${dataDir} cannot be created or written (EROFS`) });
   }, 30_000);
 
   it('under a file: exit 1 naming DATA_DIR', async () => {
@@ -152,6 +152,6 @@ describe.runIf(isRoot)('a DATA_DIR that cannot be used', () => {
     const dataDir = join(parent, 'file', 'data');
     const { code, fatal } = await runCollector(dataDir);
     expect(code).toBe(1);
-    expect(fatal).toMatchObject({ code: 'DATA_DIR_UNUSABLE', msg: expect.stringContaining(`DATA_DIR ${dataDir} cannot be created or written (ENOTDIR`) });
+    expect(fatal).toMatchObject({ code: 'DATA_DIR_UNUSABLE', message: expect.stringContaining(`DATA_DIR ${dataDir} cannot be created or written (ENOTDIR`) });
   }, 30_000);
 });
