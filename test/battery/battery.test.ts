@@ -12,9 +12,9 @@ import { runBattery } from '../../src/commands/battery.ts';
 import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { batteryRoutes, MAX_BODY_BYTES } from '../../src/http/battery-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
-import { silentLogger } from '../../src/logger.ts';
 import { loadBatteryHistory } from '../../src/query/battery-data.ts';
 import { defaultSites } from '../fake-amber/server.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { solveExactly } from './exact-solver.ts';
 
@@ -28,6 +28,7 @@ const DEFAULTS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9
 let h: Harness;
 let server: HttpServer;
 let base: string;
+const log = captureLogger();
 /** The day the collector ran through hour by hour, archiving forecasts. */
 const ARCHIVED_DAY = '2025-11-20';
 
@@ -50,7 +51,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     routes: batteryRoutes({ pool: h.pool, defaults: DEFAULTS, now: () => h.clock.now }),
     apiToken: null,
-    logger: silentLogger(),
+    logger: log.logger,
   });
   base = `http://127.0.0.1:${server.port}`;
 }, 300_000);
@@ -248,6 +249,13 @@ describe('the schedule ahead', () => {
     expect(response.status).toBe(413);
     // The server still answers.
     expect((await get(`/api/optimize/${FIVE}?horizon=1`)).status).toBe(200);
+  });
+
+  it.each(['/api/optimize/%ff', '/api/optimize/%E0%A4%A', '/api/battery/%C0%80'])('%s (a malformed percent-encoding) → 400, and no error logged', async (path) => {
+    const { status, body } = await get(path);
+    expect(status).toBe(400);
+    expect(body.error).toBe('malformed request target');
+    expect(log.lines.filter((line) => line['level'] === 50)).toEqual([]);
   });
 
   it('GET /api/optimize with bad numbers names them', async () => {
