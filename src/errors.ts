@@ -48,6 +48,8 @@ interface ErrorDetails {
   EMBEDDED_DB_FAILED: { clusterDir?: string; logPath?: string };
   DATA_DIR_IN_USE: { pid?: number; dataDir?: string };
   ABORTED: Record<string, never>;
+  /** A battery calculation stopped at its deadline or its memory limit (http/battery-api.ts answers 504 or 503). */
+  BATTERY_LIMIT: { limit?: 'deadline' | 'memory' };
   /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
   USAGE: { problems?: string[]; siteId?: string };
 }

@@ -5,13 +5,14 @@
  * the forecast archive replayed for the forecast-driven strategy, a 30-minute site without feed-in, a site
  * without usage, and hostile input.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { baselineCost, score, type BatteryParams, type Series } from '../../src/battery/model.ts';
 import { optimalSchedule } from '../../src/battery/optimal.ts';
 import { runBattery } from '../../src/commands/battery.ts';
 import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { batteryRoutes, MAX_BODY_BYTES } from '../../src/http/battery-api.ts';
-import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
+import { sendJson, startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { loadBatteryHistory } from '../../src/query/battery-data.ts';
 import { defaultSites } from '../fake-amber/server.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
@@ -180,6 +181,52 @@ describe('GET /api/battery/what-if', () => {
     expect(status).toBe(400);
     expect(body.problems.join('\n')).toContain(problem);
   });
+});
+
+describe('the calculation runs in a worker thread with a deadline', () => {
+  async function serverWith(limits: { deadlineMs: number; maxHeapMb: number }): Promise<string> {
+    const ping = { method: 'GET' as const, path: '/ping', handle: (_req: unknown, res: ServerResponse) => sendJson(res, 200, { ok: true }) };
+    const other = await startHttpServer({ port: 0, host: '127.0.0.1', routes: [ping, ...batteryRoutes({ pool: h.pool, defaults: DEFAULTS, limits })], apiToken: null, logger: log.logger });
+    onTestFinished(() => other.close());
+    return `http://127.0.0.1:${other.port}`;
+  }
+  const heavy = `site=${FIVE}&from=2025-11-08&to=2025-11-21&efficiency=0.5&power=27`;
+
+  it('the server answers other requests at once while a what-if computes', async () => {
+    const url = await serverWith({ deadlineMs: 120_000, maxHeapMb: 96 });
+    const whatIf = fetch(`${url}/api/battery/what-if?${heavy}`);
+    let done = false;
+    void whatIf.finally(() => (done = true));
+    const latencies: number[] = [];
+    while (!done) {
+      const started = performance.now();
+      expect((await fetch(`${url}/ping`)).status).toBe(200);
+      latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await whatIf).status).toBe(200);
+    expect(latencies.length).toBeGreaterThan(5);
+    // On the main thread the calculation held every ping for seconds.
+    expect(Math.max(...latencies)).toBeLessThan(500);
+  }, 120_000);
+
+  it('past its deadline the worker is stopped and the answer is a 504 saying so; the next request works', async () => {
+    const url = await serverWith({ deadlineMs: 300, maxHeapMb: 96 });
+    const response = await fetch(`${url}/api/battery/what-if?${heavy}`);
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { error: string }).error).toBe('the battery calculation took longer than 0.3 s and was stopped: ask for a shorter range');
+    const plan = await fetch(`${url}/api/optimize/${FIVE}?horizon=1`);
+    expect(plan.status).toBe(504);
+    expect((await get(`/api/optimize/${FIVE}?horizon=1`)).status).toBe(200);
+  }, 60_000);
+
+  it('a worker that runs out of its heap ends alone: a 503 saying so', async () => {
+    const url = await serverWith({ deadlineMs: 120_000, maxHeapMb: 4 });
+    const response = await fetch(`${url}/api/battery/what-if?${heavy}`);
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: string }).error).toMatch(/needed more than its 4 MB of memory and was stopped/);
+    expect((await fetch(`${url}/ping`)).status).toBe(200);
+  }, 60_000);
 });
 
 describe('the schedule ahead', () => {
