@@ -13,6 +13,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
 import { batteryBenchmark } from './battery.ts';
+import { batteryWorkerBenchmark } from './battery-worker.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
 import { embeddedPostgresBenchmark } from './embedded.ts';
@@ -39,6 +40,7 @@ const BENCHMARKS: Benchmark[] = [
   readLoadBenchmark,
   embeddedPostgresBenchmark,
   batteryBenchmark,
+  batteryWorkerBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';
