@@ -49,6 +49,8 @@ export function runBatteryJob<J extends BatteryJob>(job: J, connection: Database
       // The daemon's own flags (--max-old-space-size=128 and the like) are for its heap, not this thread's.
       execArgv: [],
     });
+    // Neither the thread nor its deadline keeps a stopping daemon alive: the request they serve goes with it.
+    worker.unref();
     let settled = false;
     const settle = (outcome: () => void): void => {
       if (settled) return;
@@ -59,7 +61,7 @@ export function runBatteryJob<J extends BatteryJob>(job: J, connection: Database
     const deadline = setTimeout(() => {
       settle(() => reject(limitError('deadline', `the battery calculation took longer than ${limits.deadlineMs / 1000} s and was stopped: ask for a shorter range`)));
       void worker.terminate();
-    }, limits.deadlineMs);
+    }, limits.deadlineMs).unref();
     worker.once('message', (outcome: WorkerOutcome) => settle(() => (outcome.ok ? resolve(outcome.report as Reports[J['kind']]) : reject(errorFrom(outcome.error)))));
     worker.once('error', (err: Error & { code?: string }) => {
       const failure =

@@ -7,7 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
+import type { BatteryParams } from '../../src/battery/model.ts';
+import type { NemDate } from '../../src/domain/models.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
+import { runBatteryJob } from '../../src/query/battery-thread.ts';
+import { selectSites } from '../../src/query/sites.ts';
 import { daemonNodeFlags } from '../deploy/dockerfile.ts';
 import { ARCHIVE_SITE, seedForecastArchive } from '../helpers/forecast-archive-sql.ts';
 import { createBenchDatabase } from './bench-database.ts';
@@ -17,6 +22,8 @@ import type { Benchmark } from './run.ts';
 
 const DAYS = 366;
 const IDLE_PROBES = 100;
+/** The daemon's built-in defaults (BATTERY_* unset), which the request above ran with. */
+const BATTERY_DEFAULTS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 const PROBE_EVERY_MS = 100;
 const IMAGE_NODE_OPTIONS = daemonNodeFlags(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')).join(' ');
 
@@ -44,6 +51,8 @@ async function run(): Promise<Figure[]> {
       while (running) during.push(await probe(base));
       const { status, body } = await answer;
       const seconds = (performance.now() - started) / 1000;
+      progress('battery-worker: the same what-if in the worker thread without the deadline');
+      const whole = await wholeWhatIf(db.url, from, to);
       const idleOf = (q: number) => ({ name: 'idle', value: percentile(idle, q) });
       return figuresOf(`battery worker: a ${DAYS}-day what-if in the daemon (${IMAGE_NODE_OPTIONS}), ${forecastRows.toLocaleString('en')} archived forecasts`, [
         {
@@ -52,6 +61,12 @@ async function run(): Promise<Figure[]> {
           unit: 's',
           target: atMost(120),
           note: status === 200 ? 'answered 200' : `answered ${status}: ${body.error ?? ''}`,
+        },
+        {
+          name: 'year-long what-if in the worker thread, without the deadline',
+          value: whole.seconds,
+          unit: 's',
+          note: `the same request's calculation run to the end (${whole.intervals.toLocaleString('en')} intervals, forecast-driven over ${(100 * whole.coveredShare).toFixed(0)}% of them), outside the daemon`,
         },
         { name: '/healthz p50 during the what-if', value: percentile(during, 0.5), unit: 'ms', baseline: idleOf(0.5) },
         { name: '/healthz p95 during the what-if', value: percentile(during, 0.95), unit: 'ms', baseline: idleOf(0.95), target: atMost(100) },
@@ -69,6 +84,19 @@ async function run(): Promise<Figure[]> {
   } finally {
     await db.drop();
   }
+}
+
+/** The year's what-if through runBatteryJob, as the daemon runs it but with time to finish. */
+async function wholeWhatIf(databaseUrl: string, from: NemDate, to: NemDate): Promise<{ seconds: number; intervals: number; coveredShare: number }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  const [site] = await selectSites(pool, ARCHIVE_SITE.id).finally(() => pool.end());
+  const started = performance.now();
+  // The thread does not keep a process alive (a stopping daemon must not wait for it); this wait does.
+  const keepAlive = setInterval(() => {}, 1_000);
+  const report = await runBatteryJob({ kind: 'what-if', args: { site: site!, from, to, params: BATTERY_DEFAULTS, day: null } }, { url: databaseUrl, ssl: false }, { deadlineMs: 900_000, maxHeapMb: 96 }).finally(() =>
+    clearInterval(keepAlive),
+  );
+  return { seconds: (performance.now() - started) / 1000, intervals: report.intervals, coveredShare: report.forecastDriven.coveredShare };
 }
 
 /**
