@@ -42,9 +42,9 @@ export interface BatteryApiDeps {
 }
 
 /**
- * A year's what-if at the default battery, with a forecast archived all year, takes about a minute of CPU
- * (`npm run bench -- battery-worker`); the deadline leaves room for a shared CPU. The heap holds a year of
- * intervals and half a day of the forecast archive at a time.
+ * Months of what-if finish well within the deadline; a year with a forecast archived all year can take longer
+ * (its forecast-driven plans dominate: `npm run bench -- battery-worker` measures it) and is then refused with
+ * a 504. The heap holds a year of intervals and half a day of the forecast archive at a time.
  */
 const DEFAULT_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96 };
 
