@@ -71,7 +71,12 @@ async function collectUntilStopped(config: Config, server: DatabaseServer, logge
   const metrics = new CollectorMetrics({ rateLimit: () => amber.limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
-  const routes: Route[] = [...healthRoutes({ readiness, metrics, liveness: () => server.problem() }), ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }), ...batteryRoutes({ pool: readPool, defaults: config.battery }), ...dashboardRoutes()];
+  const routes: Route[] = [
+    ...healthRoutes({ readiness, metrics, liveness: () => server.problem() }),
+    ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }),
+    ...batteryRoutes({ pool: readPool, connection, defaults: config.battery }),
+    ...dashboardRoutes(),
+  ];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)
   // while Postgres is still starting.
   const http = await startHttpServer({

@@ -75,6 +75,8 @@ interface ErrorDetails {
   BACKUP_INVALID: { file?: string };
   /** A restore that would overwrite data (no --force), meet a running collector or a newer schema. */
   RESTORE_REFUSED: { reason?: 'not-empty' | 'collector-running' | 'schema-newer' };
+  /** A battery calculation stopped at its deadline or its memory limit (http/battery-api.ts answers 504 or 503). */
+  BATTERY_LIMIT: { limit?: 'deadline' | 'memory' };
   /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
   USAGE: { problems?: string[]; siteId?: string };
 }

@@ -170,7 +170,7 @@ describe('parseConfig', () => {
     expect(problems).toEqual([
       'BATTERY_CAPACITY_KWH: expected a number of kWh greater than 0 and at most 10000, got "0"',
       'BATTERY_POWER_KW: expected a number of kW greater than 0 and at most 10000, got "five"',
-      'BATTERY_EFFICIENCY: expected a round-trip efficiency greater than 0 and at most 1, got "1.1"',
+      'BATTERY_EFFICIENCY: expected a round-trip efficiency from 0.5 to 1, got "1.1"',
       'BATTERY_RESERVE: expected a share of the capacity from 0 up to (not including) 1, got "1"',
       'BATTERY_EXPORT_LIMIT_KW: expected a number of kW from 0 to 10000, got "-1"',
     ]);

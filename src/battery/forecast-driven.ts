@@ -22,8 +22,12 @@ export interface ForecastDrivenInput {
   demandByStart: ReadonlyMap<number, number>;
   /** The site's interval length. */
   intervalMinutes: number;
-  /** The forecast in force at an instant, from the interval containing it onwards, contiguous; empty when none. */
-  forecastAt(atMs: number): ForecastStep[];
+  /**
+   * The forecast in force at an instant, from the interval containing it onwards, contiguous; empty when
+   * none. Asked at instants that only move forward, so a source may read the archive as it goes instead of
+   * holding it all (query/battery-forecasts.ts).
+   */
+  forecastAt(atMs: number): ForecastStep[] | Promise<ForecastStep[]>;
   params: BatteryParams;
   /** Default 30: the half-hourly pre-dispatch cadence. */
   replanMinutes?: number;
@@ -41,7 +45,7 @@ const LOAD_HISTORY_DAYS = 7;
 /** A coarser grid than perfect foresight's: a plan is redone within the hour, and thousands are made. */
 const PLAN_GRID_STEPS = 60;
 
-export function forecastDrivenSchedule(input: ForecastDrivenInput): ForecastDrivenResult {
+export async function forecastDrivenSchedule(input: ForecastDrivenInput): Promise<ForecastDrivenResult> {
   const { series, params } = input;
   const { oneWay, minSoc, maxSoc } = limitsOf(params);
   const replanMs = (input.replanMinutes ?? 30) * MINUTE_MS;
@@ -52,7 +56,7 @@ export function forecastDrivenSchedule(input: ForecastDrivenInput): ForecastDriv
   for (let t = 0; t < series.length; t++) {
     const startMs = series.startMs[t]!;
     if (plan === null || startMs % replanMs === 0 || startMs >= plan.validUntilMs) {
-      plan = makePlan(input, startMs, soc, Math.ceil((startMs + 1) / replanMs) * replanMs);
+      plan = await makePlan(input, startMs, soc, Math.ceil((startMs + 1) / replanMs) * replanMs);
     }
     const step = plan?.stepAt(startMs);
     if (plan === null || step === undefined) continue;
@@ -76,8 +80,8 @@ interface Plan {
   stepAt(ms: number): number | undefined;
 }
 
-function makePlan(input: ForecastDrivenInput, atMs: number, soc: number, nextDecisionMs: number): Plan | null {
-  const steps = input.forecastAt(atMs);
+async function makePlan(input: ForecastDrivenInput, atMs: number, soc: number, nextDecisionMs: number): Promise<Plan | null> {
+  const steps = await input.forecastAt(atMs);
   if (steps.length === 0) return null;
   const planSeries = forecastSeries(steps, input.demandByStart, input.intervalMinutes);
   const schedule = optimalSchedule(planSeries, input.params, { startSocKwh: soc, gridSteps: PLAN_GRID_STEPS });

@@ -10,11 +10,22 @@ interface Rule {
   expected: string;
 }
 
-/** Generous upper bounds: beyond them a value is a typo (kW for W), and the grid would grow without bound. */
+const MIN_EFFICIENCY = 0.5;
+/**
+ * The most power per kWh of capacity (2 kW per kWh: full in half an hour; home batteries take one to three
+ * hours). Beyond it each interval may cross the whole state grid, and a year's what-if takes minutes.
+ */
+const MAX_POWER_PER_KWH = 2;
+
+/**
+ * Generous bounds: beyond them a value is a typo (kW for W) or no battery anyone sells, and the work of a
+ * calculation grows without bound. An efficiency near 0 makes each move cost next to nothing, so the state
+ * grid takes thousands of levels and moves (0.0001 took minutes); no battery loses half of what it stores.
+ */
 const BATTERY_RULES: Readonly<Record<keyof BatteryParams, Rule>> = {
   capacityKwh: { ok: (v) => v > 0 && v <= 10_000, expected: 'a number of kWh greater than 0 and at most 10000' },
   powerKw: { ok: (v) => v > 0 && v <= 10_000, expected: 'a number of kW greater than 0 and at most 10000' },
-  efficiency: { ok: (v) => v > 0 && v <= 1, expected: 'a round-trip efficiency greater than 0 and at most 1' },
+  efficiency: { ok: (v) => v >= MIN_EFFICIENCY && v <= 1, expected: `a round-trip efficiency from ${MIN_EFFICIENCY} to 1` },
   reserve: { ok: (v) => v >= 0 && v < 1, expected: 'a share of the capacity from 0 up to (not including) 1' },
   exportLimitKw: { ok: (v) => v >= 0 && v <= 10_000, expected: 'a number of kW from 0 to 10000' },
 };
@@ -59,6 +70,13 @@ export function batteryParamsFrom(
     const checked = checkBatteryValue(field, raw[field]);
     if ('value' in checked) params[field] = checked.value;
     else problems.push(`${names[field]}: ${checked.problem}`);
+  }
+  if (problems.length === 0 && params.powerKw > MAX_POWER_PER_KWH * params.capacityKwh) {
+    // Named as the request gave it: the power when it came with the request, else the capacity that made the default too strong.
+    const name = raw.powerKw === undefined && raw.capacityKwh !== undefined ? names.capacityKwh : names.powerKw;
+    problems.push(
+      `${name}: the power may be at most ${MAX_POWER_PER_KWH} kW per kWh of capacity (${MAX_POWER_PER_KWH * params.capacityKwh} kW for ${params.capacityKwh} kWh), got ${params.powerKw} kW`,
+    );
   }
   return { params, problems };
 }

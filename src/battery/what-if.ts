@@ -14,7 +14,7 @@ export interface WhatIfInput {
   intervalMinutes: number;
   params: BatteryParams;
   /** The archived forecast in force at an instant; null when the archive holds nothing for the period. */
-  forecastAt: ((atMs: number) => ForecastStep[]) | null;
+  forecastAt: ((atMs: number) => ForecastStep[] | Promise<ForecastStep[]>) | null;
   /** The instants [from, to) of the day whose state of charge is returned interval by interval. */
   day: { fromMs: number; toMs: number } | null;
 }
@@ -42,14 +42,14 @@ export interface DayInterval {
   forecastDrivenSocKwh: number | null;
 }
 
-export function whatIf(input: WhatIfInput): WhatIfCosts {
+export async function whatIf(input: WhatIfInput): Promise<WhatIfCosts> {
   const { series, params } = input;
   const selfConsumption = score(series, params, selfConsumptionSchedule(series, params));
   const perfect = score(series, params, optimalSchedule(series, params));
   const driven =
     input.forecastAt === null
       ? null
-      : forecastDrivenSchedule({ series, params, demandByStart: input.demandByStart, intervalMinutes: input.intervalMinutes, forecastAt: input.forecastAt });
+      : await forecastDrivenSchedule({ series, params, demandByStart: input.demandByStart, intervalMinutes: input.intervalMinutes, forecastAt: input.forecastAt });
   const forecastDriven = driven === null || driven.coveredIntervals === 0 ? null : score(series, params, driven.schedule);
   const covered = forecastDriven === null ? 0 : driven!.coveredIntervals;
   const dayIntervals: DayInterval[] = [];

@@ -143,7 +143,7 @@ export function envSchema(today: string) {
     BATTERY_CAPACITY_KWH: batteryValue('capacityKwh', 13.5),
     // Most charge or discharge power in kW, > 0. Default 5.
     BATTERY_POWER_KW: batteryValue('powerKw', 5),
-    // Round-trip efficiency, in (0, 1]. Default 0.9.
+    // Round-trip efficiency, from 0.5 to 1. Default 0.9.
     BATTERY_EFFICIENCY: batteryValue('efficiency', 0.9),
     // Share of the capacity never used, in [0, 1). Default 0.1.
     BATTERY_RESERVE: batteryValue('reserve', 0.1),

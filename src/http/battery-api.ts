@@ -8,8 +8,11 @@
  *   POST /api/optimize            the same from a JSON body: {site, battery: {capacityKwh, powerKw, efficiency,
  *                                 reserve, exportLimitKw}, socKwh, horizonHours}
  *
- * The work is CPU-bound (a year of 5-minute intervals takes seconds), so one runs at a time and a request
- * that finds one running gets a 503 to retry, instead of a queue a flood of requests could grow.
+ * The work is CPU-bound (a year of 5-minute intervals takes tens of seconds), so it runs in a worker thread
+ * (query/battery-thread.ts) with a deadline and a heap of its own: health checks, metrics, the read API and
+ * collection never wait on it, and past the deadline (a 504) or the heap (a 503) the thread is stopped. One
+ * runs at a time and a request that finds one running gets a 503 to retry, instead of a queue a flood of
+ * requests could grow.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
@@ -17,7 +20,9 @@ import { z } from 'zod';
 import type { BatteryParams } from '../battery/model.ts';
 import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
 import { addDays, nemToday } from '../domain/nem-time.ts';
-import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery.ts';
+import type { DatabaseConnection } from '../config/database.ts';
+import { checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery.ts';
+import { runBatteryJob, type BatteryThreadLimits } from '../query/battery-thread.ts';
 import { selectSites } from '../query/sites.ts';
 import { ReadGate } from './read-gate.ts';
 import { answerFailure, badRequest, dateParam, gatedJsonRoute, siteParam } from './read-api.ts';
@@ -30,7 +35,18 @@ export interface BatteryApiDeps {
   defaults: BatteryParams;
   /** The clock for default ranges and "now"; tests pin it. */
   now?: () => Date;
+  /** The database the calculation's thread connects to on its own. Default: the pool's. */
+  connection?: DatabaseConnection;
+  /** Default: two minutes, and a 96 MB heap (tests shorten the deadline). */
+  limits?: BatteryThreadLimits;
 }
+
+/**
+ * Months of what-if finish well within the deadline; a year with a forecast archived all year can take longer
+ * (its forecast-driven plans dominate: `npm run bench -- battery-worker` measures it) and is then refused with
+ * a 504. The heap holds a year of intervals and half a day of the forecast archive at a time.
+ */
+const DEFAULT_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96 };
 
 /** A JSON body larger than this is refused unread: a plan request is a few hundred bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -69,6 +85,9 @@ const optimizeBody = z.strictObject({
 export function batteryRoutes(deps: BatteryApiDeps): Route[] {
   const { pool, defaults } = deps;
   const now = deps.now ?? (() => new Date());
+  // A pool from db/pool.ts holds its connection's URL and TLS setting as given.
+  const connection = deps.connection ?? { url: pool.options.connectionString ?? '', ssl: (pool.options.ssl as DatabaseConnection['ssl'] | undefined) ?? false };
+  const limits = deps.limits ?? DEFAULT_LIMITS;
   // One calculation at a time and none waiting: a second request meanwhile gets a 503 with Retry-After.
   const gate = new ReadGate({ concurrency: 1, queueLength: 0, maxWaitMs: 5_000 });
   const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => gate.run(work);
@@ -90,7 +109,7 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
     }
     if (problems.length > 0) throw badRequest(problems);
     const [site] = await selectSites(pool, args.siteId);
-    return oneAtATime(() => batteryPlan(pool, { site: site!, params: args.params, socKwh: args.socKwh, horizonHours: args.horizonHours, now: now() }));
+    return oneAtATime(() => runBatteryJob({ kind: 'plan', args: { site: site!, params: args.params, socKwh: args.socKwh, horizonHours: args.horizonHours, now: now() } }, connection, limits));
   };
 
   return [
@@ -103,7 +122,7 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
       if (problems.length > 0) throw badRequest(problems);
       const [site] = await selectSites(pool, query.site ?? null);
       if (site === undefined) throw badRequest(['site: no sites are stored yet']);
-      return oneAtATime(() => batteryWhatIf(pool, { site, from, to, params, day: query.day ?? null }));
+      return oneAtATime(() => runBatteryJob({ kind: 'what-if', args: { site, from, to, params, day: query.day ?? null } }, connection, limits));
     }),
     gatedJsonRoute('/api/optimize/*', optimizeQuery, async (query, url) => {
       const problems: string[] = [];

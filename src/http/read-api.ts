@@ -200,12 +200,16 @@ export function gatedJsonRoute<S extends z.ZodType<object>>(path: string, schema
 
 /**
  * A usage error is a 400 listing its problems; overload, a statement timeout or an unreachable database a
- * 503 to retry; anything else is a bug and propagates (the server answers 500).
+ * 503 to retry; a battery calculation stopped at its deadline a 504; anything else is a bug and propagates (the server answers 500).
  */
 export function answerFailure(res: ServerResponse, err: unknown, badRequestText: string): void {
   if (isCollectorError(err, 'USAGE')) {
     const problems = err.details.problems ?? [err.message];
     sendJson(res, 400, { error: badRequestText, problems });
+  } else if (isCollectorError(err, 'BATTERY_LIMIT')) {
+    // Past its deadline the same request would take as long again (504); out of memory, perhaps not with less running (503).
+    if (err.details.limit === 'memory') res.setHeader('retry-after', '60');
+    sendJson(res, err.details.limit === 'memory' ? 503 : 504, { error: err.message });
   } else if (err instanceof ReadOverloaded) {
     res.setHeader('retry-after', String(err.retryAfterSeconds));
     sendJson(res, 503, { error: `the read API is busy; try again in ${err.retryAfterSeconds} s` });

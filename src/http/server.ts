@@ -79,7 +79,7 @@ export async function startHttpServer(options: {
   const allowedHosts = (options.allowedHosts ?? []).map((host) => host.replace(/\.$/, '').toLowerCase());
   const respond = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const url = requestUrl(req.url ?? '/');
-    if (url === null) {
+    if (url === null || !decodablePath(url)) {
       // A client's mistake, and scanners send these by the thousand: not worth more than a debug line.
       logger.debug({ method: sample(req.method), target: sample(req.url) }, 'malformed request target; answered 400');
       return sendJson(res, 400, { error: 'malformed request target' });
@@ -137,6 +137,19 @@ function requestUrl(target: string): URL | null {
   if (target.startsWith('/')) return URL.parse(`http://localhost${target}`);
   const absolute = URL.parse(target);
   return absolute !== null && (absolute.protocol === 'http:' || absolute.protocol === 'https:') ? absolute : null;
+}
+
+/**
+ * Whether every percent-encoding in the path decodes (`%ff` alone is not UTF-8): refused here, once, so no
+ * route that decodes a path segment can fail on one.
+ */
+function decodablePath(url: URL): boolean {
+  try {
+    decodeURIComponent(url.pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A client-supplied value for a log line: bounded, so a hostile request cannot flood the log. */

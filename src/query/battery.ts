@@ -11,7 +11,8 @@ import { whatIf } from '../battery/what-if.ts';
 import type { Queryable } from '../db/pool.ts';
 import { CollectorError } from '../errors.ts';
 import { hasUsage, loadBatteryHistory } from './battery-data.ts';
-import { FORECAST_REACH_MS, forecastInForce, loadForecastReplay, priceSteps } from './forecast-archive.ts';
+import { ArchivedForecasts } from './battery-forecasts.ts';
+import { FORECAST_REACH_MS, forecastInForce, priceSteps } from './forecast-archive.ts';
 import type { SiteInfo } from './sites.ts';
 
 /** A year (a leap one too): perfect foresight over a year of 5-minute data takes a few seconds. */
@@ -71,15 +72,15 @@ export async function batteryWhatIf(
     historyFrom: new Date(from.getTime() - LOAD_HISTORY_DAYS * DAY_MS),
   });
   if (history.series.length === 0) throw await nothingToScore(db, site, args.from, args.to, history.expectedIntervals);
-  const replay = await loadForecastReplay(db, { siteId: site.id, from, to, hasFeedIn });
+  const forecasts = new ArchivedForecasts(db, { siteId: site.id, hasFeedIn });
   const lastStart = history.series.startMs[history.series.length - 1]!;
   const day = args.day ?? nemToday(new Date(lastStart));
-  const result = whatIf({
+  const result = await whatIf({
     series: history.series,
     demandByStart: history.demandByStart,
     intervalMinutes: site.intervalLength,
     params,
-    forecastAt: replay.isEmpty ? null : (atMs) => replay.stepsAt(atMs),
+    forecastAt: (atMs) => forecasts.stepsAt(atMs),
     day: { fromMs: nemDayStart(day).getTime(), toMs: nemDayStart(addDays(day, 1)).getTime() },
   });
   const cents = (value: number) => Math.round(value * 100) / 100;

@@ -145,8 +145,8 @@ export function priceSteps(prices: readonly (Snapshot & { perKwh: number })[], h
 export const FORECAST_REACH_MS = 48 * 3_600_000;
 
 /**
- * A site's archived general and feed-in forecasts for a period, held in memory so the forecast in force at
- * any instant of it can be replayed without a query per decision.
+ * A site's archived general and feed-in forecasts for a window of time, held in memory so the forecast in
+ * force at any instant of it can be replayed without a query per decision (see battery-forecasts.ts).
  */
 export class ForecastReplay {
   private readonly snapshots: Array<Snapshot & { perKwh: number }>;
@@ -171,10 +171,6 @@ export class ForecastReplay {
       this.keys.set(entry.channel, list);
     }
     for (const list of this.keys.values()) list.sort((a, b) => a.endMs - b.endMs);
-  }
-
-  get isEmpty(): boolean {
-    return this.snapshots.length === 0;
   }
 
   /** The plan steps of the forecast in force at `atMs` (see priceSteps). */
@@ -208,26 +204,4 @@ function latestFetchedBy(rows: readonly number[], snapshots: ReadonlyArray<Snaps
     found = row;
   }
   return found;
-}
-
-/** A site's archived general and feed-in snapshots of intervals ending in (from, to + 48 h], fetched before `to`. */
-export async function loadForecastReplay(db: Queryable, args: { siteId: string; from: Date; to: Date; hasFeedIn: boolean }): Promise<ForecastReplay> {
-  const result = await db.query<[string, number, number, number, number]>({
-    text: `SELECT channel_type, extract(epoch FROM nem_time)::float8 * 1000, duration,
-                  extract(epoch FROM fetched_at)::float8 * 1000, per_kwh::float8
-           FROM price_forecasts
-           WHERE site_id = $1 AND channel_type IN ('general', 'feedIn')
-             AND nem_time > $2 AND nem_time <= $3::timestamptz + interval '48 hours' AND fetched_at < $3`,
-    values: [args.siteId, args.from, args.to],
-    rowMode: 'array',
-  });
-  const snapshots = result.rows.map(([channelType, endMs, duration, fetchedMs, perKwh]) => ({
-    channelType,
-    startMs: endMs - duration * 60_000,
-    endMs,
-    duration,
-    fetchedMs,
-    perKwh,
-  }));
-  return new ForecastReplay(snapshots, args.hasFeedIn);
 }

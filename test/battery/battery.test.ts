@@ -5,16 +5,17 @@
  * the forecast archive replayed for the forecast-driven strategy, a 30-minute site without feed-in, a site
  * without usage, and hostile input.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { baselineCost, score, type BatteryParams, type Series } from '../../src/battery/model.ts';
 import { optimalSchedule } from '../../src/battery/optimal.ts';
 import { runBattery } from '../../src/commands/battery.ts';
 import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { batteryRoutes, MAX_BODY_BYTES } from '../../src/http/battery-api.ts';
-import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
-import { silentLogger } from '../../src/logger.ts';
+import { sendJson, startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { loadBatteryHistory } from '../../src/query/battery-data.ts';
 import { defaultSites } from '../fake-amber/server.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { solveExactly } from './exact-solver.ts';
 
@@ -28,6 +29,7 @@ const DEFAULTS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9
 let h: Harness;
 let server: HttpServer;
 let base: string;
+const log = captureLogger();
 /** The day the collector ran through hour by hour, archiving forecasts. */
 const ARCHIVED_DAY = '2025-11-20';
 
@@ -50,7 +52,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     routes: batteryRoutes({ pool: h.pool, defaults: DEFAULTS, now: () => h.clock.now }),
     apiToken: null,
-    logger: silentLogger(),
+    logger: log.logger,
   });
   base = `http://127.0.0.1:${server.port}`;
 }, 300_000);
@@ -155,7 +157,10 @@ describe('GET /api/battery/what-if', () => {
     ['capacity=-3', 'capacity: expected'],
     ['power=abc', 'power: expected a number of kW greater than 0'],
     ['power=0', 'power: expected'],
-    ['efficiency=0', 'efficiency: expected a round-trip efficiency greater than 0 and at most 1'],
+    ['efficiency=0', 'efficiency: expected a round-trip efficiency from 0.5 to 1'],
+    ['efficiency=0.0001', 'efficiency: expected a round-trip efficiency from 0.5 to 1, got "0.0001"'],
+    ['power=28', 'power: the power may be at most 2 kW per kWh of capacity (27 kW for 13.5 kWh), got 28 kW'],
+    ['capacity=1', 'capacity: the power may be at most 2 kW per kWh of capacity (2 kW for 1 kWh), got 5 kW'],
     ['efficiency=1.01', 'efficiency: expected'],
     ['reserve=1', 'reserve: expected a share of the capacity from 0 up to (not including) 1'],
     ['reserve=-0.1', 'reserve: expected'],
@@ -176,6 +181,52 @@ describe('GET /api/battery/what-if', () => {
     expect(status).toBe(400);
     expect(body.problems.join('\n')).toContain(problem);
   });
+});
+
+describe('the calculation runs in a worker thread with a deadline', () => {
+  async function serverWith(limits: { deadlineMs: number; maxHeapMb: number }): Promise<string> {
+    const ping = { method: 'GET' as const, path: '/ping', handle: (_req: unknown, res: ServerResponse) => sendJson(res, 200, { ok: true }) };
+    const other = await startHttpServer({ port: 0, host: '127.0.0.1', routes: [ping, ...batteryRoutes({ pool: h.pool, defaults: DEFAULTS, limits })], apiToken: null, logger: log.logger });
+    onTestFinished(() => other.close());
+    return `http://127.0.0.1:${other.port}`;
+  }
+  const heavy = `site=${FIVE}&from=2025-11-08&to=2025-11-21&efficiency=0.5&power=27`;
+
+  it('the server answers other requests at once while a what-if computes', async () => {
+    const url = await serverWith({ deadlineMs: 120_000, maxHeapMb: 96 });
+    const whatIf = fetch(`${url}/api/battery/what-if?${heavy}`);
+    let done = false;
+    void whatIf.finally(() => (done = true));
+    const latencies: number[] = [];
+    while (!done) {
+      const started = performance.now();
+      expect((await fetch(`${url}/ping`)).status).toBe(200);
+      latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await whatIf).status).toBe(200);
+    expect(latencies.length).toBeGreaterThan(5);
+    // On the main thread the calculation held every ping for seconds.
+    expect(Math.max(...latencies)).toBeLessThan(500);
+  }, 120_000);
+
+  it('past its deadline the worker is stopped and the answer is a 504 saying so; the next request works', async () => {
+    const url = await serverWith({ deadlineMs: 300, maxHeapMb: 96 });
+    const response = await fetch(`${url}/api/battery/what-if?${heavy}`);
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { error: string }).error).toBe('the battery calculation took longer than 0.3 s and was stopped: ask for a shorter range');
+    const plan = await fetch(`${url}/api/optimize/${FIVE}?horizon=1`);
+    expect(plan.status).toBe(504);
+    expect((await get(`/api/optimize/${FIVE}?horizon=1`)).status).toBe(200);
+  }, 60_000);
+
+  it('a worker that runs out of its heap ends alone: a 503 saying so', async () => {
+    const url = await serverWith({ deadlineMs: 120_000, maxHeapMb: 4 });
+    const response = await fetch(`${url}/api/battery/what-if?${heavy}`);
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: string }).error).toMatch(/needed more than its 4 MB of memory and was stopped/);
+    expect((await fetch(`${url}/ping`)).status).toBe(200);
+  }, 60_000);
 });
 
 describe('the schedule ahead', () => {
@@ -224,6 +275,8 @@ describe('the schedule ahead', () => {
     ['zero power', 400, JSON.stringify({ site: FIVE, battery: { powerKw: 0 } }), 'battery.powerKw: expected a number of kW greater than 0'],
     ['efficiency over 1', 400, JSON.stringify({ site: FIVE, battery: { efficiency: 2 } }), 'battery.efficiency: expected'],
     ['reserve 1', 400, JSON.stringify({ site: FIVE, battery: { reserve: 1 } }), 'battery.reserve: expected'],
+    ['an efficiency of 1e-300', 400, JSON.stringify({ site: FIVE, battery: { efficiency: 1e-300 } }), 'battery.efficiency: expected a round-trip efficiency from 0.5 to 1'],
+    ['a power of 10000 kW', 400, JSON.stringify({ site: FIVE, battery: { powerKw: 10_000 } }), 'battery.powerKw: the power may be at most 2 kW per kWh'],
     ['a huge number', 400, '{"site": "x", "socKwh": 1e999}', 'socKwh: expected a number'],
     ['a state of charge below the reserve', 400, JSON.stringify({ site: FIVE, socKwh: 0.5 }), 'socKwh: expected kWh from the reserve (1.35) to the capacity (13.5), got 0.5'],
     ['a horizon of 100 hours', 400, JSON.stringify({ site: FIVE, horizonHours: 100 }), 'horizonHours: expected hours greater than 0 and at most 48'],
@@ -248,6 +301,13 @@ describe('the schedule ahead', () => {
     expect(response.status).toBe(413);
     // The server still answers.
     expect((await get(`/api/optimize/${FIVE}?horizon=1`)).status).toBe(200);
+  });
+
+  it.each(['/api/optimize/%ff', '/api/optimize/%E0%A4%A', '/api/battery/%C0%80'])('%s (a malformed percent-encoding) → 400, and no error logged', async (path) => {
+    const { status, body } = await get(path);
+    expect(status).toBe(400);
+    expect(body.error).toBe('malformed request target');
+    expect(log.lines.filter((line) => line['level'] === 50)).toEqual([]);
   });
 
   it('GET /api/optimize with bad numbers names them', async () => {
@@ -296,6 +356,8 @@ describe('amber-collector battery', () => {
   it.each([
     [['what-if', '--capacity', '0'], '--capacity: expected a number of kWh greater than 0'],
     [['what-if', '--efficiency', '1.5', '--reserve', '1'], '--efficiency: expected'],
+    [['what-if', '--efficiency', '0.0001'], '--efficiency: expected a round-trip efficiency from 0.5 to 1'],
+    [['plan', '--power', '100'], '--power: the power may be at most 2 kW per kWh of capacity'],
     [['what-if', '--from', '2025-11-20', '--to', '2025-11-01'], '--from: 2025-11-20 is after --to 2025-11-01'],
     [['what-if', '--site', 'NOPE'], 'no site "NOPE"'],
     [['plan', '--soc', '20'], '--soc: expected kWh from the reserve'],

@@ -44,10 +44,10 @@ function syntheticSite(days: number, minutes: number, seed: number): Series {
 }
 
 /** Wall-clock and CPU seconds: on a shared machine the CPU time is what the work itself costs. */
-function timed<T>(work: () => T): { result: T; seconds: number; cpuSeconds: number } {
+async function timed<T>(work: () => T | Promise<T>): Promise<{ result: T; seconds: number; cpuSeconds: number }> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = work();
+  const result = await work();
   const used = process.cpuUsage(cpu);
   return { result, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
@@ -76,8 +76,8 @@ export const batteryBenchmark: Benchmark = {
   name: 'battery',
   async run(): Promise<Figure[]> {
     const year = syntheticSite(365, 5, 1);
-    const self = timed(() => selfConsumptionSchedule(year, PARAMS));
-    const perfect = timed(() => optimalSchedule(year, PARAMS));
+    const self = await timed(() => selfConsumptionSchedule(year, PARAMS));
+    const perfect = await timed(() => optimalSchedule(year, PARAMS));
     score(year, PARAMS, perfect.result); // throws if infeasible
 
     const month = syntheticSite(37, 5, 2); // 7 days of load history, then 30 days
@@ -92,8 +92,8 @@ export const batteryBenchmark: Benchmark = {
       importPrice: month.importPrice.subarray(historyIntervals),
       feedInPrice: month.feedInPrice.subarray(historyIntervals),
     };
-    const monthSelf = timed(() => selfConsumptionSchedule(last30, PARAMS));
-    const driven = timed(() => forecastDrivenSchedule({ series: last30, demandByStart, intervalMinutes: 5, forecastAt: forecastOf(month, 3), params: PARAMS }));
+    const monthSelf = await timed(() => selfConsumptionSchedule(last30, PARAMS));
+    const driven = await timed(() => forecastDrivenSchedule({ series: last30, demandByStart, intervalMinutes: 5, forecastAt: forecastOf(month, 3), params: PARAMS }));
     const drivenSavings = baselineCost(last30) - score(last30, PARAMS, driven.result.schedule).costCents;
     const perfectSavings = baselineCost(last30) - score(last30, PARAMS, optimalSchedule(last30, PARAMS)).costCents;
 
@@ -102,8 +102,8 @@ export const batteryBenchmark: Benchmark = {
     let dpSeconds = 0;
     for (const seed of [11, 12, 13]) {
       const window = syntheticSite(3, 5, seed);
-      const exact = timed(() => solveExactly(window, PARAMS));
-      const dp = timed(() => score(window, PARAMS, optimalSchedule(window, PARAMS)).costCents);
+      const exact = await timed(() => solveExactly(window, PARAMS));
+      const dp = await timed(() => score(window, PARAMS, optimalSchedule(window, PARAMS)).costCents);
       exactSeconds += exact.seconds;
       dpSeconds += dp.seconds;
       const savings = baselineCost(window) - exact.result.mipCents;

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
 import { backupBenchmark } from './backup.ts';
 import { batteryBenchmark } from './battery.ts';
+import { batteryWorkerBenchmark } from './battery-worker.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
 import { embeddedPostgresBenchmark } from './embedded.ts';
@@ -46,6 +47,7 @@ const BENCHMARKS: Benchmark[] = [
   batteryBenchmark,
   firstContactBenchmark,
   backupBenchmark,
+  batteryWorkerBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';
