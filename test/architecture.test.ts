@@ -97,6 +97,16 @@ describe('the shape of src/', () => {
     expect(importCycles(graph)).toEqual([]);
   });
 
+  test('no two source files share a name, so a search for a file lands once', () => {
+    const byName = new Map<string, string[]>();
+    for (const file of files) {
+      const name = file.path.split('/').at(-1)!;
+      byName.set(name, [...(byName.get(name) ?? []), file.path]);
+    }
+    const shared = [...byName.values()].filter((paths) => paths.length > 1);
+    expect(shared).toEqual([]);
+  });
+
   test(`no source file is longer than ${MAX_LINES} lines`, () => {
     const long = files.map((file) => ({ path: file.path, lines: file.text.split('\n').length - 1 })).filter((file) => file.lines > MAX_LINES);
     expect(long).toEqual([]);

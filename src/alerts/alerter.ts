@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
-import type { ForecastSnapshot } from '../collector/forecasts.ts';
+import type { ForecastSnapshot } from '../collector/forecast-polling.ts';
 import type { AlertConfig } from '../config.ts';
 import {
   claimAlertPhase,
@@ -17,7 +17,7 @@ import {
   readUnrepairedGaps,
   updateAlertEvent,
   type AlertEventRow,
-} from '../db/alerts.ts';
+} from '../db/alert-events.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import type { Logger } from '../logger.ts';
 import { isTroubleKind, nemIso, type Alert, type AlertInterval, type AlertPhase, type TroubleAlertKind } from './alert.ts';

@@ -11,13 +11,13 @@ import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, MAX_RANGE_DAYS, minDate, type DayRange } from '../domain/nem-time.ts';
 import { abortError, isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { readIncompleteDays, writeCoverageChecks, type CoverageCheck, type DayCount, type IncompleteDay } from '../db/coverage.ts';
+import { readIncompleteDays, writeCoverageChecks, type CoverageCheck, type DayCount, type IncompleteDay } from '../db/coverage-ledger.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { CollectionState } from '../db/collection-state.ts';
 import type { CollectDays } from './chunk.ts';
 import type { RevisionSettings } from './data-types.ts';
-import { completeThrough } from './coverage.ts';
-import { trailingWindow, type Stream, type StreamRange } from './plan.ts';
+import { completeThrough } from '../domain/coverage-rules.ts';
+import { trailingWindow, type Stream, type StreamRange } from '../domain/fetch-plan.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 

@@ -22,7 +22,7 @@ import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from
 import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from '../query/render.ts';
 import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
-import { selectSites } from '../query/sites.ts';
+import { selectSites } from '../query/site-selection.ts';
 
 const QUERY_USAGE = `Usage: amber-collector query <report> [options]
 

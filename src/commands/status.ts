@@ -8,7 +8,7 @@ import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './argume
 import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
 import { streamOutput, type Output } from '../query/output.ts';
-import { selectSites } from '../query/sites.ts';
+import { selectSites } from '../query/site-selection.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
 

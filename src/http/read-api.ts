@@ -28,7 +28,7 @@ import { buildStatusReport, type StatusSettings } from '../query/collection-stat
 import { readPricesNow } from '../query/current.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
-import { listSites, selectSites } from '../query/sites.ts';
+import { listSites, selectSites } from '../query/site-selection.ts';
 import { ReadGate, ReadOverloaded } from './read-gate.ts';
 import { sendJson, type Route } from './server.ts';
 

@@ -6,7 +6,7 @@ import { columnWidths, fixed, formatHeader, formatRows, formatTable, type TableC
 import type { Output } from './output.ts';
 import type { DailyCost, DailyPrice, DailyUsage, Summary } from './reports.ts';
 import type { SqlOutcome, SqlRow, SqlSink } from './read-only-sql.ts';
-import type { SiteInfo } from './sites.ts';
+import type { SiteInfo } from './site-selection.ts';
 import type { RejectedInterval } from '../db/rejected-intervals.ts';
 
 const KWH_DIGITS = 3;

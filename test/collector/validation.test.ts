@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { buildStatusReport, type StatusReport } from '../../src/query/collection-status.ts';
 import { memoryOutput } from '../../src/query/output.ts';
 import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
-import { readIncompleteDays } from '../../src/db/coverage.ts';
+import { readIncompleteDays } from '../../src/db/coverage-ledger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { diffPrices } from '../helpers/ground-truth.ts';

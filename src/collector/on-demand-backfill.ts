@@ -23,7 +23,7 @@ import {
   type BackfillRequest,
   type BackfillRequestStatus,
   type PlannedCall,
-} from '../db/backfill-requests.ts';
+} from '../db/backfill-request-store.ts';
 import { readStoredSites } from '../db/stored-sites.ts';
 import type { CollectDays } from './chunk.ts';
 
