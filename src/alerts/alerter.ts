@@ -18,7 +18,7 @@ import {
   updateAlertEvent,
   type AlertEventRow,
 } from '../db/alert-events.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { Logger } from '../logger.ts';
 import { isTroubleKind, nemIso, type Alert, type AlertInterval, type AlertPhase, type TroubleAlertKind } from './alert.ts';
 import { DeliveryQueue, type AlertDeliveryEvents, type DeliveryOptions } from './delivery.ts';

@@ -24,7 +24,7 @@ import {
   type BackfillRequestStatus,
   type PlannedCall,
 } from '../db/backfill-request-store.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { CollectDays } from './chunk.ts';
 
 export interface BackfillPlan {

@@ -15,7 +15,7 @@ import { readCollectionStates, type CollectionState } from '../db/collection-sta
 import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage-ledger.ts';
 import type { Queryable } from '../db/pool.ts';
 import { readRejectedCounts, type RejectedDataType } from '../db/rejected-intervals.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import { compactRanges, completeThrough, percentComplete } from '../domain/coverage-rules.ts';
 import { backfillChunks, streamRange, type StreamRange } from '../domain/fetch-plan.ts';
 import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../collector/repair.ts';
