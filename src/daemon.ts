@@ -11,7 +11,7 @@ import { Collector, type CollectorEvents } from './collector/collector.ts';
 import type { Config } from './config.ts';
 import type { DatabaseConnection } from './config/database.ts';
 import { readCollectionStates, resetCollectionState } from './db/collection-state.ts';
-import { openDatabaseServer } from './db/database-server.ts';
+import { openDatabaseServer } from './embedded/database-server.ts';
 import { migrate, readSchemaVersion } from './db/migrate.ts';
 import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';

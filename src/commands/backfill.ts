@@ -22,7 +22,7 @@ import {
   type BackfillRequest,
   type BackfillRequestStatus,
 } from '../db/backfill-request-store.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { reportFailure } from './failure.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { isCollectorError } from '../errors.ts';

@@ -6,7 +6,7 @@ import { readMonitorConfig, type MonitorConfig } from '../config.ts';
 import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './arguments.ts';
 import { reportFailure } from './failure.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { streamOutput, type Output } from '../query/output.ts';
 import { selectSites } from '../query/site-selection.ts';
 

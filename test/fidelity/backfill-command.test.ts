@@ -7,7 +7,7 @@ import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
 import { parseConfig, parseMonitorConfig } from '../../src/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
-import { openCommandDatabase } from '../../src/db/database-server.ts';
+import { openCommandDatabase } from '../../src/embedded/database-server.ts';
 import { WriterLock } from '../../src/db/writer-lock.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { memoryOutput } from '../../src/query/output.ts';

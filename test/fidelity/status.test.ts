@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseMonitorConfig } from '../../src/config.ts';
 import { runStatus, type StatusEnvironment } from '../../src/commands/status.ts';
 import { recountCoverage, writeCoverageChecks } from '../../src/db/coverage-ledger.ts';
-import { openCommandDatabase } from '../../src/db/database-server.ts';
+import { openCommandDatabase } from '../../src/embedded/database-server.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
