@@ -130,8 +130,7 @@ describe('the shape of src/', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Architecture'), readme.indexOf('\n## ', readme.indexOf('## Architecture') + 1));
     const folders = readdirSync(SRC, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    // grafana/ holds provisioning files, not code; the Grafana section describes it.
-    expect(folders.filter((folder) => folder !== 'grafana' && !section.includes(`\`${folder}/\``))).toEqual([]);
+    expect(folders.filter((folder) => !section.includes(`\`${folder}/\``))).toEqual([]);
     const basenames = new Set(files.map((file) => file.path.split('/').at(-1)));
     const named = [...section.matchAll(/`([\w./-]+\.ts)`/g)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThan(10);
