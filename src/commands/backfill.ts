@@ -27,7 +27,7 @@ import { reportFailure } from './failure.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { streamOutput, type Output } from '../query/output.ts';
+import { streamOutput, type Output } from './output/output.ts';
 import { requireSite, type SiteInfo } from '../query/site-selection.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, usageError } from './arguments.ts';
 

@@ -11,7 +11,7 @@ import type { NemDate } from '../domain/models.ts';
 import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
 import type { CollectorError } from '../errors.ts';
 import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery-analysis.ts';
-import { streamOutput, type Output } from '../query/output.ts';
+import { streamOutput, type Output } from './output/output.ts';
 import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';

@@ -16,10 +16,10 @@ import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOpti
 import { reportFailure } from './failure.ts';
 import { isCollectorError } from '../errors.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
-import { jsonText } from '../query/format.ts';
-import { streamOutput, type Output } from '../query/output.ts';
-import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../query/read-only-sql.ts';
-import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from '../query/render.ts';
+import { jsonText } from './output/format.ts';
+import { streamOutput, type Output } from './output/output.ts';
+import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../db/read-only-sql.ts';
+import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from './output/render.ts';
 import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
 import { selectSites } from '../query/site-selection.ts';

@@ -7,7 +7,7 @@ import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusR
 import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { streamOutput, type Output } from '../query/output.ts';
+import { streamOutput, type Output } from './output/output.ts';
 import { selectSites } from '../query/site-selection.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]

@@ -10,9 +10,9 @@
 import type { NemDate } from '../domain/models.ts';
 import { addDays, nemDayStart } from '../domain/nem-time.ts';
 import type { Queryable } from '../db/pool.ts';
-import { csvLine } from './format.ts';
+import { csvLine } from '../commands/output/format.ts';
 import { nemIsoText, nemWallClock } from './nem-sql.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../commands/output/output.ts';
 
 export type ExportType = 'price' | 'usage';
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;

@@ -11,7 +11,7 @@ import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { buildStatusReport, type StatusReport } from '../../src/query/collection-status.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 import { readIncompleteDays } from '../../src/db/coverage-ledger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';

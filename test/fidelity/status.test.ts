@@ -10,7 +10,7 @@ import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
 import { CollectorError } from '../../src/errors.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { daysFrom, priceDay, testSite, usageDay } from './fixtures.ts';
 

@@ -9,7 +9,7 @@ import { parseDatabaseConfig } from '../../src/config.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { isCollectorError } from '../../src/errors.ts';
 import { exportRows } from '../../src/query/export.ts';
-import { memoryOutput, streamOutput } from '../../src/query/output.ts';
+import { memoryOutput, streamOutput } from '../../src/commands/output/output.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { buildFixture, loadFixture, SITE_30, SITE_5 } from './fixtures.ts';
 

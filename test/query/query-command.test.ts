@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuery } from '../../src/commands/query.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { dailyCosts } from '../../src/query/reports.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';

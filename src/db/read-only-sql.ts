@@ -9,8 +9,8 @@
  */
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import { asDatabaseUnavailable } from '../db/pool.ts';
-import type { ValueKind } from './export.ts';
+import { asDatabaseUnavailable } from './pool.ts';
+import type { ValueKind } from '../query/export.ts';
 
 export interface SqlColumn {
   name: string;
