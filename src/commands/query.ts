@@ -15,7 +15,8 @@ import { openCommandDatabase, type CommandDatabase } from '../embedded/database-
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { isCollectorError } from '../errors.ts';
-import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
+import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat } from './output/export-writer.ts';
+import type { ExportType } from '../query/export.ts';
 import { jsonText } from './output/format.ts';
 import { streamOutput, type Output } from './output/output.ts';
 import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../db/read-only-sql.ts';

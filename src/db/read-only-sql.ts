@@ -10,7 +10,9 @@
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { asDatabaseUnavailable } from './pool.ts';
-import type { ValueKind } from '../query/export.ts';
+
+/** How a column's text becomes JSON: as a string, as the number it spells, as a boolean, or as embedded JSON. */
+export type ValueKind = 'text' | 'number' | 'boolean' | 'json';
 
 export interface SqlColumn {
   name: string;
