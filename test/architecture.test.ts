@@ -137,6 +137,15 @@ describe('the shape of src/', () => {
     expect(named.filter((name) => !(name.includes('/') ? existsSync(join(ROOT, name)) || existsSync(join(SRC, name)) : basenames.has(name)))).toEqual([]);
   });
 
+  test('query/ reads through db/ and domain/ only: no collector, no Amber client, nothing that writes to a terminal', () => {
+    // The battery engine is pure code over arrays and the configuration and errors sit below everything.
+    const allowed = /^src\/(query|db|domain|battery|config)\/|^src\/(config|errors)\.ts$/;
+    const edges = [...graph]
+      .filter(([from]) => from.startsWith('src/query/'))
+      .flatMap(([from, targets]) => targets.filter((target) => !allowed.test(target)).map((target) => `${from} → ${target}`));
+    expect(edges).toEqual([]);
+  });
+
   test('the domain, the configuration and the database layer do not depend on the Amber API client', () => {
     const edges = [...graph]
       .filter(([from]) => /^src\/(domain|db|config)\/|^src\/config\.ts$/.test(from))

@@ -17,7 +17,8 @@ import { BackfillRequestServer, processIdentity } from './on-demand-backfill.ts'
 import { ChunkCollector, type ChunkEvents, type CollectDays } from './chunk.ts';
 import { IncrementalCycle, type CycleEvents, type CycleSummary } from './cycle.ts';
 import { streamsOf, type Stream } from '../domain/fetch-plan.ts';
-import { DEFAULT_REPAIR_POLICY, repairGaps, repairStreams, type RepairPolicy } from './repair.ts';
+import { DEFAULT_REPAIR_POLICY, type RepairPolicy } from '../domain/repair-rules.ts';
+import { repairGaps, repairStreams } from './repair.ts';
 import { discoverSites } from './site-discovery.ts';
 
 /** The sites list rarely changes; re-reading it hourly notices new and closed sites without spending budget. */

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { connectAmber } from '../amber/connect.ts';
 import type { DataType, NemDate } from '../domain/models.ts';
 import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
-import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
+import { fullBudgetDurationMs } from '../domain/rate-budget.ts';
 import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/on-demand-backfill.ts';
 import { ChunkCollector } from '../collector/chunk.ts';
 import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';

@@ -9,7 +9,7 @@
 import type { MonitorConfig } from '../config.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, minDate } from '../domain/nem-time.ts';
-import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
+import { fullBudgetDurationMs } from '../domain/rate-budget.ts';
 import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/backfill-request-store.ts';
 import { readCollectionStates, type CollectionState } from '../db/collection-state.ts';
 import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage-ledger.ts';
@@ -18,7 +18,7 @@ import { readRejectedCounts, type RejectedDataType } from '../db/rejected-interv
 import { readStoredSites } from '../db/sites-store.ts';
 import { compactRanges, completeThrough, percentComplete } from '../domain/coverage-rules.ts';
 import { backfillChunks, streamRange, type StreamRange } from '../domain/fetch-plan.ts';
-import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../collector/repair.ts';
+import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../domain/repair-rules.ts';
 
 const MINUTE_MS = 60_000;
 
