@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { Alerter } from './alerts/alerter.ts';
 import { connectAmber } from './amber/connect.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
-import type { Config } from './config.ts';
+import type { Config } from './config/config.ts';
 import type { DatabaseConnection } from './config/database.ts';
 import { readCollectionStates, resetCollectionState } from './db/collection-state.ts';
 import { openDatabaseServer } from './embedded/database-server.ts';

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { nemToday, addDays } from '../src/domain/nem-time.ts';
-import { parseConfig } from '../src/config.ts';
+import { parseConfig } from '../src/config/config.ts';
 import { runDaemon } from '../src/daemon.ts';
 import { readCollectionStates } from '../src/db/collection-state.ts';
 import { captureLogger } from './helpers/capture-logger.ts';

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
 import type { ForecastSnapshot } from '../collector/forecast-polling.ts';
-import type { AlertConfig } from '../config.ts';
+import type { AlertConfig } from '../config/config.ts';
 import {
   claimAlertPhase,
   openAlertEvent,

@@ -10,7 +10,7 @@ import type { AmberConnection } from '../amber/connect.ts';
 import type { Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { readCollectionStates } from '../db/collection-state.ts';
 import { logPlan, planBackfill, runBackfill, type BackfillEvents, type BackfillPlan } from './history-backfill.ts';
 import { BackfillRequestServer, processIdentity } from './on-demand-backfill.ts';

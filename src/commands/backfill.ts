@@ -13,7 +13,7 @@ import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
 import { fullBudgetDurationMs } from '../domain/rate-budget.ts';
 import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/on-demand-backfill.ts';
 import { ChunkCollector } from '../collector/chunk.ts';
-import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';
+import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config/config.ts';
 import {
   cancelBackfillRequest,
   claimBackfillRequest,

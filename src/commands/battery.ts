@@ -5,7 +5,7 @@
  */
 import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
 import type { BatteryParams } from '../battery/model.ts';
-import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config.ts';
+import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';

@@ -10,7 +10,7 @@ import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
-import { readDatabaseConfig } from '../config.ts';
+import { readDatabaseConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';

@@ -1,7 +1,7 @@
 /**
  * `amber-collector run`: the daemon process. Owns signals and exit codes for the long-running collector.
  */
-import { readConfig, type Config } from '../config.ts';
+import { readConfig, type Config } from '../config/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { CollectorError, exitCodeFor, isCollectorError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';

@@ -2,7 +2,7 @@
  * `amber-collector status`: is the collected data complete and fresh? Text for people, `--json` for
  * machines, and an exit status cron or a monitor can act on. Reads the database only.
  */
-import { readMonitorConfig, type MonitorConfig } from '../config.ts';
+import { readMonitorConfig, type MonitorConfig } from '../config/config.ts';
 import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './arguments.ts';
 import { reportFailure } from './failure.ts';

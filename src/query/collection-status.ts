@@ -6,7 +6,7 @@
  * stored out of intervals expected over the days that should be complete by now, so every view shows the
  * same percent.
  */
-import type { MonitorConfig } from '../config.ts';
+import type { MonitorConfig } from '../config/config.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, minDate } from '../domain/nem-time.ts';
 import { fullBudgetDurationMs } from '../domain/rate-budget.ts';

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
-import { parseConfig, parseMonitorConfig } from '../../src/config.ts';
+import { parseConfig, parseMonitorConfig } from '../../src/config/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
 import { openCommandDatabase } from '../../src/embedded/database-server.ts';
 import { WriterLock } from '../../src/db/writer-lock.ts';

@@ -2,7 +2,7 @@
  * `amber-collector status` on a database with a known set of gaps: text, JSON and exit codes.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseMonitorConfig } from '../../src/config.ts';
+import { parseMonitorConfig } from '../../src/config/config.ts';
 import { runStatus, type StatusEnvironment } from '../../src/commands/status.ts';
 import { recountCoverage, writeCoverageChecks } from '../../src/db/coverage-ledger.ts';
 import { openCommandDatabase } from '../../src/embedded/database-server.ts';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus } from '../../src/commands/status.ts';
-import { parseMonitorConfig } from '../../src/config.ts';
+import { parseMonitorConfig } from '../../src/config/config.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseConfig } from '../../src/config.ts';
+import { parseDatabaseConfig } from '../../src/config/config.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { isCollectorError } from '../../src/errors.ts';
 import { exportRows } from '../../src/commands/output/export-writer.ts';

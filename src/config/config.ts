@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import type { z } from 'zod';
-import { inferAlertFormat, type AlertTarget } from './alerts/targets.ts';
-import type { BatteryParams } from './battery/model.ts';
-import { databaseConfig, type DatabaseConfig } from './config/database.ts';
-import { envSchema, type Env, type LogLevel } from './config/variables.ts';
-import { nemToday } from './domain/nem-time.ts';
-import { CollectorError } from './errors.ts';
+import { inferAlertFormat, type AlertTarget } from '../alerts/targets.ts';
+import type { BatteryParams } from '../battery/model.ts';
+import { databaseConfig, type DatabaseConfig } from './database.ts';
+import { envSchema, type Env, type LogLevel } from './variables.ts';
+import { nemToday } from '../domain/nem-time.ts';
+import { CollectorError } from '../errors.ts';
 
 export interface Config {
   amber: {
