@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { BatteryParams } from '../battery/model.ts';
-import { checkBatteryValue } from '../battery/params.ts';
+import { checkBatteryValue } from '../domain/battery-limits.ts';
 import { ALERT_FORMATS, type AlertFormat } from '../alerts/targets.ts';
 import { isNemDate } from '../domain/nem-time.ts';
 

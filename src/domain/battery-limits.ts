@@ -2,7 +2,7 @@
  * The rules battery parameters obey wherever they come from (BATTERY_* variables, command options, query
  * parameters, a JSON body), so every surface refuses the same values with the same words.
  */
-import type { BatteryParams } from './model.ts';
+import type { BatteryParams } from '../battery/model.ts';
 
 interface Rule {
   ok(value: number): boolean;
