@@ -146,6 +146,14 @@ describe('the shape of src/', () => {
     expect(edges).toEqual([]);
   });
 
+  test('the configuration sits at the bottom: it imports the domain and nothing of a feature', () => {
+    const allowed = /^src\/(config|domain)\/|^src\/errors\.ts$/;
+    const edges = [...graph]
+      .filter(([from]) => from.startsWith('src/config/'))
+      .flatMap(([from, targets]) => targets.filter((target) => !allowed.test(target)).map((target) => `${from} → ${target}`));
+    expect(edges).toEqual([]);
+  });
+
   test('the domain, the configuration and the database layer do not depend on the Amber API client', () => {
     const edges = [...graph]
       .filter(([from]) => /^src\/(domain|db|config)\//.test(from))

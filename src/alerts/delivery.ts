@@ -13,7 +13,8 @@ import type { Logger } from '../logger.ts';
 import { isTroubleKind, type Alert } from './alert.ts';
 import { isQuiet, quietEnds, type QuietHours } from './quiet-hours.ts';
 import { sendAlert } from './send.ts';
-import { describeTarget, type AlertFormat, type AlertTarget } from './targets.ts';
+import type { AlertFormat, AlertTarget } from '../domain/alert-formats.ts';
+import { describeTarget } from './targets.ts';
 
 /** Observers of deliveries (metrics). */
 export interface AlertDeliveryEvents {

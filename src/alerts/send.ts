@@ -6,7 +6,8 @@
 import { request, type Dispatcher } from 'undici';
 import type { Alert } from './alert.ts';
 import { renderAlert } from './formats.ts';
-import { scrubbedErrorText, type AlertTarget } from './targets.ts';
+import type { AlertTarget } from '../domain/alert-formats.ts';
+import { scrubbedErrorText } from './targets.ts';
 
 interface SendOutcome {
   ok: boolean;

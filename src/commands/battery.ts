@@ -3,8 +3,7 @@
  * a schedule over the latest archived forecast (`plan`). Like the other read-only commands it needs only
  * DATABASE_URL (and BATTERY_* for other defaults).
  */
-import { batteryParamsFrom, parseDecimal } from '../domain/battery-limits.ts';
-import type { BatteryParams } from '../battery/model.ts';
+import { batteryParamsFrom, parseDecimal, type BatteryParams } from '../domain/battery-limits.ts';
 import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import type { NemDate } from '../domain/models.ts';

@@ -4,7 +4,7 @@
  * sees.
  */
 import { z } from 'zod';
-import { ALERT_FORMATS } from '../alerts/targets.ts';
+import { ALERT_FORMATS } from '../domain/alert-formats.ts';
 import { parseDatabaseUrl } from './database.ts';
 import {
   batteryValue,

@@ -14,8 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { BatteryParams } from '../battery/model.ts';
-import { batteryParamsFrom, parseDecimal } from '../domain/battery-limits.ts';
+import { batteryParamsFrom, parseDecimal, type BatteryParams } from '../domain/battery-limits.ts';
 import { addDays, nemToday } from '../domain/nem-time.ts';
 import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery-analysis.ts';
 import { selectSites } from '../query/site-selection.ts';

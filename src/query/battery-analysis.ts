@@ -5,7 +5,7 @@
  */
 import type { NemDate } from '../domain/models.ts';
 import { addDays, daysBetween, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
-import type { BatteryParams } from '../battery/model.ts';
+import type { BatteryParams } from '../domain/battery-limits.ts';
 import { planAhead, type PlannedInterval } from '../battery/schedule.ts';
 import { whatIf } from '../battery/what-if.ts';
 import type { Queryable } from '../db/pool.ts';
