@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { inferAlertFormat, type AlertTarget } from '../domain/alert-formats.ts';
 import type { BatteryParams } from '../domain/battery-limits.ts';
 import { databaseConfig, type DatabaseConfig } from './database.ts';
-import { envSchema, type Env, type LogLevel } from './variables.ts';
+import { CONFIG_VARIABLES, envSchema, type Env, type LogLevel } from './variables.ts';
 import { nemToday } from '../domain/nem-time.ts';
 import { CollectorError } from '../errors.ts';
 
@@ -81,10 +81,48 @@ export function loadEnvFiles(cwd: string = process.cwd()): void {
   if (files.length > 0) dotenv.config({ path: files, quiet: true });
 }
 
+let envFilesLoaded = false;
+
+/** The process environment with the env files loaded into it, once per process: the one place it is read. */
+function environment(): Record<string, string | undefined> {
+  if (!envFilesLoaded) loadEnvFiles();
+  envFilesLoaded = true;
+  return process.env;
+}
+
+type Variable = keyof Env;
+
+/** The variables whose names start with `prefix`, from the variable table itself, so each name is written once. */
+function variablesStartingWith<P extends string>(prefix: P): Array<Extract<Variable, `${P}${string}`>> {
+  return CONFIG_VARIABLES.filter((name) => name.startsWith(prefix)) as Array<Extract<Variable, `${P}${string}`>>;
+}
+
+/**
+ * The variables each section of the configuration is read from. A command that needs less than the whole
+ * `Config` reads the union of its sections, so it never demands AMBER_API_KEY or HISTORICAL_START_DATE it
+ * has no use for, and a variable added to a section reaches every command that reads it.
+ */
+const SECTION_VARIABLES = {
+  database: ['DATABASE_URL', 'DATABASE_SSL', 'DATA_DIR'],
+  rateBudget: ['AMBER_RATE_LIMIT', 'AMBER_SITE_IDS'],
+  cadence: ['COLLECTION_INTERVAL_MINUTES', 'USAGE_POLL_MINUTES', 'PRICE_REVISION_DAYS', 'USAGE_REVISION_DAYS'],
+  battery: variablesStartingWith('BATTERY_'),
+  alerts: variablesStartingWith('ALERT_'),
+  publicUrl: ['PUBLIC_URL'],
+} as const satisfies Record<string, readonly Variable[]>;
+
+type Section = keyof typeof SECTION_VARIABLES;
+type SectionValues<S extends Section> = Pick<Env, (typeof SECTION_VARIABLES)[S][number]>;
+
+/** `parseConfig` restricted to the variables of `sections`, with the same defaults, messages and error. */
+function parseSections<S extends Section>(sections: readonly S[], env: Record<string, string | undefined>): SectionValues<S> {
+  const mask = Object.fromEntries(sections.flatMap((section) => SECTION_VARIABLES[section]).map((name) => [name, true]));
+  return validate(envSchema(nemToday(new Date())).pick(mask as Record<Variable, true>), env) as SectionValues<S>;
+}
+
 /** Reads the process environment (after loading the env files) into a validated `Config`. */
 export function readConfig(): Config {
-  loadEnvFiles();
-  return parseConfig(process.env);
+  return parseConfig(environment());
 }
 
 /**
@@ -100,14 +138,12 @@ export function parseConfig(env: Record<string, string | undefined>, now: Date =
  * must not demand AMBER_API_KEY or HISTORICAL_START_DATE. Loads the env files like `readConfig`.
  */
 export function readDatabaseConfig(): DatabaseConfig {
-  loadEnvFiles();
-  return parseDatabaseConfig(process.env);
+  return parseDatabaseConfig(environment());
 }
 
 /** `parseConfig` restricted to DATABASE_URL, DATABASE_SSL and DATA_DIR, with the same messages and error. */
 export function parseDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
-  const schema = envSchema(nemToday(new Date())).pick({ DATABASE_URL: true, DATABASE_SSL: true, DATA_DIR: true });
-  return deepFreeze(databaseConfig(validate(schema, env)));
+  return deepFreeze(databaseConfig(parseSections(['database'], env)));
 }
 
 /** What `battery` needs: the database (or DATA_DIR's embedded one) and the battery defaults. No API key, no start date. */
@@ -118,23 +154,12 @@ export interface BatteryCommandConfig {
 
 /** Loads the env files like `readConfig` and reads the `BatteryCommandConfig` variables. */
 export function readBatteryCommandConfig(): BatteryCommandConfig {
-  loadEnvFiles();
-  return parseBatteryCommandConfig(process.env);
+  return parseBatteryCommandConfig(environment());
 }
 
 /** `parseConfig` restricted to the database and BATTERY_* variables, with the same defaults, messages and error. */
 function parseBatteryCommandConfig(env: Record<string, string | undefined>): BatteryCommandConfig {
-  const schema = envSchema(nemToday(new Date())).pick({
-    DATABASE_URL: true,
-    DATABASE_SSL: true,
-    DATA_DIR: true,
-    BATTERY_CAPACITY_KWH: true,
-    BATTERY_POWER_KW: true,
-    BATTERY_EFFICIENCY: true,
-    BATTERY_RESERVE: true,
-    BATTERY_EXPORT_LIMIT_KW: true,
-  });
-  const values = validate(schema, env);
+  const values = parseSections(['database', 'battery'], env);
   return deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values) });
 }
 
@@ -150,24 +175,12 @@ export interface MonitorConfig {
 
 /** Loads the env files like `readConfig` and reads the `MonitorConfig` variables. */
 export function readMonitorConfig(): MonitorConfig {
-  loadEnvFiles();
-  return parseMonitorConfig(process.env);
+  return parseMonitorConfig(environment());
 }
 
 /** `parseConfig` restricted to the `MonitorConfig` variables, with the same defaults, messages and error. */
 export function parseMonitorConfig(env: Record<string, string | undefined>): MonitorConfig {
-  const schema = envSchema(nemToday(new Date())).pick({
-    DATABASE_URL: true,
-    DATABASE_SSL: true,
-    DATA_DIR: true,
-    AMBER_RATE_LIMIT: true,
-    AMBER_SITE_IDS: true,
-    COLLECTION_INTERVAL_MINUTES: true,
-    USAGE_POLL_MINUTES: true,
-    PRICE_REVISION_DAYS: true,
-    USAGE_REVISION_DAYS: true,
-  });
-  const values = validate(schema, env);
+  const values = parseSections(['database', 'rateBudget', 'cadence'], env);
   return deepFreeze({
     database: databaseConfig(values),
     amber: { rateLimit: values.AMBER_RATE_LIMIT, siteIds: values.AMBER_SITE_IDS },
@@ -216,9 +229,7 @@ function toConfig(env: Env): Config {
   };
 }
 
-type BatteryEnv = Pick<Env, 'BATTERY_CAPACITY_KWH' | 'BATTERY_POWER_KW' | 'BATTERY_EFFICIENCY' | 'BATTERY_RESERVE' | 'BATTERY_EXPORT_LIMIT_KW'>;
-
-function batteryConfig(env: BatteryEnv): BatteryParams {
+function batteryConfig(env: SectionValues<'battery'>): BatteryParams {
   return {
     capacityKwh: env.BATTERY_CAPACITY_KWH,
     powerKw: env.BATTERY_POWER_KW,
@@ -228,23 +239,9 @@ function batteryConfig(env: BatteryEnv): BatteryParams {
   };
 }
 
-type AlertVariables = Pick<
-  Env,
-  | 'ALERT_WEBHOOK_URL'
-  | 'ALERT_WEBHOOK_FORMAT'
-  | 'ALERT_PRICE_ABOVE'
-  | 'ALERT_PRICE_BELOW'
-  | 'ALERT_FEED_IN_ABOVE'
-  | 'ALERT_SPIKE_STATUS'
-  | 'ALERT_LOOKAHEAD_MINUTES'
-  | 'ALERT_STALE_MINUTES'
-  | 'ALERT_FAILED_CYCLES'
-  | 'ALERT_QUIET_HOURS'
-  | 'ALERT_MAX_PER_HOUR'
->;
 
 /** A URL's own prefix wins, then ALERT_WEBHOOK_FORMAT, then the format its host is known for. */
-function alertConfig(env: AlertVariables): AlertConfig {
+function alertConfig(env: SectionValues<'alerts'>): AlertConfig {
   return {
     targets: env.ALERT_WEBHOOK_URL.map(({ url, format }) => ({ url, format: format ?? env.ALERT_WEBHOOK_FORMAT ?? inferAlertFormat(url) })),
     priceAbove: env.ALERT_PRICE_ABOVE,
@@ -267,27 +264,12 @@ interface AlertTestConfig {
 
 /** Loads the env files like `readConfig` and reads the alert variables and PUBLIC_URL. */
 export function readAlertTestConfig(): AlertTestConfig {
-  loadEnvFiles();
-  return parseAlertTestConfig(process.env);
+  return parseAlertTestConfig(environment());
 }
 
 /** `parseConfig` restricted to the alert variables and PUBLIC_URL, with the same defaults, messages and error. */
 function parseAlertTestConfig(env: Record<string, string | undefined>): AlertTestConfig {
-  const schema = envSchema(nemToday(new Date())).pick({
-    PUBLIC_URL: true,
-    ALERT_WEBHOOK_URL: true,
-    ALERT_WEBHOOK_FORMAT: true,
-    ALERT_PRICE_ABOVE: true,
-    ALERT_PRICE_BELOW: true,
-    ALERT_FEED_IN_ABOVE: true,
-    ALERT_SPIKE_STATUS: true,
-    ALERT_LOOKAHEAD_MINUTES: true,
-    ALERT_STALE_MINUTES: true,
-    ALERT_FAILED_CYCLES: true,
-    ALERT_QUIET_HOURS: true,
-    ALERT_MAX_PER_HOUR: true,
-  });
-  const values = validate(schema, env);
+  const values = parseSections(['alerts', 'publicUrl'], env);
   return deepFreeze({ alerts: alertConfig(values), publicUrl: values.PUBLIC_URL });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Every environment variable the collector reads, with its default and its rule, in the order `.env.example`
- * and the README document them. src/config.ts turns the parsed values into the `Config` the rest of the code
+ * and the README document them. config.ts turns the parsed values into the `Config` the rest of the code
  * sees.
  */
 import { z } from 'zod';
