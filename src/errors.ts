@@ -48,6 +48,12 @@ interface ErrorDetails {
   EMBEDDED_DB_FAILED: { clusterDir?: string; logPath?: string };
   DATA_DIR_IN_USE: { pid?: number; dataDir?: string };
   ABORTED: Record<string, never>;
+  /** The read API's admission control refused a request: every slot and queue place taken, or no slot in time. */
+  READ_OVERLOADED: { retryAfterSeconds?: number };
+  /** The database gave no answer within a check's own deadline (`/readyz`). */
+  DB_TIMEOUT: { timeoutMs?: number };
+  /** Something the code guarantees did not hold: a bug, not the environment. */
+  INTERNAL: Record<string, never>;
   /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
   USAGE: { problems?: string[]; siteId?: string };
 }

@@ -29,7 +29,7 @@ import { readPricesNow } from '../query/current.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
 import { listSites, selectSites } from '../query/site-selection.ts';
-import { ReadGate, ReadOverloaded } from './read-gate.ts';
+import { ReadGate } from './read-gate.ts';
 import { sendJson, type Route } from './server.ts';
 
 export interface ReadApiDeps {
@@ -206,9 +206,10 @@ export function answerFailure(res: ServerResponse, err: unknown, badRequestText:
   if (isCollectorError(err, 'USAGE')) {
     const problems = err.details.problems ?? [err.message];
     sendJson(res, 400, { error: badRequestText, problems });
-  } else if (err instanceof ReadOverloaded) {
-    res.setHeader('retry-after', String(err.retryAfterSeconds));
-    sendJson(res, 503, { error: `the read API is busy; try again in ${err.retryAfterSeconds} s` });
+  } else if (isCollectorError(err, 'READ_OVERLOADED')) {
+    const retryAfterSeconds = err.details.retryAfterSeconds ?? 1;
+    res.setHeader('retry-after', String(retryAfterSeconds));
+    sendJson(res, 503, { error: `the read API is busy; try again in ${retryAfterSeconds} s` });
   } else if (err instanceof pg.DatabaseError && err.code === '57014') {
     // The read pool's statement timeout: a heavy query under load. Refused like overload, not a bug.
     res.setHeader('retry-after', '5');
