@@ -60,8 +60,9 @@ export async function runCommand(args: string[]): Promise<number> {
     logger.info({ signal: name }, 'shutting down: finishing the open transaction, then exiting');
     controller.abort();
     setTimeout(() => {
+      // 75, not 1: nothing is wrong with the configuration, and a restart finishes what the stop did not.
       logger.error('shutdown took too long; exiting anyway');
-      process.exit(1);
+      process.exit(75);
     }, SHUTDOWN_DEADLINE_MS).unref();
   };
   process.on('SIGTERM', onSignal);
