@@ -1,6 +1,7 @@
-// ESLint keeps the shape the architecture depends on: no import cycles (type-only imports included, since a
-// cycle of types still ties two modules together), no console output from the daemon's code, and the
-// type-aware checks that catch forgotten promises. Unused files, exports and dependencies are knip's job.
+// ESLint keeps the shape the architecture depends on: no import cycles through value imports (import-x skips
+// type-only imports; test/architecture.test.ts catches cycles of types too), no console output from the
+// daemon's code, and the type-aware checks that catch forgotten promises. Unused files, exports and
+// dependencies are knip's job.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
@@ -15,7 +16,13 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
+    settings: {
+      // import-x reads only `.js` files unless told otherwise: without these two settings every `.ts` import
+      // resolves to a file it then ignores, and no-cycle can never fire (test/lint-cycle.test.ts guards this).
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+    },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false }],
       'import-x/no-self-import': 'error',

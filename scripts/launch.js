@@ -16,7 +16,7 @@
  * 3. `node NODE_FLAGS... FILE ARGS...` (`npm test -- test/config.test.ts` adds the file to vitest's arguments).
  *
  * It prints one line for each thing it does (fetching Node, installing), on stderr, and nothing otherwise.
- * The database needs nothing installed either: see test/helpers/global-setup.ts and src/db/embedded-postgres.ts.
+ * The database needs nothing installed either: see test/helpers/global-setup.ts and src/embedded/embedded-postgres.ts.
  *
  * Plain JavaScript that Node 20 runs, with no dependencies: it is what makes the rest runnable.
  */

@@ -77,6 +77,12 @@ interface ErrorDetails {
   RESTORE_REFUSED: { reason?: 'not-empty' | 'collector-running' | 'schema-newer' };
   /** A battery calculation stopped at its deadline or its memory limit (http/battery-api.ts answers 504 or 503). */
   BATTERY_LIMIT: { limit?: 'deadline' | 'memory' };
+  /** The read API's admission control refused a request: every slot and queue place taken, or no slot in time. */
+  READ_OVERLOADED: { retryAfterSeconds?: number };
+  /** The database gave no answer within a check's own deadline (`/readyz`). */
+  DB_TIMEOUT: { timeoutMs?: number };
+  /** Something the code guarantees did not hold: a bug, not the environment. */
+  INTERNAL: Record<string, never>;
   /** `problems`: one line per mistake, each starting with the argument's name, as CONFIG_INVALID's. */
   USAGE: { problems?: string[]; siteId?: string };
 }

@@ -90,11 +90,21 @@ describe('the shape of src/', () => {
 
   test('the import graph is read from every file', () => {
     expect(files.length).toBeGreaterThan(50);
-    expect(graph.get('src/daemon.ts')).toContain('src/config.ts');
+    expect(graph.get('src/daemon.ts')).toContain('src/config/config.ts');
   });
 
   test('no import cycle, type-only imports included', () => {
     expect(importCycles(graph)).toEqual([]);
+  });
+
+  test('no two source files share a name, so a search for a file lands once', () => {
+    const byName = new Map<string, string[]>();
+    for (const file of files) {
+      const name = file.path.split('/').at(-1)!;
+      byName.set(name, [...(byName.get(name) ?? []), file.path]);
+    }
+    const shared = [...byName.values()].filter((paths) => paths.length > 1);
+    expect(shared).toEqual([]);
   });
 
   test(`no source file is longer than ${MAX_LINES} lines`, () => {
@@ -102,10 +112,10 @@ describe('the shape of src/', () => {
     expect(long).toEqual([]);
   });
 
-  test('only src/config.ts reads environment variables', () => {
+  test('only src/config/config.ts reads environment variables', () => {
     // Passing the whole environment on to a child process (`{ ...process.env }`) is not reading a setting.
     const readers = files.filter((file) => /(?<!\.\.\.)\bprocess\.env\b/.test(file.text)).map((file) => file.path);
-    expect(readers).toEqual(['src/config.ts']);
+    expect(readers).toEqual(['src/config/config.ts']);
   });
 
   test('SQL runs in db/ and query/ only: not in the HTTP server, the commands, the collector or the alerts', () => {
@@ -120,17 +130,33 @@ describe('the shape of src/', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Architecture'), readme.indexOf('\n## ', readme.indexOf('## Architecture') + 1));
     const folders = readdirSync(SRC, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    // grafana/ holds provisioning files, not code; the Grafana section describes it.
-    expect(folders.filter((folder) => folder !== 'grafana' && !section.includes(`\`${folder}/\``))).toEqual([]);
+    expect(folders.filter((folder) => !section.includes(`\`${folder}/\``))).toEqual([]);
     const basenames = new Set(files.map((file) => file.path.split('/').at(-1)));
     const named = [...section.matchAll(/`([\w./-]+\.ts)`/g)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThan(10);
     expect(named.filter((name) => !(name.includes('/') ? existsSync(join(ROOT, name)) || existsSync(join(SRC, name)) : basenames.has(name)))).toEqual([]);
   });
 
+  test('query/ reads through db/ and domain/ only: no collector, no Amber client, nothing that writes to a terminal', () => {
+    // The battery engine is pure code over arrays and the configuration and errors sit below everything.
+    const allowed = /^src\/(query|db|domain|battery|config)\/|^src\/errors\.ts$/;
+    const edges = [...graph]
+      .filter(([from]) => from.startsWith('src/query/'))
+      .flatMap(([from, targets]) => targets.filter((target) => !allowed.test(target)).map((target) => `${from} → ${target}`));
+    expect(edges).toEqual([]);
+  });
+
+  test('the configuration sits at the bottom: it imports the domain and nothing of a feature', () => {
+    const allowed = /^src\/(config|domain)\/|^src\/errors\.ts$/;
+    const edges = [...graph]
+      .filter(([from]) => from.startsWith('src/config/'))
+      .flatMap(([from, targets]) => targets.filter((target) => !allowed.test(target)).map((target) => `${from} → ${target}`));
+    expect(edges).toEqual([]);
+  });
+
   test('the domain, the configuration and the database layer do not depend on the Amber API client', () => {
     const edges = [...graph]
-      .filter(([from]) => /^src\/(domain|db|config)\/|^src\/config\.ts$/.test(from))
+      .filter(([from]) => /^src\/(domain|db|config)\//.test(from))
       .flatMap(([from, targets]) => targets.filter((target) => target.startsWith('src/amber/')).map((target) => `${from} → ${target}`));
     expect(edges).toEqual([]);
   });

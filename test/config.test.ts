@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadEnvFiles, parseConfig, type Config } from '../src/config.ts';
+import { loadEnvFiles, parseConfig, type Config } from '../src/config/config.ts';
 import { CONFIG_VARIABLES } from '../src/config/variables.ts';
 import { CollectorError } from '../src/errors.ts';
 

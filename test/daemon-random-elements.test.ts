@@ -4,7 +4,7 @@
  * no database error, and counts and keeps what it refuses.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.ts';
+import { parseConfig } from '../src/config/config.ts';
 import { runDaemon } from '../src/daemon.ts';
 import { addDays, nemToday } from '../src/domain/nem-time.ts';
 import { readRejectedCounts } from '../src/db/rejected-intervals.ts';

@@ -7,10 +7,11 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { nemToday, addDays } from '../src/domain/nem-time.ts';
-import { parseConfig } from '../src/config.ts';
+import { parseConfig } from '../src/config/config.ts';
 import { runDaemon } from '../src/daemon.ts';
 import { readCollectionStates } from '../src/db/collection-state.ts';
 import { captureLogger } from './helpers/capture-logger.ts';
+import { collectJsonLines } from './helpers/child-output.ts';
 import { databaseForTest } from './helpers/database.ts';
 import { fakeAmberForTest } from './helpers/fake-amber.ts';
 import { diffPrices, diffUsage } from './helpers/ground-truth.ts';
@@ -122,17 +123,7 @@ describe('the amber-collector process', () => {
       env: { PATH: process.env['PATH'] ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const lines: Array<Record<string, unknown>> = [];
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-    });
+    const lines = collectJsonLines(child.stdout);
     onTestFinished(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });

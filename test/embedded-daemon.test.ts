@@ -13,6 +13,7 @@ import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { addDays, nemToday } from '../src/domain/nem-time.ts';
 import { readCollectionStates } from '../src/db/collection-state.ts';
+import { collectJsonLines, collectOutput } from './helpers/child-output.ts';
 import { fakeAmberForTest } from './helpers/fake-amber.ts';
 import { isRunning, serverPid } from './helpers/embedded-server.ts';
 import { diffPrices, diffUsage } from './helpers/ground-truth.ts';
@@ -51,17 +52,7 @@ interface Daemon {
 function startDaemon(env: Record<string, string>): Daemon {
   // A neutral working directory, so a developer's own .env cannot fill in what a test leaves out.
   const child = spawn(process.execPath, [cli, 'run'], { cwd: tmpdir(), env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-    }
-  });
+  const lines = collectJsonLines(child.stdout!);
   const exit = once(child, 'exit').then(([code]) => code as number);
   onTestFinished(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -87,13 +78,7 @@ function startDaemon(env: Record<string, string>): Daemon {
 }
 
 async function runCommand(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, out, err };
+  return collectOutput(spawn(process.execPath, [cli, ...args], { cwd: tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Every stream complete and exactly what the fake Amber holds, read from the embedded database itself. */

@@ -8,8 +8,8 @@
  */
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
-import type { ForecastSnapshot } from '../collector/forecasts.ts';
-import type { AlertConfig } from '../config.ts';
+import type { ForecastSnapshot } from '../collector/forecast-polling.ts';
+import type { AlertConfig } from '../config/config.ts';
 import {
   claimAlertPhase,
   openAlertEvent,
@@ -18,9 +18,9 @@ import {
   readUnrepairedGaps,
   updateAlertEvent,
   type AlertEventRow,
-} from '../db/alerts.ts';
+} from '../db/alert-events.ts';
 import { withTransaction } from '../db/pool.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { Logger } from '../logger.ts';
 import { isTroubleKind, nemIso, type Alert, type AlertInterval, type AlertPhase, type TroubleAlertKind } from './alert.ts';
 import { DeliveryQueue, type AlertDeliveryEvents, type DeliveryOptions } from './delivery.ts';

@@ -27,7 +27,8 @@ import type { Logger } from '../logger.ts';
 import { isTroubleKind, type Alert } from './alert.ts';
 import { isQuiet, quietEnds, type QuietHours } from './quiet-hours.ts';
 import { sendAlert } from './send.ts';
-import { describeTarget, targetKey, type AlertFormat, type AlertTarget } from './targets.ts';
+import type { AlertFormat, AlertTarget } from '../domain/alert-formats.ts';
+import { describeTarget, targetKey } from './targets.ts';
 
 type DropReason = 'hourly_cap' | 'gave_up' | 'target_removed';
 

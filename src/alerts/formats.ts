@@ -4,7 +4,7 @@ import { renderDiscord } from './format-discord.ts';
 import { renderJson } from './format-json.ts';
 import { renderNtfy } from './format-ntfy.ts';
 import { renderSlack } from './format-slack.ts';
-import type { AlertFormat } from './targets.ts';
+import type { AlertFormat } from '../domain/alert-formats.ts';
 
 const RENDERERS: Record<AlertFormat, (alert: Alert) => RenderedAlert> = {
   json: renderJson,

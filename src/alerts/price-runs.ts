@@ -4,7 +4,7 @@
  * not a string of them. Only an interval strictly beyond the threshold can start an event; once started,
  * it goes on through intervals within the hysteresis band and across short gaps (BRIDGE_MS).
  */
-import type { AlertConfig } from '../config.ts';
+import type { AlertConfig } from '../config/config.ts';
 import type { PriceAlertKind } from './alert.ts';
 
 /** What detection reads of an interval (`/prices/current` elements, or rows of the forecast archive). */

@@ -8,7 +8,8 @@
 import { request, type Dispatcher } from 'undici';
 import type { Alert } from './alert.ts';
 import { renderAlert } from './formats.ts';
-import { scrubbedErrorText, splitCredentials, type AlertTarget } from './targets.ts';
+import type { AlertTarget } from '../domain/alert-formats.ts';
+import { scrubbedErrorText, splitCredentials } from './targets.ts';
 
 interface SendOutcome {
   ok: boolean;

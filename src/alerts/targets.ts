@@ -1,33 +1,10 @@
 /**
- * Webhook targets: which body format a well-known host takes, and how a target is named in logs and
- * answers without its secret. Discord, Slack and ntfy put the credential in the URL itself (a token in the
- * path, a topic name that anyone who knows it can read), so no log line, metric or error text ever holds
- * more of a target URL than its scheme and host.
+ * Webhook targets: how a target is named in logs and answers without its secret (which body format a
+ * well-known host takes is domain/alert-formats.ts's). Discord, Slack and ntfy put the credential in the URL
+ * itself (a token in the path, a topic name that anyone who knows it can read), so no log line, metric or
+ * error text ever holds more of a target URL than its scheme and host.
  */
 import { createHash } from 'node:crypto';
-
-/** The body formats a webhook takes; a URL may name its own with a `json+`, `ntfy+`, `discord+` or `slack+` prefix. */
-export const ALERT_FORMATS = ['json', 'ntfy', 'discord', 'slack'] as const;
-
-export type AlertFormat = (typeof ALERT_FORMATS)[number];
-
-export interface AlertTarget {
-  /** The full URL. It usually carries a secret (a token in the path or query): never log it, see describeTarget. */
-  url: string;
-  format: AlertFormat;
-}
-
-/** The format a URL's host is known for: Discord and Slack incoming webhooks, ntfy.sh topics; json otherwise. */
-export function inferAlertFormat(url: string): AlertFormat {
-  const { hostname, pathname } = new URL(url);
-  const host = hostname.toLowerCase();
-  if ((host === 'discord.com' || host === 'discordapp.com' || host.endsWith('.discord.com')) && pathname.startsWith('/api/webhooks/')) {
-    return 'discord';
-  }
-  if (host === 'hooks.slack.com') return 'slack';
-  if (host === 'ntfy.sh') return 'ntfy';
-  return 'json';
-}
 
 /** `https://hooks.slack.com/…`: scheme and host only; the path, query and any user info are left out. */
 export function describeTarget(url: string): string {

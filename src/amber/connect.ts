@@ -3,7 +3,7 @@
  * the daemon, the `backfill` command, the test harness and the bench all connect through here, so every
  * caller paces and retries the same way.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { createAmberClient, type AmberClient, type AmberClientOptions } from './client.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 

@@ -5,6 +5,7 @@
  * source of truth: the policy it declares is adopted, and its `RateLimit-Remaining` overrides ours when it
  * is lower (another process using the same key).
  */
+import { DEFAULT_MARGIN_MS, type RateLimitPolicy } from '../domain/rate-budget.ts';
 import { abortError } from '../errors.ts';
 
 export type Priority = 'fresh' | 'backfill';
@@ -40,28 +41,8 @@ export const realClock: Clock = {
     }),
 };
 
-export interface RateLimitPolicy {
-  limit: number;
-  windowSeconds: number;
-}
-
-/**
- * Extra time added to the window so that sends our clock places just outside it are also outside it for
- * the server, which sees them later (latency) and counts them with its own clock.
- */
-export const DEFAULT_MARGIN_MS = 250;
-
 /** `RateLimit-Reset` values above this are epoch seconds (legacy `X-RateLimit-Reset` style), not deltas. */
 const EPOCH_THRESHOLD_SECONDS = 1_000_000_000;
-
-/**
- * How long `calls` sends take at `policy` from an idle start: bursts of `limit`, one window (plus the margin)
- * apart. What `RateLimiter.estimateDurationMs` says before any send, without building a limiter.
- */
-export function fullBudgetDurationMs(policy: RateLimitPolicy, calls: number, marginMs: number = DEFAULT_MARGIN_MS): number {
-  if (calls <= 0) return 0;
-  return Math.floor((calls - 1) / policy.limit) * (policy.windowSeconds * 1000 + marginMs);
-}
 
 export interface RateLimiterOptions {
   /** The policy to start with (the configured AMBER_RATE_LIMIT), until a response declares one. */

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { makeBackup, type BackupResult } from './backup.ts';
+import { makeBackup, type BackupResult } from './make-backup.ts';
 import { backupFileName, listBackups, pruneBackups } from './files.ts';
 
 const DAY_MS = 24 * 60 * 60_000;

@@ -10,17 +10,9 @@
  * f·max(−n,0). With an export limit L (kW) the battery may not push the export past L·hours (solar alone
  * may, as the data says it did).
  */
+import type { BatteryParams } from '../domain/battery-limits.ts';
 
-export interface BatteryParams {
-  capacityKwh: number;
-  powerKw: number;
-  /** Round trip, in (0, 1]; each direction is its square root. */
-  efficiency: number;
-  /** Share of the capacity kept in reserve, in [0, 1). */
-  reserve: number;
-  /** Most kW the battery may add to the export; null for no limit. */
-  exportLimitKw: number | null;
-}
+export type { BatteryParams } from '../domain/battery-limits.ts';
 
 /** The intervals a strategy sees, column-wise (typed arrays keep a year of 5-minute data small and fast). */
 export interface Series {

@@ -14,11 +14,11 @@ import type { Logger } from '../logger.ts';
 import { asDatabaseUnavailable, withTransaction } from '../db/pool.ts';
 import { isRowDataError, type UpsertCounts } from '../db/upsert.ts';
 import { recordRejectedIntervals } from '../db/rejected-intervals.ts';
-import { lockStreamCoverage, recountCoverage, type DayCount } from '../db/coverage.ts';
+import { lockStreamCoverage, recountCoverage, type DayCount } from '../db/coverage-ledger.ts';
 import { advanceWatermark, markSuccess, recordCollectionError } from '../db/collection-state.ts';
 import { ChunkSlots } from './chunk-slots.ts';
 import { strategyFor } from './data-types.ts';
-import { streamRange, watermarkAfter, type Stream } from './plan.ts';
+import { streamRange, watermarkAfter, type Stream } from '../domain/fetch-plan.ts';
 
 /** A chunk whose response keeps failing validation is retried this many times before the watermark moves past it. */
 const MAX_ATTEMPTS_WITH_REJECTED_ROWS = 5;

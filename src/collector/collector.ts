@@ -10,15 +10,16 @@ import type { AmberConnection } from '../amber/connect.ts';
 import type { Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { readCollectionStates } from '../db/collection-state.ts';
-import { logPlan, planBackfill, runBackfill, type BackfillEvents, type BackfillPlan } from './backfill.ts';
-import { BackfillRequestServer, processIdentity } from './backfill-requests.ts';
+import { logPlan, planBackfill, runBackfill, type BackfillEvents, type BackfillPlan } from './history-backfill.ts';
+import { BackfillRequestServer, processIdentity } from './on-demand-backfill.ts';
 import { ChunkCollector, type ChunkEvents, type CollectDays } from './chunk.ts';
 import { IncrementalCycle, type CycleEvents, type CycleSummary } from './cycle.ts';
-import { streamsOf, type Stream } from './plan.ts';
-import { DEFAULT_REPAIR_POLICY, repairGaps, repairStreams, type RepairPolicy } from './repair.ts';
-import { discoverSites } from './sites.ts';
+import { streamsOf, type Stream } from '../domain/fetch-plan.ts';
+import { DEFAULT_REPAIR_POLICY, type RepairPolicy } from '../domain/repair-rules.ts';
+import { repairGaps, repairStreams } from './repair.ts';
+import { discoverSites } from './site-discovery.ts';
 
 /** The sites list rarely changes; re-reading it hourly notices new and closed sites without spending budget. */
 const SITE_REFRESH_MS = 60 * 60 * 1000;

@@ -11,8 +11,8 @@ import { readCollectionState } from '../db/collection-state.ts';
 import type { UpsertCounts } from '../db/upsert.ts';
 import type { ChunkCollector } from './chunk.ts';
 import { strategyFor, type RevisionSettings } from './data-types.ts';
-import { archiveForecasts, type ForecastSnapshot, type ForecastSummary } from './forecasts.ts';
-import type { Stream } from './plan.ts';
+import { archiveForecasts, type ForecastSnapshot, type ForecastSummary } from './forecast-polling.ts';
+import type { Stream } from '../domain/fetch-plan.ts';
 
 export interface CycleSummary {
   calls: number;

@@ -11,7 +11,7 @@ import type { DayRange } from '../domain/nem-time.ts';
 import { upsertPriceIntervals, upsertPriceIntervalsOneByOne } from '../db/prices.ts';
 import type { RefusedRow, UpsertCounts } from '../db/upsert.ts';
 import { upsertUsageIntervals, upsertUsageIntervalsOneByOne } from '../db/usage.ts';
-import { trailingWindow, type StreamRange } from './plan.ts';
+import { trailingWindow, type StreamRange } from '../domain/fetch-plan.ts';
 
 /** The settings that decide how far back each cycle re-fetches. */
 export interface RevisionSettings {

@@ -8,30 +8,16 @@
  * weekly by default), so such a day cannot starve the others or burn the budget forever.
  */
 import type { DataType, NemDate, Site } from '../domain/models.ts';
-import { addDays, compareNemDates, daysBetween, MAX_RANGE_DAYS, minDate, type DayRange } from '../domain/nem-time.ts';
+import { compareNemDates, MAX_RANGE_DAYS, type DayRange } from '../domain/nem-time.ts';
 import { abortError, isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { readIncompleteDays, writeCoverageChecks, type CoverageCheck, type DayCount, type IncompleteDay } from '../db/coverage.ts';
+import { readIncompleteDays, writeCoverageChecks, type CoverageCheck, type DayCount, type IncompleteDay } from '../db/coverage-ledger.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { CollectionState } from '../db/collection-state.ts';
 import type { CollectDays } from './chunk.ts';
 import type { RevisionSettings } from './data-types.ts';
-import { completeThrough } from './coverage.ts';
-import { trailingWindow, type Stream, type StreamRange } from './plan.ts';
-
-const HOUR_MS = 60 * 60 * 1000;
-
-export interface RepairPolicy {
-  /** Repair calls at most per cycle, over all streams. */
-  callsPerCycle: number;
-  /** Wait before re-checking a day after its n-th fruitless re-fetch in a row (index n − 1; the last repeats). */
-  recheckAfterMs: readonly number[];
-}
-
-export const DEFAULT_REPAIR_POLICY: RepairPolicy = {
-  callsPerCycle: 2,
-  recheckAfterMs: [HOUR_MS, 6 * HOUR_MS, 24 * HOUR_MS, 7 * 24 * HOUR_MS],
-};
+import type { Stream } from '../domain/fetch-plan.ts';
+import { repairChunks, repairWindow, type RepairPolicy } from '../domain/repair-rules.ts';
 
 export type RepairOutcome = 'complete' | 'progress' | 'fruitless';
 
@@ -52,24 +38,6 @@ export interface RepairSummary {
   fruitless: number;
 }
 
-/**
- * The days repair may touch: collected by the backfill (up to the watermark), due to be complete by now,
- * and older than the trailing window, which every cycle re-fetches anyway. Null when there are none.
- */
-export function repairWindow(
-  range: StreamRange,
-  dataType: DataType,
-  collected: { from: NemDate; through: NemDate | null },
-  revisionDays: number,
-  now: Date,
-): DayRange | null {
-  if (collected.through === null) return null;
-  const trailingStart = trailingWindow(range, dataType, revisionDays)[0]?.startDate ?? addDays(range.to, 1);
-  const through = minDate(minDate(collected.through, completeThrough(dataType, now)), addDays(trailingStart, -1));
-  const from = compareNemDates(collected.from, range.from) > 0 ? collected.from : range.from;
-  return compareNemDates(from, through) <= 0 ? { startDate: from, endDate: through } : null;
-}
-
 /** The streams with days to repair, each with its repair window (pure: the states are read by the caller). */
 export function repairStreams(
   streams: readonly Stream[],
@@ -84,21 +52,6 @@ export function repairStreams(
     const window = repairWindow(stream.range, stream.dataType, collected, revisionDays, now);
     return window ? [{ site: stream.site, dataType: stream.dataType, window }] : [];
   });
-}
-
-/**
- * Requests covering `days`, newest first, each at most the API's 7 days and each starting and ending on
- * a listed day (so no call asks for more than it must).
- */
-export function repairChunks(days: readonly NemDate[]): DayRange[] {
-  const newestFirst = [...new Set(days)].sort((a, b) => compareNemDates(b, a));
-  const chunks: DayRange[] = [];
-  for (const day of newestFirst) {
-    const current = chunks.at(-1);
-    if (current && daysBetween(day, current.endDate) < MAX_RANGE_DAYS) current.startDate = day;
-    else chunks.push({ startDate: day, endDate: day });
-  }
-  return chunks;
 }
 
 /** Takes up to `limit` items, one from each list in turn, so every stream gets its share. */

@@ -6,7 +6,7 @@
 import { dashboardLink, testAlert } from '../alerts/messages.ts';
 import { sendAlert } from '../alerts/send.ts';
 import { describeTarget } from '../alerts/targets.ts';
-import { readAlertTestConfig } from '../config.ts';
+import { readAlertTestConfig } from '../config/config.ts';
 import { isCollectorError } from '../errors.ts';
 
 const USAGE = `Usage: amber-collector alerts test

@@ -10,10 +10,10 @@ import type { Dispatcher } from 'undici';
 import { connectAmber } from '../amber/connect.ts';
 import type { DataType, NemDate } from '../domain/models.ts';
 import { compareNemDates, isNemDate, nemToday } from '../domain/nem-time.ts';
-import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
-import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/backfill-requests.ts';
+import { fullBudgetDurationMs } from '../domain/rate-budget.ts';
+import { planBackfillCalls, processIdentity, runBackfillRequest, type BackfillPlan } from '../collector/on-demand-backfill.ts';
 import { ChunkCollector } from '../collector/chunk.ts';
-import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config.ts';
+import { readConfig, readMonitorConfig, type Config, type MonitorConfig } from '../config/config.ts';
 import {
   cancelBackfillRequest,
   claimBackfillRequest,
@@ -21,15 +21,15 @@ import {
   readBackfillRequest,
   type BackfillRequest,
   type BackfillRequestStatus,
-} from '../db/backfill-requests.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+} from '../db/backfill-request-store.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { reportFailure } from './failure.ts';
 import { runCollectorFirst } from './run-hint.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { streamOutput, type Output } from '../query/output.ts';
-import { requireSite, type SiteInfo } from '../query/sites.ts';
+import { streamOutput, type Output } from './output/output.ts';
+import { requireSite, type SiteInfo } from '../query/site-selection.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, usageError } from './arguments.ts';
 
 export const BACKFILL_USAGE = `Usage: amber-collector backfill --site ID --from DATE --to DATE [--type price|usage] [--dry-run]

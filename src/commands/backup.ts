@@ -4,12 +4,12 @@
  * Needs only the database settings.
  */
 import type { Writable } from 'node:stream';
-import { readDatabaseConfig } from '../config.ts';
-import { makeBackup, type BackupResult } from '../backup/backup.ts';
+import { readDatabaseConfig } from '../config/config.ts';
+import { makeBackup, type BackupResult } from '../backup/make-backup.ts';
 import { backupFileName } from '../backup/files.ts';
 import type { DatabaseConfig } from '../config/database.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
-import { streamOutput, type Output } from '../query/output.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
+import { streamOutput, type Output } from './output/output.ts';
 import { HELP_OPTION, parseCommandArgs } from './arguments.ts';
 import { CollectorError } from '../errors.ts';
 import { reportFailure } from './failure.ts';

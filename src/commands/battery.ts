@@ -3,17 +3,16 @@
  * a schedule over the latest archived forecast (`plan`). Like the other read-only commands it needs only
  * DATABASE_URL (and BATTERY_* for other defaults).
  */
-import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
-import type { BatteryParams } from '../battery/model.ts';
-import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { batteryParamsFrom, parseDecimal, type BatteryParams } from '../domain/battery-limits.ts';
+import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config/config.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
 import type { CollectorError } from '../errors.ts';
-import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery.ts';
-import { money } from '../query/format.ts';
-import { streamOutput, type Output } from '../query/output.ts';
-import { NO_SITES_YET, selectSites } from '../query/sites.ts';
+import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery-analysis.ts';
+import { money } from './output/format.ts';
+import { streamOutput, type Output } from './output/output.ts';
+import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { runCollectorFirst } from './run-hint.ts';

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { isConnectionFailure } from '../db/pool.ts';
 import { exitCodeFor, isCollectorError } from '../errors.ts';
-import type { Output } from '../query/output.ts';
+import type { Output } from './output/output.ts';
 
 export interface FailureContext {
   command: string;

@@ -4,16 +4,16 @@
  * changed since the last sync (the daemon does this after every cycle that stores data), `--from DATE` everything
  * from that NEM day again, and `--full` the whole archive again.
  */
-import { readHomeAssistantCommandConfig } from '../config.ts';
+import { readHomeAssistantCommandConfig } from '../config/config.ts';
 import { nemDayStart } from '../domain/nem-time.ts';
 import { isCollectorError } from '../errors.ts';
 import { planStatistics, syncStatistics } from '../home-assistant/sync.ts';
 import { checkHomeAssistant } from '../home-assistant/syncer.ts';
 import { HomeAssistantSocket } from '../home-assistant/websocket.ts';
 import { silentLogger } from '../logger.ts';
-import { openCommandDatabase } from '../db/database-server.ts';
-import { streamOutput } from '../query/output.ts';
-import { requireSite } from '../query/sites.ts';
+import { openCommandDatabase } from '../embedded/database-server.ts';
+import { streamOutput } from './output/output.ts';
+import { requireSite } from '../query/site-selection.ts';
 import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 

@@ -10,20 +10,21 @@ import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
-import { readDatabaseConfig } from '../config.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { readDatabaseConfig } from '../config/config.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
 import { reportFailure } from './failure.ts';
 import { runCollectorFirst } from './run-hint.ts';
 import { isCollectorError } from '../errors.ts';
-import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat, type ExportType } from '../query/export.ts';
-import { jsonText } from '../query/format.ts';
-import { streamOutput, type Output } from '../query/output.ts';
-import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../query/read-only-sql.ts';
-import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from '../query/render.ts';
+import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat } from './output/export-writer.ts';
+import type { ExportType } from '../query/export.ts';
+import { jsonText } from './output/format.ts';
+import { streamOutput, type Output } from './output/output.ts';
+import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from '../db/read-only-sql.ts';
+import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from './output/render.ts';
 import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
-import { selectSites } from '../query/sites.ts';
+import { selectSites } from '../query/site-selection.ts';
 
 const QUERY_USAGE = `Usage: amber-collector query <report> [options]
 

@@ -5,12 +5,12 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { readDatabaseConfig } from '../config.ts';
-import { restoreBackup, type RestoreResult } from '../backup/restore.ts';
+import { readDatabaseConfig } from '../config/config.ts';
+import { restoreBackup, type RestoreResult } from '../backup/restore-backup.ts';
 import type { DatabaseConfig } from '../config/database.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { silentLogger } from '../logger.ts';
-import { streamOutput, type Output } from '../query/output.ts';
+import { streamOutput, type Output } from './output/output.ts';
 import { HELP_OPTION, parseCommandArgs, usageError } from './arguments.ts';
 import { CollectorError } from '../errors.ts';
 import { reportFailure } from './failure.ts';

@@ -1,7 +1,7 @@
 /**
  * `amber-collector run`: the daemon process. Owns signals and exit codes for the long-running collector.
  */
-import { readConfig, readLogConfig, type Config } from '../config.ts';
+import { readConfig, readLogConfig, type Config } from '../config/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { CollectorError, exitCodeFor, isCollectorError, isFatal } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -61,8 +61,9 @@ export async function runCommand(args: string[]): Promise<number> {
     logger.info({ signal: name }, 'shutting down: finishing the open transaction, then exiting');
     controller.abort();
     setTimeout(() => {
+      // 75, not 1: nothing is wrong with the configuration, and a restart finishes what the stop did not.
       logger.error('shutdown took too long; exiting anyway');
-      process.exit(1);
+      process.exit(75);
     }, SHUTDOWN_DEADLINE_MS).unref();
   };
   process.on('SIGTERM', onSignal);

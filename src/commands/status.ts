@@ -2,13 +2,13 @@
  * `amber-collector status`: is the collected data complete and fresh? Text for people, `--json` for
  * machines, and an exit status cron or a monitor can act on. Reads the database only.
  */
-import { readMonitorConfig, type MonitorConfig } from '../config.ts';
+import { readMonitorConfig, type MonitorConfig } from '../config/config.ts';
 import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
 import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './arguments.ts';
 import { reportFailure } from './failure.ts';
-import { openCommandDatabase, type CommandDatabase } from '../db/database-server.ts';
-import { streamOutput, type Output } from '../query/output.ts';
-import { selectSites } from '../query/sites.ts';
+import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
+import { streamOutput, type Output } from './output/output.ts';
+import { selectSites } from '../query/site-selection.ts';
 import { runCollectorFirst } from './run-hint.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]

@@ -13,7 +13,7 @@ export interface DatabaseConnection {
 
 /**
  * Where the data lives: the PostgreSQL at DATABASE_URL, or, without one, the embedded PostgreSQL that keeps its
- * cluster in DATA_DIR (src/db/database-server.ts starts it).
+ * cluster in DATA_DIR (src/embedded/database-server.ts starts it).
  */
 export type DatabaseConfig = DatabaseConnection | { url: null; dataDir: string };
 

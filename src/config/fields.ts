@@ -4,9 +4,8 @@
  * expected; `variable` turns such a parser into a zod field whose problems are reported by variable name.
  */
 import { z } from 'zod';
-import type { BatteryParams } from '../battery/model.ts';
-import { checkBatteryValue } from '../battery/params.ts';
-import { ALERT_FORMATS, type AlertFormat } from '../alerts/targets.ts';
+import { checkBatteryValue, type BatteryParams } from '../domain/battery-limits.ts';
+import { ALERT_FORMATS, type AlertFormat } from '../domain/alert-formats.ts';
 import { isNemDate } from '../domain/nem-time.ts';
 
 export class Problem {

@@ -1,13 +1,13 @@
 /**
  * Every environment variable the collector reads, with its default and its rule, in the order `.env.example`
- * and the README document them. src/config.ts turns the parsed values into the `Config` the rest of the code
+ * and the README document them. config.ts turns the parsed values into the `Config` the rest of the code
  * sees.
  */
 import { z } from 'zod';
-import { ALERT_FORMATS } from '../alerts/targets.ts';
+import { ALERT_FORMATS } from '../domain/alert-formats.ts';
 import { parseDatabaseUrl } from './database.ts';
-import { parseHomeAssistantUrl } from './home-assistant.ts';
-import { parseMqttUrl, parseTopicPrefix } from './mqtt.ts';
+import { parseHomeAssistantUrl } from './home-assistant-settings.ts';
+import { parseMqttUrl, parseTopicPrefix } from './mqtt-settings.ts';
 import {
   batteryValue,
   centsPerKwh,

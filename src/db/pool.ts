@@ -63,13 +63,7 @@ export function createPool(config: DatabaseConnection, logger: Logger, options: 
  * issues without awaiting each other (`Promise.all`) share one too; they still run in the order issued.
  */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect().catch((err: unknown) => {
-    throw asDatabaseUnavailable(err);
-  });
-  // pg leaves a checked-out client without an 'error' listener, so a connection cut mid-transaction (a
-  // Postgres restart) would be an uncaught exception. The failing query reports the same error instead.
-  const ignoreConnectionError = (): void => {};
-  client.on('error', ignoreConnectionError);
+  const { client, release } = await checkOutClient(pool);
   let failure: Error | undefined;
   try {
     // Not awaited before `fn` runs: in pipeline mode BEGIN travels with fn's first statement instead of
@@ -91,9 +85,29 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     });
     throw asDatabaseUnavailable(err);
   } finally {
-    client.removeListener('error', ignoreConnectionError);
-    client.release(failure);
+    release(failure);
   }
+}
+
+/**
+ * A client of its own from `pool` (an unreachable database is `DB_UNAVAILABLE`), and how to give it back:
+ * `release(failure)` destroys it after a failure, since its state is then unknown.
+ */
+export async function checkOutClient(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(failure?: Error): void }> {
+  const client = await pool.connect().catch((err: unknown) => {
+    throw asDatabaseUnavailable(err);
+  });
+  // pg leaves a checked-out client without an 'error' listener, so a connection cut mid-statement (a
+  // Postgres restart) would be an uncaught exception. The pending query reports the same error instead.
+  const ignoreConnectionError = (): void => {};
+  client.on('error', ignoreConnectionError);
+  return {
+    client,
+    release: (failure) => {
+      client.removeListener('error', ignoreConnectionError);
+      client.release(failure);
+    },
+  };
 }
 
 /**
@@ -176,7 +190,7 @@ export async function waitForDatabase(
       if (wait <= 0) throw unavailable(target, attempt, err);
       logger.warn(
         { ...target, attempt, retryInMs: wait, code: (err as { code?: unknown }).code, reason: errorMessage(err) },
-        `database ${target.host}/${target.database} not reachable yet (attempt ${attempt}); retrying in ${wait} ms`,
+        'database not reachable yet; retrying',
       );
       try {
         await sleep(wait, undefined, { signal });

@@ -12,7 +12,7 @@ import { readSchemaVersion } from './migrate.ts';
 import { withTransaction, type Queryable } from './pool.ts';
 import { tryWriterLockForTransaction } from './writer-lock.ts';
 
-/** What the restore reads from the backup, in file order (see backup/format.ts). */
+/** What the restore reads from the backup, in file order (see backup/backup-format.ts). */
 export type LoadEvent =
   | { kind: 'table'; name: string; columns: TableColumn[] }
   | { kind: 'rows'; table: string; rows: TextRow[] }

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { forgetSentHours, readSentHours, recordSentHours, type StatisticHour } from '../db/home-assistant-ledger.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { Logger } from '../logger.ts';
 import { priceHours, usageHours } from '../query/home-assistant-hours.ts';
 import { firstChange, planSite, sameHour, type PlannedStatistic } from './plan.ts';

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
-import type { HomeAssistantConfig } from '../config/home-assistant.ts';
+import type { HomeAssistantConfig } from '../config/home-assistant-settings.ts';
 import { recordIntegrationStatus } from '../db/integration-status.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';

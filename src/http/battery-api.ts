@@ -9,7 +9,7 @@
  *                                 reserve, exportLimitKw}, socKwh, horizonHours}
  *
  * The work is CPU-bound (a year of 5-minute intervals takes tens of seconds), so it runs in a worker thread
- * (query/battery-thread.ts) with a deadline and a heap of its own: health checks, metrics, the read API and
+ * (http/battery-thread.ts) with a deadline and a heap of its own: health checks, metrics, the read API and
  * collection never wait on it, and past the deadline (a 504) or the heap (a 503) the thread is stopped. One
  * runs at a time and a request that finds one running gets a 503 to retry, instead of a queue a flood of
  * requests could grow.
@@ -17,13 +17,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { BatteryParams } from '../battery/model.ts';
-import { batteryParamsFrom, parseDecimal } from '../battery/params.ts';
+import { batteryParamsFrom, parseDecimal, type BatteryParams } from '../domain/battery-limits.ts';
 import { addDays, nemToday } from '../domain/nem-time.ts';
 import type { DatabaseConnection } from '../config/database.ts';
-import { checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery.ts';
-import { runBatteryJob, type BatteryThreadLimits } from '../query/battery-thread.ts';
-import { selectSites } from '../query/sites.ts';
+import { checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery-analysis.ts';
+import { runBatteryJob, type BatteryThreadLimits } from './battery-thread.ts';
+import { selectSites } from '../query/site-selection.ts';
 import { ReadGate } from './read-gate.ts';
 import { answerFailure, badRequest, dateParam, gatedJsonRoute, siteParam } from './read-api.ts';
 import { sendJson, type Route } from './server.ts';

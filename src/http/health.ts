@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
 import type { CycleSummary } from '../collector/cycle.ts';
 import { readSchemaVersion } from '../db/migrate.ts';
+import { CollectorError, isCollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { sendJson, type Route } from './server.ts';
@@ -188,12 +189,10 @@ export function healthRoutes({ readiness, metrics, liveness = () => null }: Heal
   ];
 }
 
-class DatabaseTimeout extends Error {}
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DatabaseTimeout(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new CollectorError('DB_TIMEOUT', `no answer within ${ms} ms`, { retryable: true, details: { timeoutMs: ms } })), ms);
   });
   // The losing query keeps running; pg's own connection timeout ends it, and its error is not wanted here.
   promise.catch(() => {});
@@ -214,7 +213,7 @@ const PUBLIC_REASONS: ReadonlyArray<[RegExp, string]> = [
  * message, which names hosts, addresses, users and databases (the log has it).
  */
 function publicReason(err: unknown): string {
-  if (err instanceof DatabaseTimeout) return err.message;
+  if (isCollectorError(err, 'DB_TIMEOUT')) return err.message;
   const errors = err instanceof AggregateError && err.errors.length > 0 ? err.errors : [err];
   const codes = [...new Set(errors.map((e) => (e as { code?: unknown } | null)?.code).filter((c): c is string => typeof c === 'string'))];
   const kind = PUBLIC_REASONS.find(([pattern]) => pattern.test(codes[0] ?? ''))?.[1] ?? 'connection failed';

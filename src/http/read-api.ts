@@ -28,8 +28,8 @@ import { buildStatusReport, type StatusSettings } from '../query/collection-stat
 import { readPricesNow } from '../query/current.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
-import { listSites, selectSites } from '../query/sites.ts';
-import { ReadGate, ReadOverloaded } from './read-gate.ts';
+import { listSites, selectSites } from '../query/site-selection.ts';
+import { ReadGate } from './read-gate.ts';
 import { sendJson, type Route } from './server.ts';
 
 export interface ReadApiDeps {
@@ -210,9 +210,10 @@ export function answerFailure(res: ServerResponse, err: unknown, badRequestText:
     // Past its deadline the same request would take as long again (504); out of memory, perhaps not with less running (503).
     if (err.details.limit === 'memory') res.setHeader('retry-after', '60');
     sendJson(res, err.details.limit === 'memory' ? 503 : 504, { error: err.message });
-  } else if (err instanceof ReadOverloaded) {
-    res.setHeader('retry-after', String(err.retryAfterSeconds));
-    sendJson(res, 503, { error: `the read API is busy; try again in ${err.retryAfterSeconds} s` });
+  } else if (isCollectorError(err, 'READ_OVERLOADED')) {
+    const retryAfterSeconds = err.details.retryAfterSeconds ?? 1;
+    res.setHeader('retry-after', String(retryAfterSeconds));
+    sendJson(res, 503, { error: `the read API is busy; try again in ${retryAfterSeconds} s` });
   } else if (err instanceof pg.DatabaseError && err.code === '57014') {
     // The read pool's statement timeout: a heavy query under load. Refused like overload, not a bug.
     res.setHeader('retry-after', '5');

@@ -1,18 +1,14 @@
 /**
  * Admission control for the read API. At most `concurrency` requests query the database at once (the read
  * pool's size), at most `queueLength` more wait, each for at most `maxWaitMs`; anything beyond is refused
- * at once with `ReadOverloaded`, which the API answers 503 with Retry-After. Without it, a burst of heavy
+ * at once with `READ_OVERLOADED`, which the API answers 503 with Retry-After. Without it, a burst of heavy
  * reads queued without bound inside pg-pool and came back as 500s after its connection timeout.
  */
-export class ReadOverloaded extends Error {
-  /** Seconds a client should wait before asking again. */
-  readonly retryAfterSeconds: number;
+import { CollectorError } from '../errors.ts';
 
-  constructor(message: string, retryAfterSeconds: number) {
-    super(message);
-    this.name = 'ReadOverloaded';
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
+/** The refusal: retryable, with the seconds a client should wait before asking again. */
+function readOverloaded(message: string, retryAfterSeconds: number): CollectorError<'READ_OVERLOADED'> {
+  return new CollectorError('READ_OVERLOADED', message, { retryable: true, details: { retryAfterSeconds } });
 }
 
 export interface ReadGateOptions {
@@ -49,7 +45,7 @@ export class ReadGate {
     }
     const retryAfterSeconds = Math.max(1, Math.ceil(this.options.maxWaitMs / 1000));
     if (this.waiting.length >= this.options.queueLength) {
-      return Promise.reject(new ReadOverloaded('too many reads at once', retryAfterSeconds));
+      return Promise.reject(readOverloaded('too many reads at once', retryAfterSeconds));
     }
     return new Promise((resolve, reject) => {
       const handOver = (): void => {
@@ -58,7 +54,7 @@ export class ReadGate {
       };
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(handOver), 1);
-        reject(new ReadOverloaded(`no read slot within ${this.options.maxWaitMs} ms`, retryAfterSeconds));
+        reject(readOverloaded(`no read slot within ${this.options.maxWaitMs} ms`, retryAfterSeconds));
       }, this.options.maxWaitMs);
       this.waiting.push(handOver);
     });

@@ -9,7 +9,7 @@
  * `offline` on the availability topic if this process dies (the will); a clean stop publishes it itself.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { MqttConfig } from '../config/mqtt.ts';
+import type { MqttConfig } from '../config/mqtt-settings.ts';
 import type { Logger } from '../logger.ts';
 import type { Topics } from './topics.ts';
 

@@ -6,9 +6,9 @@
  */
 import type pg from 'pg';
 import type { CollectorEvents } from '../collector/collector.ts';
-import type { MqttConfig } from '../config/mqtt.ts';
+import type { MqttConfig } from '../config/mqtt-settings.ts';
 import { recordIntegrationStatus } from '../db/integration-status.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { PriceInterval, Site } from '../domain/models.ts';
 import { nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
 import type { Logger } from '../logger.ts';

@@ -6,20 +6,20 @@
  * stored out of intervals expected over the days that should be complete by now, so every view shows the
  * same percent.
  */
-import type { MonitorConfig } from '../config.ts';
+import type { MonitorConfig } from '../config/config.ts';
 import type { DataType, NemDate, Site } from '../domain/models.ts';
 import { compareNemDates, minDate } from '../domain/nem-time.ts';
-import { fullBudgetDurationMs } from '../amber/rate-limiter.ts';
-import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/backfill-requests.ts';
+import { fullBudgetDurationMs } from '../domain/rate-budget.ts';
+import { readOpenBackfillRequests, type BackfillRequestStatus } from '../db/backfill-request-store.ts';
 import { readCollectionStates, type CollectionState } from '../db/collection-state.ts';
-import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage.ts';
+import { readCoverageTotals, readIncompleteDays, type IncompleteDay } from '../db/coverage-ledger.ts';
 import type { Queryable } from '../db/pool.ts';
 import { readIntegrationStatuses, type IntegrationStatusRow } from '../db/integration-status.ts';
 import { readRejectedCounts, type RejectedDataType } from '../db/rejected-intervals.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
-import { compactRanges, completeThrough, percentComplete } from '../collector/coverage.ts';
-import { backfillChunks, streamRange, type StreamRange } from '../collector/plan.ts';
-import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../collector/repair.ts';
+import { readStoredSites } from '../db/sites-store.ts';
+import { compactRanges, completeThrough, percentComplete } from '../domain/coverage-rules.ts';
+import { backfillChunks, streamRange, type StreamRange } from '../domain/fetch-plan.ts';
+import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../domain/repair-rules.ts';
 
 const MINUTE_MS = 60_000;
 

@@ -1,42 +1,38 @@
 /**
- * `query export`: every stored row of a range, streamed as CSV, a JSON array, or NDJSON.
- *
- * Rows are read in pages by keyset pagination on the primary key, so memory stays at one page whatever the
- * range, and no transaction stays open while a slow consumer reads (a cursor would hold one, and the
- * pool's idle-in-transaction timeout would end it). Every value is selected as text, so numerics keep
- * the exact digits the API sent and instants do not depend on any time zone: `nem_time` is written at
- * +10:00 like the API's `nemTime`, the other instants in UTC.
+ * `query export`'s rows: every stored row of a range, read in pages by keyset pagination on the primary key,
+ * so memory stays at one page whatever the range, and no transaction stays open while a slow consumer reads
+ * (a cursor would hold one, and the pool's idle-in-transaction timeout would end it). Every value is selected
+ * as text, so numerics keep the exact digits the API sent and instants do not depend on any time zone:
+ * `nem_time` is written at +10:00 like the API's `nemTime`, the other instants in UTC. Writing them as CSV or
+ * JSON is commands/output/export-writer.ts's job.
  */
 import type { NemDate } from '../domain/models.ts';
 import { addDays, nemDayStart } from '../domain/nem-time.ts';
 import type { Queryable } from '../db/pool.ts';
-import { csvLine } from './format.ts';
+import type { ValueKind } from '../db/read-only-sql.ts';
 import { nemIsoText, nemWallClock } from './nem-sql.ts';
-import type { Output } from './output.ts';
 
 export type ExportType = 'price' | 'usage';
-export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export interface ExportOptions {
+export interface ExportRange {
   type: ExportType;
   siteIds: readonly string[];
   /** NEM days, inclusive. */
   from: NemDate;
   to: NemDate;
-  format: ExportFormat;
   /** Include the `raw` column (the API object exactly as received). */
   raw: boolean;
   /** Rows per database round trip. */
   pageSize?: number;
 }
 
-/** How a column's text becomes JSON: as a string, as the number it spells, as a boolean, or as embedded JSON. */
-export type ValueKind = 'text' | 'number' | 'boolean' | 'json';
-
-interface ExportColumn {
+/** A column of the export: its name, and how its text becomes JSON. */
+export interface ExportColumnInfo {
   name: string;
   kind: ValueKind;
+}
+
+interface ExportColumn extends ExportColumnInfo {
   select: string;
 }
 
@@ -103,14 +99,26 @@ const TABLES: Record<ExportType, TableSpec> = {
 
 const DEFAULT_PAGE_SIZE = 5000;
 
-/** Writes the export to `output` and returns the number of rows written. */
-export async function exportRows(db: Queryable, options: ExportOptions, output: Output): Promise<number> {
-  const spec = TABLES[options.type];
-  const columns = options.raw ? [...spec.columns, RAW_COLUMN] : spec.columns;
-  const writer = rowWriter(options.format, columns);
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+/** The columns an export of `range` has, in order. */
+export function exportColumns(range: ExportRange): readonly ExportColumnInfo[] {
+  return columnsOf(range).map(({ name, kind }) => ({ name, kind }));
+}
+
+function columnsOf(range: ExportRange): readonly ExportColumn[] {
+  const spec = TABLES[range.type];
+  return range.raw ? [...spec.columns, RAW_COLUMN] : spec.columns;
+}
+
+/**
+ * The rows of `range` page by page, each row's values in `exportColumns` order. The first page is yielded
+ * even when empty, so a consumer learns the query worked before it writes anything.
+ */
+export async function* exportPages(db: Queryable, range: ExportRange): AsyncGenerator<(string | null)[][]> {
+  const spec = TABLES[range.type];
+  const columns = columnsOf(range);
+  const pageSize = range.pageSize ?? DEFAULT_PAGE_SIZE;
   // The nem_time span that is exactly the NEM days from..to: (from 00:00, to+1 00:00], matching nem_date.
-  const bounds = [options.siteIds, nemDayStart(options.from).toISOString(), nemDayStart(addDays(options.to, 1)).toISOString()];
+  const bounds = [range.siteIds, nemDayStart(range.from).toISOString(), nemDayStart(addDays(range.to, 1)).toISOString()];
   // Key columns are qualified (t.) because the text renderings of the same columns carry their names.
   const [siteColumn, channelColumn, timeColumn, durationColumn] = spec.key;
   const key = [`t.${siteColumn}`, `t.${channelColumn}`, `t.${timeColumn}`, `t.${durationColumn}`];
@@ -123,63 +131,15 @@ export async function exportRows(db: Queryable, options: ExportOptions, output: 
   const nextPage = `${select} AND (${key.join(', ')}) > ($4, $5, $6::timestamptz, $7::int) ${order}`;
 
   let after: unknown[] | null = null;
-  let count = 0;
   for (;;) {
     const page: { rows: (string | number | null)[][] } = await db.query({
       text: after === null ? firstPage : nextPage,
       values: after === null ? bounds : [...bounds, ...after],
       rowMode: 'array',
     });
-    // The header waits for the first page, so a failing query leaves no half-written output behind.
-    let chunk = after === null ? writer.header : '';
-    for (const row of page.rows) {
-      chunk += writer.row(row.slice(0, columns.length) as (string | null)[], count === 0);
-      count += 1;
-    }
-    await output.write(chunk);
+    yield page.rows.map((row) => row.slice(0, columns.length) as (string | null)[]);
     const last = page.rows.at(-1);
-    if (last === undefined || page.rows.length < pageSize) break;
+    if (last === undefined || page.rows.length < pageSize) return;
     after = last.slice(columns.length);
-  }
-  await output.write(writer.footer);
-  return count;
-}
-
-interface RowWriter {
-  header: string;
-  row(values: readonly (string | null)[], first: boolean): string;
-  footer: string;
-}
-
-function rowWriter(format: ExportFormat, columns: readonly ExportColumn[]): RowWriter {
-  const object = (values: readonly (string | null)[]) =>
-    `{${columns.map((c, i) => `${JSON.stringify(c.name)}:${jsonValue(c.kind, values[i] ?? null)}`).join(',')}}`;
-  switch (format) {
-    case 'csv':
-      return { header: csvLine(columns.map((c) => c.name)), row: (values) => csvLine(values), footer: '' };
-    case 'ndjson':
-      return { header: '', row: (values) => `${object(values)}\n`, footer: '' };
-    case 'json':
-      return { header: '[', row: (values, first) => `${first ? '\n' : ',\n'}${object(values)}`, footer: '\n]\n' };
-  }
-}
-
-const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
-
-/**
- * A value PostgreSQL rendered as text, as a JSON fragment. Numbers are written with their exact digits
- * (`31.185000000000002` stays so); a numeric that JSON cannot spell (NaN, Infinity) becomes a string.
- */
-export function jsonValue(kind: ValueKind, value: string | null): string {
-  if (value === null) return 'null';
-  switch (kind) {
-    case 'number':
-      return JSON_NUMBER.test(value) ? value : JSON.stringify(value);
-    case 'boolean':
-      return value === 'true' || value === 't' ? 'true' : 'false';
-    case 'json':
-      return value;
-    case 'text':
-      return JSON.stringify(value);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Reading the forecast archive (`price_forecasts`) as it stood at a moment: the forecast "in force" at T
  * for an interval is its latest snapshot fetched at or before T (each stored row marks a change, see
- * db/forecasts.ts), so the archive replays exactly what a reader saw then.
+ * db/forecast-store.ts), so the archive replays exactly what a reader saw then.
  *
  * At resolution 5 the API sends 5-minute intervals for about an hour and 30-minute ones after that, so an
  * interval first forecast at 30 minutes is later forecast as six 5-minute ones, and the older 30-minute

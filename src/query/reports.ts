@@ -9,7 +9,7 @@
 import type { DataType, NemDate } from '../domain/models.ts';
 import type { Queryable } from '../db/pool.ts';
 import { channelOrder, dateText, isImport } from './nem-sql.ts';
-import { listSites, type SiteInfo } from './sites.ts';
+import { listSites, type SiteInfo } from './site-selection.ts';
 
 export interface DayRangeFilter {
   siteIds: readonly string[];

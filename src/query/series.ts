@@ -8,7 +8,7 @@
  */
 import type { Queryable } from '../db/pool.ts';
 import { channelOrder, nemIntervalStart, nemIsoText } from './nem-sql.ts';
-import type { SiteInfo } from './sites.ts';
+import type { SiteInfo } from './site-selection.ts';
 
 export const WINDOWS = ['5m', '30m', '1h', '1d', '1mo'] as const;
 export type Window = (typeof WINDOWS)[number];

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Alerter } from '../../src/alerts/alerter.ts';
-import type { AlertConfig } from '../../src/config.ts';
+import type { AlertConfig } from '../../src/config/config.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';

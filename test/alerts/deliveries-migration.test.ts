@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { insertAlertDeliveries } from '../../src/db/alert-deliveries.ts';
-import { claimAlertPhase, readOpenAlertEvents } from '../../src/db/alerts.ts';
+import { claimAlertPhase, readOpenAlertEvents } from '../../src/db/alert-events.ts';
 import { migrate, readSchemaVersion } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { databaseForTest } from '../helpers/database.ts';

@@ -5,7 +5,8 @@
 import { describe, expect, test, type TestContext } from 'vitest';
 import type { RateLimitedEvent } from '../../src/amber/call-target.ts';
 import { createAmberClient, type AmberClient } from '../../src/amber/client.ts';
-import { createRateLimiter, parseRateLimitPolicy, type RateLimitPolicy } from '../../src/amber/rate-limiter.ts';
+import { createRateLimiter, parseRateLimitPolicy } from '../../src/amber/rate-limiter.ts';
+import type { RateLimitPolicy } from '../../src/domain/rate-budget.ts';
 import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';

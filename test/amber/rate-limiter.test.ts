@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { createRateLimiter, fullBudgetDurationMs, parseRateLimitPolicy, realClock, type RateLimiter } from '../../src/amber/rate-limiter.ts';
+import { createRateLimiter, parseRateLimitPolicy, realClock, type RateLimiter } from '../../src/amber/rate-limiter.ts';
+import { fullBudgetDurationMs } from '../../src/domain/rate-budget.ts';
 import { isCollectorError } from '../../src/errors.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
 import { VirtualClock } from './virtual-clock.ts';

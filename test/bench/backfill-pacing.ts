@@ -13,7 +13,7 @@
  * The floor for N calls is (⌈N / limit⌉ − 1) × window: the first `limit` calls go at once, and every later
  * group of `limit` must wait a full window after the group before it.
  */
-import { DEFAULT_MARGIN_MS } from '../../src/amber/rate-limiter.ts';
+import { DEFAULT_MARGIN_MS } from '../../src/domain/rate-budget.ts';
 import { addDays, daysBetween, lastUsageDay, nemToday } from '../../src/domain/nem-time.ts';
 import type { FakeSiteSpec } from '../fake-amber/server.ts';
 import { createBenchDatabase } from './bench-database.ts';

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { connectAmber } from '../../src/amber/connect.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
-import type { RateLimitPolicy } from '../../src/amber/rate-limiter.ts';
+import type { RateLimitPolicy } from '../../src/domain/rate-budget.ts';
 import { Collector, type CollectorEvents } from '../../src/collector/collector.ts';
 import { readCollectionStates } from '../../src/db/collection-state.ts';
 import { silentLogger } from '../../src/logger.ts';

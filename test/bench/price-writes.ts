@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { PriceInterval } from '../../src/domain/models.ts';
 import type { Queryable } from '../../src/db/pool.ts';
 import { PRICE_TABLE, type PriceRow } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertSql, type Column } from '../../src/db/upsert.ts';
 import { site } from '../helpers/intervals.ts';
 import { createBenchDatabase, plainTransaction, type BenchDatabase } from './bench-database.ts';

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
 import { readCollectionStates } from '../../src/db/collection-state.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';

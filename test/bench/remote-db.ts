@@ -14,10 +14,10 @@
 import pg from 'pg';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { advanceWatermark } from '../../src/db/collection-state.ts';
-import { lockStreamCoverage, recountCoverage } from '../../src/db/coverage.ts';
+import { lockStreamCoverage, recountCoverage } from '../../src/db/coverage-ledger.ts';
 import { createPool, withTransaction, type Queryable } from '../../src/db/pool.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { priceSeries, site } from '../helpers/intervals.ts';
 import { BENCH_NOW, benchCollector, benchSite } from './bench-collector.ts';

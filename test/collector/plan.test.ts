@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Site } from '../../src/domain/models.ts';
-import { backfillChunks, streamRange, trailingWindow, watermarkAfter } from '../../src/collector/plan.ts';
+import { backfillChunks, streamRange, trailingWindow, watermarkAfter } from '../../src/domain/fetch-plan.ts';
 import { siteModel } from '../helpers/intervals.ts';
 
 /** A 30-minute site with one general meter and no activeFrom: only the dates a test gives bound its streams. */

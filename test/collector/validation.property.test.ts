@@ -18,7 +18,7 @@ import type { DataType } from '../../src/domain/models.ts';
 import { nemDayStart } from '../../src/domain/nem-time.ts';
 import { storableJson } from '../../src/amber/storable-text.ts';
 import { ChunkCollector } from '../../src/collector/chunk.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startLoopback, sendJson, type Loopback } from '../amber/loopback.ts';
 import { specElement } from '../fake-amber/spec-arbitrary.ts';

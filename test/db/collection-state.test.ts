@@ -8,7 +8,7 @@ import {
   resetCollectionState,
 } from '../../src/db/collection-state.ts';
 import type { Queryable } from '../../src/db/pool.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import type { DataType, NemDate } from '../../src/domain/models.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { site } from '../helpers/intervals.ts';

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { linkSharedLibraries, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { linkSharedLibraries, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/embedded/embedded-postgres.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { isRunning, serverPid } from '../helpers/embedded-server.ts';
 
@@ -90,7 +90,7 @@ describe('embedded PostgreSQL', () => {
 
   it('after its owner is SIGKILLed, the next start uses the orphaned server, loses nothing, and stops it', async () => {
     const dataDir = await tempDataDir();
-    const moduleUrl = pathToFileURL(join(import.meta.dirname, '../../src/db/embedded-postgres.ts')).href;
+    const moduleUrl = pathToFileURL(join(import.meta.dirname, '../../src/embedded/embedded-postgres.ts')).href;
     const loggerUrl = pathToFileURL(join(import.meta.dirname, '../../src/logger.ts')).href;
     const owner = spawn(
       process.execPath,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { advanceWatermark, readCollectionState } from '../../src/db/collection-state.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { priceInterval, priceIntervalFromApi, readPayload, site } from '../helpers/intervals.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readPayload, site, siteFromApi } from '../helpers/intervals.ts';
 

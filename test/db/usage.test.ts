@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { readPayload, site, usageInterval, usageIntervalFromApi } from '../helpers/intervals.ts';

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { priceInterval, site, usageInterval } from '../helpers/intervals.ts';

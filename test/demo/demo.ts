@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
-import { parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startFakeAmber } from '../fake-amber/server.ts';

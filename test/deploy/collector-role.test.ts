@@ -1,5 +1,5 @@
 /**
- * src/db/collector-role.sql, which the compose service db-roles runs as the superuser before every collector
+ * sql/collector-role.sql, which the compose service db-roles runs as the superuser before every collector
  * start, against real databases: it upgrades an install whose tables the superuser created (the collector
  * then collects on as a role that owns them and is no superuser), and it leaves no other role a way to block
  * the collector (advisory locks) or a scratch space (temporary tables).
@@ -15,7 +15,7 @@ import { databaseForTest, type TestDatabase } from '../helpers/database.ts';
 import { fakeAmberForTest } from '../helpers/fake-amber.ts';
 import { diffPrices, diffUsage } from '../helpers/ground-truth.ts';
 
-const roleFile = readFileSync(new URL('../../src/db/collector-role.sql', import.meta.url), 'utf8');
+const roleFile = readFileSync(new URL('../../sql/collector-role.sql', import.meta.url), 'utf8');
 
 /** A role name of this test's own (roles are server-wide), dropped after the test's databases. */
 function scratchRole(prefix: string): string {

@@ -24,10 +24,10 @@ const read = (name: string): string => readFileSync(new URL(name, root), 'utf8')
 const compose = parseYaml(read('docker-compose.yml')) as any;
 const grafana = compose.services.grafana;
 const roleService = compose.services['grafana-db-role'];
-const datasources = parseYaml(read('src/grafana/provisioning/datasources/amber.yaml')) as any;
-const providers = parseYaml(read('src/grafana/provisioning/dashboards/amber.yaml')) as any;
-const dashboard = JSON.parse(read('src/grafana/dashboards/amber.json')) as any;
-const readerRoleSql = read('src/grafana/reader-role.sql');
+const datasources = parseYaml(read('grafana/provisioning/datasources/amber.yaml')) as any;
+const providers = parseYaml(read('grafana/provisioning/dashboards/amber.yaml')) as any;
+const dashboard = JSON.parse(read('grafana/dashboards/amber.json')) as any;
+const readerRoleSql = read('grafana/reader-role.sql');
 const ROLE = 'amber_grafana';
 
 /** `./host/path:/container/path[:ro]` entries of a service's volumes, bind mounts only. */
@@ -72,15 +72,15 @@ describe('docker-compose.yml: the grafana profile', () => {
     const mounts = [...bindMounts(grafana), ...bindMounts(roleService)];
     for (const mount of mounts) {
       expect(existsSync(new URL(mount.source, root)), mount.source).toBe(true);
-      expect(mount.source.startsWith('./src/grafana/'), mount.source).toBe(true);
+      expect(mount.source.startsWith('./grafana/'), mount.source).toBe(true);
       expect(mount.mode, mount.source).toBe('ro');
     }
     const target = (source: string) => mounts.find((m) => m.source === source)?.target;
-    expect(target('./src/grafana/provisioning/datasources')).toBe('/etc/grafana/provisioning/datasources');
-    expect(target('./src/grafana/provisioning/dashboards')).toBe('/etc/grafana/provisioning/dashboards');
-    expect(target('./src/grafana/dashboards')).toBe(providers.providers[0].options.path);
+    expect(target('./grafana/provisioning/datasources')).toBe('/etc/grafana/provisioning/datasources');
+    expect(target('./grafana/provisioning/dashboards')).toBe('/etc/grafana/provisioning/dashboards');
+    expect(target('./grafana/dashboards')).toBe(providers.providers[0].options.path);
     const sqlFile = roleService.command.at(-1) as string;
-    expect(target('./src/grafana/reader-role.sql')).toBe(sqlFile);
+    expect(target('./grafana/reader-role.sql')).toBe(sqlFile);
     expect(roleService.command).toEqual(expect.arrayContaining(['psql', 'ON_ERROR_STOP=1', '-f']));
   });
 

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import dotenv from 'dotenv';
 import { expect, it, onTestFinished } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
 
 const cli = new URL('./cli.ts', import.meta.url).pathname;
 

@@ -2,7 +2,7 @@
  * The daemon run in the test process (`runDaemon`, exactly as `amber-collector run` wires it), with its log
  * captured, so a scenario can fault the network or the database around it and watch what it does.
  */
-import { parseConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config/config.ts';
 import { runDaemon, type DaemonOptions } from '../../src/daemon.ts';
 import { captureLogger, type CapturedLogger } from '../helpers/capture-logger.ts';
 

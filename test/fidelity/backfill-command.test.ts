@@ -5,12 +5,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
-import { parseConfig, parseMonitorConfig } from '../../src/config.ts';
+import { parseConfig, parseMonitorConfig } from '../../src/config/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
-import { openCommandDatabase } from '../../src/db/database-server.ts';
+import { openCommandDatabase } from '../../src/embedded/database-server.ts';
 import { WriterLock } from '../../src/db/writer-lock.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { startFakeAmber, type FakeAmber } from '../fake-amber/server.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';

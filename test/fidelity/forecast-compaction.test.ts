@@ -3,9 +3,9 @@
  * here independently (first, last, and the row in force at each lead time before the interval's start).
  */
 import { describe, expect, it } from 'vitest';
-import { compactForecasts, COMPACTION_SLICE_DAYS, FORECAST_LEAD_MINUTES } from '../../src/db/forecasts.ts';
+import { compactForecasts, COMPACTION_SLICE_DAYS, FORECAST_LEAD_MINUTES } from '../../src/db/forecast-store.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { priceDay, testSite } from './fixtures.ts';
 

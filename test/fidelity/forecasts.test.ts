@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
-import { FORECAST_LEAD_MINUTES } from '../../src/db/forecasts.ts';
+import { FORECAST_LEAD_MINUTES } from '../../src/db/forecast-store.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
 import { buildStatusReport, type StatusReport } from '../../src/query/collection-status.ts';
-import { readIncompleteDays } from '../../src/db/coverage.ts';
+import { readIncompleteDays } from '../../src/db/coverage-ledger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { diffPrices, diffUsage } from '../helpers/ground-truth.ts';
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, Site } from '../../src/domain/models.ts';
-import { planBackfillCalls } from '../../src/collector/backfill-requests.ts';
-import { compactRanges, completeThrough, percentComplete } from '../../src/collector/coverage.ts';
-import { forecastRequest } from '../../src/collector/forecasts.ts';
-import { streamRange } from '../../src/collector/plan.ts';
-import { DEFAULT_REPAIR_POLICY, nextCheck, outcomeOf, repairChunks, repairWindow, roundRobin } from '../../src/collector/repair.ts';
+import { planBackfillCalls } from '../../src/collector/on-demand-backfill.ts';
+import { compactRanges, completeThrough, percentComplete } from '../../src/domain/coverage-rules.ts';
+import { forecastRequest } from '../../src/collector/forecast-polling.ts';
+import { streamRange } from '../../src/domain/fetch-plan.ts';
+import { nextCheck, outcomeOf, roundRobin } from '../../src/collector/repair.ts';
+import { DEFAULT_REPAIR_POLICY, repairChunks, repairWindow } from '../../src/domain/repair-rules.ts';
 import { siteModel } from '../helpers/intervals.ts';
 
 const HOUR = 60 * 60 * 1000;

@@ -2,15 +2,15 @@
  * `amber-collector status` on a database with a known set of gaps: text, JSON and exit codes.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseMonitorConfig } from '../../src/config.ts';
+import { parseMonitorConfig } from '../../src/config/config.ts';
 import { runStatus, type StatusEnvironment } from '../../src/commands/status.ts';
-import { recountCoverage, writeCoverageChecks } from '../../src/db/coverage.ts';
-import { openCommandDatabase } from '../../src/db/database-server.ts';
+import { recountCoverage, writeCoverageChecks } from '../../src/db/coverage-ledger.ts';
+import { openCommandDatabase } from '../../src/embedded/database-server.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
 import { CollectorError } from '../../src/errors.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { daysFrom, priceDay, testSite, usageDay } from './fixtures.ts';
 

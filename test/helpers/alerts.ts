@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { Alert, AlertKind, AlertPhase } from '../../src/alerts/alert.ts';
 import type { DeliveryQueue } from '../../src/alerts/delivery.ts';
-import { openAlertEvent } from '../../src/db/alerts.ts';
+import { openAlertEvent } from '../../src/db/alert-events.ts';
 
 export function minimalAlert(event: string, phase: AlertPhase, kind: AlertKind = 'price_above'): Alert {
   return {

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { AmberClient } from '../../src/amber/client.ts';
 import { connectAmber } from '../../src/amber/connect.ts';
 import { Collector, type CollectionSettings, type CollectorEvents } from '../../src/collector/collector.ts';
-import type { RepairPolicy } from '../../src/collector/repair.ts';
+import type { RepairPolicy } from '../../src/domain/repair-rules.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
 import { startFakeAmber, type FakeAmber, type FakeAmberOptions } from '../fake-amber/server.ts';
 import { createTestDatabase } from './database.ts';

@@ -4,7 +4,7 @@
  */
 import { onTestFinished } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
-import { parseConfig, type Config } from '../../src/config.ts';
+import { parseConfig, type Config } from '../../src/config/config.ts';
 import { runDaemon, type DaemonOptions } from '../../src/daemon.ts';
 import type { FakeAmber } from '../fake-amber/server.ts';
 import { captureLogger, type CapturedLogger } from './capture-logger.ts';

@@ -4,7 +4,7 @@
  * last 7 days 85 (uncompacted, one every 30 minutes over 42 hours). For the what-if's memory test and bench.
  */
 import type pg from 'pg';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { testSite } from '../fidelity/fixtures.ts';
 

@@ -16,7 +16,7 @@ import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { money } from '../../src/query/format.ts';
+import { money } from '../../src/commands/output/format.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 

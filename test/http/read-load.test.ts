@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createPool } from '../../src/db/pool.ts';
-import { ReadGate, ReadOverloaded } from '../../src/http/read-gate.ts';
+import { ReadGate } from '../../src/http/read-gate.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -78,7 +78,7 @@ describe('ReadGate', () => {
     const first = gate.run(hold);
     const second = gate.run(hold);
     const queued = gate.run(async () => 'queued ran');
-    await expect(gate.run(async () => 'never')).rejects.toBeInstanceOf(ReadOverloaded);
+    await expect(gate.run(async () => 'never')).rejects.toMatchObject({ code: 'READ_OVERLOADED', details: { retryAfterSeconds: expect.any(Number) } });
     releases[0]!();
     await expect(queued).resolves.toBe('queued ran');
 
@@ -86,7 +86,7 @@ describe('ReadGate', () => {
     releases.push(() => {});
     const third = gate.run(hold);
     const late = gate.run(async () => 'late');
-    await expect(late).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    await expect(late).rejects.toMatchObject({ code: 'READ_OVERLOADED', details: { retryAfterSeconds: 1 } });
     for (const release of releases) release();
     await Promise.all([first, second, third]);
     await expect(gate.run(async () => 'free')).resolves.toBe('free');

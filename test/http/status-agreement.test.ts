@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus } from '../../src/commands/status.ts';
-import { parseMonitorConfig } from '../../src/config.ts';
+import { parseMonitorConfig } from '../../src/config/config.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 

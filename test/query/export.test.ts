@@ -5,11 +5,11 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseConfig } from '../../src/config.ts';
+import { parseDatabaseConfig } from '../../src/config/config.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
 import { isCollectorError } from '../../src/errors.ts';
-import { exportRows } from '../../src/query/export.ts';
-import { memoryOutput, streamOutput } from '../../src/query/output.ts';
+import { exportRows } from '../../src/commands/output/export-writer.ts';
+import { memoryOutput, streamOutput } from '../../src/commands/output/output.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { buildFixture, loadFixture, SITE_30, SITE_5 } from './fixtures.ts';
 

@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import type { NemDate, PriceInterval, PriceIntervalType, Site, UsageInterval } from '../../src/domain/models.ts';
 import { advanceWatermark, recordCollectionError } from '../../src/db/collection-state.ts';
-import { recountCoverage } from '../../src/db/coverage.ts';
+import { recountCoverage } from '../../src/db/coverage-ledger.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
-import { upsertSites } from '../../src/db/sites.ts';
+import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertUsageIntervals } from '../../src/db/usage.ts';
 import { intervalEndsOfDay, priceInterval, site, usageInterval } from '../helpers/intervals.ts';
 

@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuery } from '../../src/commands/query.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { memoryOutput } from '../../src/query/output.ts';
+import { memoryOutput } from '../../src/commands/output/output.ts';
 import { dailyCosts } from '../../src/query/reports.ts';
+import { collectOutput } from '../helpers/child-output.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { loadFixture, NOW, SITE_30, SITE_5 } from './fixtures.ts';
@@ -318,13 +319,7 @@ describe('the real command', () => {
 
   async function runCli(args: string[], env: Record<string, string>): Promise<Run> {
     // An empty working directory: no .env file may supply what the test leaves out.
-    const child = spawn(process.execPath, [cli, ...args], { cwd: scratchDir('amber-cli-'), env: { PATH: process.env.PATH ?? '', ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number];
-    return { code, out, err };
+    return collectOutput(spawn(process.execPath, [cli, ...args], { cwd: scratchDir('amber-cli-'), env: { PATH: process.env.PATH ?? '', ...env } }));
   }
 
   it('needs only DATABASE_URL: no Amber API key, no start date', async () => {

@@ -10,7 +10,7 @@ import { buildStatusReport } from '../../src/query/collection-status.ts';
 import { readPricesNow } from '../../src/query/current.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../../src/query/reports.ts';
 import { chooseWindow, usageSeries, priceSeries } from '../../src/query/series.ts';
-import { listSites } from '../../src/query/sites.ts';
+import { listSites } from '../../src/query/site-selection.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
 import { buildFixture, loadFixture, NOW, SITE_30, SITE_5 } from './fixtures.ts';

@@ -24,7 +24,7 @@ const LOCK_LOST = 'lost the connection holding the single-writer lock; pausing c
 const LOCK_HELD = 'holding the single-writer lock; this collector writes';
 
 const isMsg = (msg: string) => (line: Record<string, unknown>) => line['message'] === msg;
-const isUnreachable = (line: Record<string, unknown>) => typeof line['message'] === 'string' && /^database .* not reachable yet/.test(line['message']);
+const isUnreachable = (line: Record<string, unknown>) => typeof line['message'] === 'string' && /^database (.* )?not reachable yet/.test(line['message']);
 
 /** The world's database URL, but through the proxy. */
 function viaProxy(world: World, proxy: TcpProxy): string {

@@ -23,8 +23,8 @@ import {
   type BackfillRequest,
   type BackfillRequestStatus,
   type PlannedCall,
-} from '../db/backfill-requests.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+} from '../db/backfill-request-store.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { CollectDays } from './chunk.ts';
 
 export interface BackfillPlan {

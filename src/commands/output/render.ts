@@ -4,10 +4,10 @@
  */
 import { columnWidths, fixed, formatHeader, formatRows, formatTable, money, type TableColumn } from './format.ts';
 import type { Output } from './output.ts';
-import type { DailyCost, DailyPrice, DailyUsage, Summary } from './reports.ts';
-import type { SqlOutcome, SqlRow, SqlSink } from './read-only-sql.ts';
-import type { SiteInfo } from './sites.ts';
-import type { RejectedInterval } from '../db/rejected-intervals.ts';
+import type { DailyCost, DailyPrice, DailyUsage, Summary } from '../../query/reports.ts';
+import type { SqlOutcome, SqlRow, SqlSink } from '../../db/read-only-sql.ts';
+import type { SiteInfo } from '../../query/site-selection.ts';
+import type { RejectedInterval } from '../../db/rejected-intervals.ts';
 
 const KWH_DIGITS = 3;
 const PRICE_DIGITS = 2;

@@ -10,7 +10,7 @@ import { createGzip } from 'node:zlib';
 import type pg from 'pg';
 import { withSnapshot } from '../db/backup-snapshot.ts';
 import { writeFileAtomically } from './atomic-file.ts';
-import { encodeBackup, type BackupSummary } from './format.ts';
+import { encodeBackup, type BackupSummary } from './backup-format.ts';
 
 export interface BackupResult extends BackupSummary {
   schemaVersion: number;

@@ -2,8 +2,8 @@
  * Pure planning: which NEM days each stream (one site × one data type) wants, and which requests cover them.
  * No I/O here, so every rule is unit-tested without HTTP or a database.
  */
-import type { DataType, NemDate, Site } from '../domain/models.ts';
-import { addDays, compareNemDates, maxDate, minDate, nemToday, splitIntoChunks, type DayRange } from '../domain/nem-time.ts';
+import type { DataType, NemDate, Site } from './models.ts';
+import { addDays, compareNemDates, maxDate, minDate, nemToday, splitIntoChunks, type DayRange } from './nem-time.ts';
 
 export interface StreamRange {
   /** First NEM day collected: the later of HISTORICAL_START_DATE and the site's activeFrom. */

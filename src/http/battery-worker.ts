@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createPool } from '../db/pool.ts';
 import { isCollectorError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { batteryPlan, batteryWhatIf } from './battery.ts';
+import { batteryPlan, batteryWhatIf } from '../query/battery-analysis.ts';
 import type { BatteryJob, WorkerInput, WorkerOutcome } from './battery-thread.ts';
 
 /** A statement the calculation waits on past this is cut: the thread's deadline is the caller's to keep anyway. */

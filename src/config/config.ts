@@ -9,14 +9,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import type { z } from 'zod';
-import { inferAlertFormat, type AlertTarget } from './alerts/targets.ts';
-import type { BatteryParams } from './battery/model.ts';
-import { databaseConfig, type DatabaseConfig } from './config/database.ts';
-import { homeAssistantConfig, type HomeAssistantConfig } from './config/home-assistant.ts';
-import { mqttConfig, type MqttConfig } from './config/mqtt.ts';
-import { envSchema, PAIRED_VARIABLES, type Env, type LogLevel } from './config/variables.ts';
-import { nemToday } from './domain/nem-time.ts';
-import { CollectorError, isCollectorError } from './errors.ts';
+import { inferAlertFormat, type AlertTarget } from '../domain/alert-formats.ts';
+import type { BatteryParams } from '../domain/battery-limits.ts';
+import { databaseConfig, type DatabaseConfig } from './database.ts';
+import { homeAssistantConfig, type HomeAssistantConfig } from './home-assistant-settings.ts';
+import { mqttConfig, type MqttConfig } from './mqtt-settings.ts';
+import { CONFIG_VARIABLES, envSchema, PAIRED_VARIABLES, type Env, type LogLevel } from './variables.ts';
+import { nemToday } from '../domain/nem-time.ts';
+import { CollectorError, isCollectorError } from '../errors.ts';
 
 export interface Config {
   amber: {
@@ -92,17 +92,58 @@ export function loadEnvFiles(cwd: string = process.cwd()): string[] {
   return files;
 }
 
+/** The env files loaded into the process environment, once per process; null before the first read. */
+let envFilesLoaded: string[] | null = null;
+
+/** The process environment with the env files loaded into it, once per process: the one place it is read. */
+function environment(): Record<string, string | undefined> {
+  envFilesLoaded ??= loadEnvFiles();
+  return process.env;
+}
+
+type Variable = keyof Env;
+
+/** The variables whose names start with `prefix`, from the variable table itself, so each name is written once. */
+function variablesStartingWith<P extends string>(prefix: P): Array<Extract<Variable, `${P}${string}`>> {
+  return CONFIG_VARIABLES.filter((name) => name.startsWith(prefix)) as Array<Extract<Variable, `${P}${string}`>>;
+}
+
+/**
+ * The variables each section of the configuration is read from. A command that needs less than the whole
+ * `Config` reads the union of its sections, so it never demands AMBER_API_KEY or HISTORICAL_START_DATE it
+ * has no use for, and a variable added to a section reaches every command that reads it.
+ */
+const SECTION_VARIABLES = {
+  database: ['DATABASE_URL', 'DATABASE_SSL', 'DATA_DIR'],
+  rateBudget: ['AMBER_RATE_LIMIT', 'AMBER_SITE_IDS'],
+  cadence: ['COLLECTION_INTERVAL_MINUTES', 'USAGE_POLL_MINUTES', 'PRICE_REVISION_DAYS', 'USAGE_REVISION_DAYS'],
+  battery: variablesStartingWith('BATTERY_'),
+  alerts: variablesStartingWith('ALERT_'),
+  publicUrl: ['PUBLIC_URL'],
+  homeAssistant: ['HOME_ASSISTANT_URL', 'HOME_ASSISTANT_TOKEN'],
+  log: ['LOG_LEVEL', 'LOG_FORMAT'],
+} as const satisfies Record<string, readonly Variable[]>;
+
+type Section = keyof typeof SECTION_VARIABLES;
+type SectionValues<S extends Section> = Pick<Env, (typeof SECTION_VARIABLES)[S][number]>;
+
+/** `parseConfig` restricted to the variables of `sections`, with the same defaults, messages and error. */
+function parseSections<S extends Section>(sections: readonly S[], env: Record<string, string | undefined>): SectionValues<S> {
+  const mask = Object.fromEntries(sections.flatMap((section) => SECTION_VARIABLES[section]).map((name) => [name, true]));
+  return validate(envSchema(nemToday(new Date())).pick(mask as Record<Variable, true>), env) as SectionValues<S>;
+}
+
 /**
  * Reads the process environment (after loading the env files) into a validated `Config`. When required
  * settings are missing and there is no `.env` at all, the first problem says so and how to make one.
  */
 export function readConfig(): Config {
-  const loaded = loadEnvFiles();
+  const env = environment();
   try {
-    return parseConfig(process.env);
+    return parseConfig(env);
   } catch (err) {
     const problems = isCollectorError(err, 'CONFIG_INVALID') ? (err.details.problems ?? []) : [];
-    if (loaded.length > 0 || !problems.some((p) => /^(AMBER_API_KEY|HISTORICAL_START_DATE): is required/.test(p))) throw err;
+    if ((envFilesLoaded ?? []).length > 0 || !problems.some((p) => /^(AMBER_API_KEY|HISTORICAL_START_DATE): is required/.test(p))) throw err;
     const missing = `no .env file in ${process.cwd()}: run \`cp .env.example .env\`, then set AMBER_API_KEY and HISTORICAL_START_DATE in it`;
     const all = [missing, ...problems];
     throw new CollectorError('CONFIG_INVALID', `invalid configuration:\n${all.join('\n')}`, { details: { problems: all } });
@@ -114,9 +155,12 @@ export function readConfig(): Config {
  * are themselves wrong (that mistake is in the report).
  */
 export function readLogConfig(): Config['log'] {
-  loadEnvFiles();
-  const result = envSchema(nemToday(new Date())).pick({ LOG_LEVEL: true, LOG_FORMAT: true }).safeParse(process.env);
-  return result.success ? { level: result.data.LOG_LEVEL, format: result.data.LOG_FORMAT } : { level: 'info', format: 'auto' };
+  try {
+    const values = parseSections(['log'], environment());
+    return { level: values.LOG_LEVEL, format: values.LOG_FORMAT };
+  } catch {
+    return { level: 'info', format: 'auto' };
+  }
 }
 
 /**
@@ -132,14 +176,12 @@ export function parseConfig(env: Record<string, string | undefined>, now: Date =
  * must not demand AMBER_API_KEY or HISTORICAL_START_DATE. Loads the env files like `readConfig`.
  */
 export function readDatabaseConfig(): DatabaseConfig {
-  loadEnvFiles();
-  return parseDatabaseConfig(process.env);
+  return parseDatabaseConfig(environment());
 }
 
 /** `parseConfig` restricted to DATABASE_URL, DATABASE_SSL and DATA_DIR, with the same messages and error. */
 export function parseDatabaseConfig(env: Record<string, string | undefined>): DatabaseConfig {
-  const schema = envSchema(nemToday(new Date())).pick({ DATABASE_URL: true, DATABASE_SSL: true, DATA_DIR: true });
-  return deepFreeze(databaseConfig(validate(schema, env)));
+  return deepFreeze(databaseConfig(parseSections(['database'], env)));
 }
 
 /** What `battery` needs: the database (or DATA_DIR's embedded one) and the battery defaults. No API key, no start date. */
@@ -150,23 +192,12 @@ export interface BatteryCommandConfig {
 
 /** Loads the env files like `readConfig` and reads the `BatteryCommandConfig` variables. */
 export function readBatteryCommandConfig(): BatteryCommandConfig {
-  loadEnvFiles();
-  return parseBatteryCommandConfig(process.env);
+  return parseBatteryCommandConfig(environment());
 }
 
 /** `parseConfig` restricted to the database and BATTERY_* variables, with the same defaults, messages and error. */
 function parseBatteryCommandConfig(env: Record<string, string | undefined>): BatteryCommandConfig {
-  const schema = envSchema(nemToday(new Date())).pick({
-    DATABASE_URL: true,
-    DATABASE_SSL: true,
-    DATA_DIR: true,
-    BATTERY_CAPACITY_KWH: true,
-    BATTERY_POWER_KW: true,
-    BATTERY_EFFICIENCY: true,
-    BATTERY_RESERVE: true,
-    BATTERY_EXPORT_LIMIT_KW: true,
-  });
-  const values = validate(schema, env);
+  const values = parseSections(['database', 'battery'], env);
   return deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values) });
 }
 
@@ -182,24 +213,12 @@ export interface MonitorConfig {
 
 /** Loads the env files like `readConfig` and reads the `MonitorConfig` variables. */
 export function readMonitorConfig(): MonitorConfig {
-  loadEnvFiles();
-  return parseMonitorConfig(process.env);
+  return parseMonitorConfig(environment());
 }
 
 /** `parseConfig` restricted to the `MonitorConfig` variables, with the same defaults, messages and error. */
 export function parseMonitorConfig(env: Record<string, string | undefined>): MonitorConfig {
-  const schema = envSchema(nemToday(new Date())).pick({
-    DATABASE_URL: true,
-    DATABASE_SSL: true,
-    DATA_DIR: true,
-    AMBER_RATE_LIMIT: true,
-    AMBER_SITE_IDS: true,
-    COLLECTION_INTERVAL_MINUTES: true,
-    USAGE_POLL_MINUTES: true,
-    PRICE_REVISION_DAYS: true,
-    USAGE_REVISION_DAYS: true,
-  });
-  const values = validate(schema, env);
+  const values = parseSections(['database', 'rateBudget', 'cadence'], env);
   return deepFreeze({
     database: databaseConfig(values),
     amber: { rateLimit: values.AMBER_RATE_LIMIT, siteIds: values.AMBER_SITE_IDS },
@@ -221,16 +240,7 @@ export interface HomeAssistantCommandConfig {
 
 /** Loads the env files like `readConfig` and reads the `HomeAssistantCommandConfig` variables. */
 export function readHomeAssistantCommandConfig(): HomeAssistantCommandConfig {
-  loadEnvFiles();
-  const schema = envSchema(nemToday(new Date())).pick({
-    DATABASE_URL: true,
-    DATABASE_SSL: true,
-    DATA_DIR: true,
-    AMBER_SITE_IDS: true,
-    HOME_ASSISTANT_URL: true,
-    HOME_ASSISTANT_TOKEN: true,
-  });
-  const values = validate(schema, process.env);
+  const values = parseSections(['database', 'rateBudget', 'homeAssistant'], environment());
   return deepFreeze({ database: databaseConfig(values), siteIds: values.AMBER_SITE_IDS, homeAssistant: homeAssistantConfig(values) });
 }
 
@@ -278,9 +288,7 @@ function toConfig(env: Env): Config {
   };
 }
 
-type BatteryEnv = Pick<Env, 'BATTERY_CAPACITY_KWH' | 'BATTERY_POWER_KW' | 'BATTERY_EFFICIENCY' | 'BATTERY_RESERVE' | 'BATTERY_EXPORT_LIMIT_KW'>;
-
-function batteryConfig(env: BatteryEnv): BatteryParams {
+function batteryConfig(env: SectionValues<'battery'>): BatteryParams {
   return {
     capacityKwh: env.BATTERY_CAPACITY_KWH,
     powerKw: env.BATTERY_POWER_KW,
@@ -290,23 +298,8 @@ function batteryConfig(env: BatteryEnv): BatteryParams {
   };
 }
 
-type AlertVariables = Pick<
-  Env,
-  | 'ALERT_WEBHOOK_URL'
-  | 'ALERT_WEBHOOK_FORMAT'
-  | 'ALERT_PRICE_ABOVE'
-  | 'ALERT_PRICE_BELOW'
-  | 'ALERT_FEED_IN_ABOVE'
-  | 'ALERT_SPIKE_STATUS'
-  | 'ALERT_LOOKAHEAD_MINUTES'
-  | 'ALERT_STALE_MINUTES'
-  | 'ALERT_FAILED_CYCLES'
-  | 'ALERT_QUIET_HOURS'
-  | 'ALERT_MAX_PER_HOUR'
->;
-
 /** A URL's own prefix wins, then ALERT_WEBHOOK_FORMAT, then the format its host is known for. */
-function alertConfig(env: AlertVariables): AlertConfig {
+function alertConfig(env: SectionValues<'alerts'>): AlertConfig {
   return {
     targets: env.ALERT_WEBHOOK_URL.map(({ url, format }) => ({ url, format: format ?? env.ALERT_WEBHOOK_FORMAT ?? inferAlertFormat(url) })),
     priceAbove: env.ALERT_PRICE_ABOVE,
@@ -329,27 +322,12 @@ interface AlertTestConfig {
 
 /** Loads the env files like `readConfig` and reads the alert variables and PUBLIC_URL. */
 export function readAlertTestConfig(): AlertTestConfig {
-  loadEnvFiles();
-  return parseAlertTestConfig(process.env);
+  return parseAlertTestConfig(environment());
 }
 
 /** `parseConfig` restricted to the alert variables and PUBLIC_URL, with the same defaults, messages and error. */
 function parseAlertTestConfig(env: Record<string, string | undefined>): AlertTestConfig {
-  const schema = envSchema(nemToday(new Date())).pick({
-    PUBLIC_URL: true,
-    ALERT_WEBHOOK_URL: true,
-    ALERT_WEBHOOK_FORMAT: true,
-    ALERT_PRICE_ABOVE: true,
-    ALERT_PRICE_BELOW: true,
-    ALERT_FEED_IN_ABOVE: true,
-    ALERT_SPIKE_STATUS: true,
-    ALERT_LOOKAHEAD_MINUTES: true,
-    ALERT_STALE_MINUTES: true,
-    ALERT_FAILED_CYCLES: true,
-    ALERT_QUIET_HOURS: true,
-    ALERT_MAX_PER_HOUR: true,
-  });
-  const values = validate(schema, env);
+  const values = parseSections(['alerts', 'publicUrl'], env);
   return deepFreeze({ alerts: alertConfig(values), publicUrl: values.PUBLIC_URL });
 }
 

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { DatabaseConfig, DatabaseConnection } from '../config/database.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { dataDirOwner, lockDataDir } from './data-dir-lock.ts';
-import { createPool, type PoolOptions } from './pool.ts';
+import { createPool, type PoolOptions } from '../db/pool.ts';
 
 export interface DatabaseServer {
   connection: DatabaseConnection;

@@ -10,7 +10,7 @@ import { databaseSchemaVersion, loadBackup, type LoadResult } from '../db/restor
 import { knownMigrations, migrate } from '../db/migrate.ts';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { openBackup, type BackupHeader } from './format.ts';
+import { openBackup, type BackupHeader } from './backup-format.ts';
 
 export interface RestoreResult extends LoadResult {
   header: BackupHeader;

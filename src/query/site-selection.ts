@@ -1,6 +1,6 @@
 /** The stored sites, and turning a `--site` / `?site=` argument into the list of sites a report covers. */
 import type { Queryable } from '../db/pool.ts';
-import { readStoredSites } from '../db/stored-sites.ts';
+import { readStoredSites } from '../db/sites-store.ts';
 import type { Site } from '../domain/models.ts';
 import { CollectorError } from '../errors.ts';
 

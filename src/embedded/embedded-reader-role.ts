@@ -1,6 +1,6 @@
 /**
  * The embedded PostgreSQL's read-only login, `amber_query`, for the `query` commands: what compose's
- * amber_grafana is (src/grafana/reader-role.sql), so a statement typed into `query sql` cannot run a program
+ * amber_grafana is (grafana/reader-role.sql), so a statement typed into `query sql` cannot run a program
  * (`COPY … TO PROGRAM`), read the server's files (`pg_read_file`), stop the collector's connections
  * (`pg_terminate_backend`), take its advisory locks or write anything. Set up again at every start of the
  * server and every command that uses it, so a DATA_DIR from before this role existed gets it too.
@@ -60,7 +60,7 @@ GRANT USAGE ON SCHEMA public TO ${READER_ROLE};
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER_ROLE};
 -- Tables later migrations add: they run as the superuser, postgres.
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES TO ${READER_ROLE};
--- As under compose (src/db/collector-role.sql): only the collector (here the superuser) takes advisory
+-- As under compose (sql/collector-role.sql): only the collector (here the superuser) takes advisory
 -- locks or makes temporary tables in this database.
 DO $$
 DECLARE

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { DataType, NemDate } from '../domain/models.ts';
 import type { DayRange } from '../domain/nem-time.ts';
+import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Queryable } from './pool.ts';
 
@@ -78,7 +79,7 @@ export async function createBackfillRequest(
   );
   const id = result.rows[0]?.id;
   const request = id === undefined ? null : await readBackfillRequest(db, id);
-  if (request === null) throw new Error('the backfill request was not stored');
+  if (request === null) throw new CollectorError('INTERNAL', 'the backfill request was not stored');
   return request;
 }
 

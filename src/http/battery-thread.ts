@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { DatabaseConnection } from '../config/database.ts';
 import { CollectorError, type ErrorCode } from '../errors.ts';
-import type { batteryPlan, batteryWhatIf, PlanReport, WhatIfReport } from './battery.ts';
+import type { batteryPlan, batteryWhatIf, PlanReport, WhatIfReport } from '../query/battery-analysis.ts';
 
 export type BatteryJob =
   | { kind: 'what-if'; args: Parameters<typeof batteryWhatIf>[1] }

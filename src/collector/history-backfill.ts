@@ -8,7 +8,7 @@ import type { DayRange } from '../domain/nem-time.ts';
 import type { Logger } from '../logger.ts';
 import type { CollectionState } from '../db/collection-state.ts';
 import type { ChunkCollector } from './chunk.ts';
-import { backfillChunks, type Stream } from './plan.ts';
+import { backfillChunks, type Stream } from '../domain/fetch-plan.ts';
 import { BackfillProgress } from './progress.ts';
 
 export interface BackfillPlan {

@@ -1,11 +1,11 @@
 /**
  * Coverage rules, pure: which days must be complete by now and how lists of days are shown to people. How
  * many intervals a day should have is SQL's (`expected_intervals_per_day` and `recount_coverage`, migration
- * 000006), since the ledger is counted there; the ledger lives in the `coverage` table (`src/db/coverage.ts`),
+ * 000006), since the ledger is counted there; the ledger lives in the `coverage` table (`src/db/coverage-ledger.ts`),
  * recounted in every chunk's transaction.
  */
-import type { DataType, NemDate } from '../domain/models.ts';
-import { addDays, compareNemDates, daysBetween, nemToday } from '../domain/nem-time.ts';
+import type { DataType, NemDate } from './models.ts';
+import { addDays, compareNemDates, daysBetween, nemToday } from './nem-time.ts';
 
 /**
  * The newest NEM day whose data must be complete by `now`. Prices: yesterday, since today's actual prices

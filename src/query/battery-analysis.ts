@@ -5,15 +5,15 @@
  */
 import type { NemDate } from '../domain/models.ts';
 import { addDays, daysBetween, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
-import type { BatteryParams } from '../battery/model.ts';
-import { planAhead, type PlannedInterval } from '../battery/plan.ts';
+import type { BatteryParams } from '../domain/battery-limits.ts';
+import { planAhead, type PlannedInterval } from '../battery/schedule.ts';
 import { whatIf } from '../battery/what-if.ts';
 import type { Queryable } from '../db/pool.ts';
 import { CollectorError } from '../errors.ts';
 import { hasUsage, loadBatteryHistory } from './battery-data.ts';
 import { ArchivedForecasts } from './battery-forecasts.ts';
 import { FORECAST_REACH_MS, forecastInForce, priceSteps } from './forecast-archive.ts';
-import type { SiteInfo } from './sites.ts';
+import type { SiteInfo } from './site-selection.ts';
 
 /** A year (a leap one too): perfect foresight over a year of 5-minute data takes a few seconds. */
 const MAX_WHAT_IF_DAYS = 366;

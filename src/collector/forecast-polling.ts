@@ -9,7 +9,7 @@ import { currentPricesRange, type CurrentPricesParams } from '../amber/request-p
 import type { PriceInterval, Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/forecasts.ts';
+import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/forecast-store.ts';
 import { withTransaction } from '../db/pool.ts';
 import { pruneRejectedIntervals, recordRejectedIntervals } from '../db/rejected-intervals.ts';
 

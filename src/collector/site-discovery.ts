@@ -1,6 +1,6 @@
 /** Site discovery: which sites the API key can see, stored (closed ones too), filtered to the ones to collect. */
 import type { Queryable } from '../db/pool.ts';
-import { upsertSites } from '../db/sites.ts';
+import { upsertSites } from '../db/sites-store.ts';
 import type { AmberClient } from '../amber/client.ts';
 import type { Site } from '../domain/models.ts';
 import type { Logger } from '../logger.ts';

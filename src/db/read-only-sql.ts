@@ -9,8 +9,10 @@
  */
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import { asDatabaseUnavailable } from '../db/pool.ts';
-import type { ValueKind } from './export.ts';
+import { asDatabaseUnavailable, checkOutClient } from './pool.ts';
+
+/** How a column's text becomes JSON: as a string, as the number it spells, as a boolean, or as embedded JSON. */
+export type ValueKind = 'text' | 'number' | 'boolean' | 'json';
 
 export interface SqlColumn {
   name: string;
@@ -49,13 +51,7 @@ const JSON_TYPES = new Set([114, 3802]);
  * cursors in it). A connection lost on the way is `DB_UNAVAILABLE`.
  */
 export async function streamReadOnlySql(pool: pg.Pool, text: string, options: { timeoutMs: number }, sink: SqlSink): Promise<SqlOutcome> {
-  const client = await pool.connect().catch((err: unknown) => {
-    throw asDatabaseUnavailable(err);
-  });
-  // A checked-out client has no 'error' listener: a connection cut mid-statement would be an uncaught
-  // "Unhandled 'error' event". The pending read reports the same failure instead.
-  const ignoreConnectionError = (): void => {};
-  client.on('error', ignoreConnectionError);
+  const { client, release } = await checkOutClient(pool);
   let failure: Error | undefined;
   try {
     await client.query('BEGIN READ ONLY');
@@ -81,8 +77,7 @@ export async function streamReadOnlySql(pool: pg.Pool, text: string, options: { 
     await client.query('ROLLBACK').catch(() => {
       // A broken connection has no transaction left; it is destroyed below.
     });
-    client.removeListener('error', ignoreConnectionError);
-    client.release(failure);
+    release(failure);
   }
 }
 

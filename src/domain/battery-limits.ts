@@ -2,7 +2,17 @@
  * The rules battery parameters obey wherever they come from (BATTERY_* variables, command options, query
  * parameters, a JSON body), so every surface refuses the same values with the same words.
  */
-import type { BatteryParams } from './model.ts';
+/** A battery as the model (battery/model.ts) and every surface that takes one describe it. */
+export interface BatteryParams {
+  capacityKwh: number;
+  powerKw: number;
+  /** Round trip, in (0, 1]; each direction is its square root. */
+  efficiency: number;
+  /** Share of the capacity kept in reserve, in [0, 1). */
+  reserve: number;
+  /** Most kW the battery may add to the export; null for no limit. */
+  exportLimitKw: number | null;
+}
 
 interface Rule {
   ok(value: number): boolean;

@@ -2,7 +2,7 @@
 -- grafana-db-role as the superuser before every Grafana start, so it is idempotent: it creates the role or
 -- resets its password, and grants SELECT on every table and view, including those that later migrations
 -- add (default privileges of the role that runs the migrations). It can read and nothing else: advisory
--- locks and temporary tables were taken away from every role but the collector's (src/db/collector-role.sql).
+-- locks and temporary tables were taken away from every role but the collector's (sql/collector-role.sql).
 --
 -- The password comes from the connection's setting amber.grafana_password (compose passes it as
 -- PGOPTIONS="-c amber.grafana_password=..."), so this file is plain SQL that needs no psql variables.
