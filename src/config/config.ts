@@ -247,7 +247,9 @@ export function readHomeAssistantCommandConfig(): HomeAssistantCommandConfig {
 function validate<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   const result = schema.safeParse(env);
   const isSet = (name: string) => (env[name]?.trim() ?? '') !== '';
-  const unpaired = PAIRED_VARIABLES.filter(([a, b]) => a in schema.shape && b in schema.shape && isSet(a) !== isSet(b)).map(([a, b]) => {
+  // A pair member that is itself wrong is reported as such; its partner is not also blamed for it.
+  const wrong = new Set(result.success ? [] : result.error.issues.map((issue) => String(issue.path[0])));
+  const unpaired = PAIRED_VARIABLES.filter(([a, b]) => a in schema.shape && b in schema.shape && isSet(a) !== isSet(b) && !wrong.has(a) && !wrong.has(b)).map(([a, b]) => {
     const [missing, present] = isSet(a) ? [b, a] : [a, b];
     return `${missing}: is required when ${present} is set (set both, or neither to leave the feature off)`;
   });

@@ -42,10 +42,10 @@ describe('amber-collector alerts test', () => {
 
   it('sends ntfy a Click header undici accepts when PUBLIC_URL is not ASCII', async () => {
     const receiver = await startWebhookReceiver();
-    const result = await run({ ALERT_WEBHOOK_URL: `ntfy+${receiver.url}`, PUBLIC_URL: 'https://énergie.例え.jp/tableau de bord/€' });
+    const result = await run({ ALERT_WEBHOOK_URL: `ntfy+${receiver.url}`, PUBLIC_URL: 'https://énergie.例え.jp/tableau-de-bord/€' });
     expect(result.stdout.trim()).toMatch(/^1\. http:\/\/127\.0\.0\.1:\d+\/…: accepted \(HTTP 204, \d+ ms\), sent as ntfy$/);
     expect(result.code).toBe(0);
-    expect(receiver.received[0]!.headers['click']).toBe('https://xn--nergie-9ua.xn--r8jz45g.jp/tableau%20de%20bord/%E2%82%AC/');
+    expect(receiver.received[0]!.headers['click']).toBe('https://xn--nergie-9ua.xn--r8jz45g.jp/tableau-de-bord/%E2%82%AC/');
   });
 
   it('says what is wrong when no target is set or the settings are bad', async () => {

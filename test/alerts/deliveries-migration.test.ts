@@ -40,7 +40,7 @@ describe('migration 000007 (alert deliveries)', () => {
       UPDATE alert_events SET closed_at = '2025-11-20T09:00Z' WHERE 'ended' = ANY (phases_sent);`);
     const before = (await db.pool.query('SELECT * FROM alert_events ORDER BY id')).rows;
 
-    const { applied } = await migrate(db.pool, silentLogger());
+    const { applied } = await migrate(db.pool, silentLogger(), { upTo: 7 });
     expect(applied).toEqual([DELIVERIES]);
     expect((await db.pool.query('SELECT * FROM alert_events ORDER BY id')).rows).toEqual(before);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM alert_deliveries')).rows).toEqual([{ n: 0 }]);

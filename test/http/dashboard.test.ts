@@ -212,7 +212,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const costs = await apiGet(`/api/costs?site=${fiveMinuteSite}&from=${addDays(today, -7)}&to=${addDays(today, -1)}`);
     const net = costs.days.filter((d: { intervals: number }) => d.intervals > 0).reduce((sum: number, d: { netDollars: number }) => sum + d.netDollars, 0);
     expect(await page.locator('#usage-totals').textContent()).toContain(`; net ${money(net)}`);
-    await page.locator('#battery-results tbody tr').nth(3).waitFor({ timeout: 20_000 });
+    await page.locator('#battery-results tbody tr').nth(3).waitFor({ timeout: 60_000 });
     const amounts = [
       ...(await page.locator('#cost-chart .u-legend .u-value').allTextContents()).slice(1),
       ...(await page.locator('#battery-results td.num').allTextContents()).filter((text) => text !== '' && text !== '–'), // – : no forecasts archived
@@ -260,7 +260,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const legend = await page.locator('#prices-chart .u-legend th').allTextContents();
     expect(legend).toContain('General forecast');
     // The battery panel: the strategies side by side and one day's state of charge against the price.
-    await page.locator('#battery-results tbody tr').nth(3).waitFor({ timeout: 20_000 });
+    await page.locator('#battery-results tbody tr').nth(3).waitFor({ timeout: 60_000 });
     expect(await page.locator('#battery-results tbody td:first-child').allTextContents()).toEqual(['No battery', 'Self-consumption', 'Perfect foresight', 'Forecast-driven']);
     expect(await page.locator('#battery-meta').textContent()).toMatch(/\d+ intervals, \d+ skipped .* state of charge on \d{4}-\d{2}-\d{2}$/);
     await page.waitForSelector('#battery-chart canvas');

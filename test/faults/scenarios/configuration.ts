@@ -21,6 +21,8 @@ const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValue: stri
   DATABASE_URL: ['mysql://root@localhost/amber', 'postgres://user@host/db?sslmode=sometimes', 'postgres://user:50%off@host/db'],
   DATABASE_SSL: ['sometimes', 'true'],
   DATA_DIR: { noBadValue: 'any path is a valid folder name; one that cannot be created is reported when the embedded PostgreSQL starts' },
+  BACKUP_DIR: { noBadValue: 'any path is a valid folder name; one that cannot be written is reported by the daily backup' },
+  BACKUP_KEEP: ['0', 'seven'],
   HISTORICAL_START_DATE: ['2024-02-30', '01/02/2024'],
   COLLECTION_INTERVAL_MINUTES: ['0', '5.5'],
   FORCE_REINIT: ['maybe'],
@@ -52,6 +54,13 @@ const BAD_VALUES: Readonly<Record<string, readonly string[] | { noBadValue: stri
   BATTERY_EFFICIENCY: ['1.1', '90%'],
   BATTERY_RESERVE: ['1', '-0.1'],
   BATTERY_EXPORT_LIMIT_KW: ['-1', '5kW'],
+  MQTT_URL: ['http://broker.local:1883', 'mqtt://ha:secret@broker.local'],
+  MQTT_USERNAME: { noBadValue: 'any text is a user name; a refused login is reported by the MQTT connection' },
+  MQTT_PASSWORD: { noBadValue: 'any text is a password; a refused login is reported by the MQTT connection' },
+  MQTT_TOPIC_PREFIX: ['amber/#', 'amber//prices'],
+  MQTT_DISCOVERY_PREFIX: ['home assistant'],
+  HOME_ASSISTANT_URL: ['ws://homeassistant.local:8123', 'homeassistant.local'],
+  HOME_ASSISTANT_TOKEN: { noBadValue: 'any text is a token (Home Assistant judges it at start); alone, it names HOME_ASSISTANT_URL as missing' },
 };
 
 const isFatal = (line: LogLine): boolean => line['fatal'] === true;
@@ -70,7 +79,8 @@ async function refusedStart(world: World, overrides: Record<string, string>, nam
   for (const name of named) {
     if (!listed.some((p) => p.startsWith(`${name}:`))) problems.push(`${what}: the fatal line does not name ${name} (${JSON.stringify(listed)})`);
   }
-  const others = listed.filter((p) => !named.some((name) => p.startsWith(`${name}:`)));
+  // "no .env file …: cp .env.example .env" is a hint that comes with missing settings, not a blame.
+  const others = listed.filter((p) => !named.some((name) => p.startsWith(`${name}:`)) && !p.startsWith('no .env file'));
   if (others.length > 0) problems.push(`${what}: also blamed ${others.join('; ')}`);
   if (proc.lines.some((line) => line['level'] === 'invalid')) problems.push(`${what}: stdout is not all NDJSON`);
   if (proc.stderr().trim() !== '') problems.push(`${what}: wrote to stderr: ${proc.stderr().slice(0, 200)}`);
