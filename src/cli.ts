@@ -7,9 +7,10 @@
 import './node-version.ts';
 import { CollectorError, exitCodeFor } from './errors.ts';
 
-export type CommandHandler = (args: string[]) => Promise<number>;
+/** A command module's `defineCommand` result (commands/frame/define-command.ts), as far as the table needs it. */
+type LoadedCommand = { main(args: string[]): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHandler> }> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<LoadedCommand> }> = {
   run: {
     summary: 'collect continuously: backfill from HISTORICAL_START_DATE, then a cycle every COLLECTION_INTERVAL_MINUTES (default)',
     load: async () => (await import('./commands/run.ts')).runCommand,
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await command.load())(args);
+    return await (await command.load()).main(args);
   } catch (err) {
     // Commands report their own failures; this is the last word for anything they let through.
     const code = err instanceof CollectorError ? err.code : 'UNEXPECTED';

@@ -5,7 +5,7 @@ import { readConfig, readLogConfig, type Config } from '../config/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { CollectorError, exitCodeFor, isCollectorError, isFatal } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { HELP_OPTION, parseCommandArgs } from './arguments.ts';
+import { defineCommand } from './frame/define-command.ts';
 
 const RUN_USAGE = `Usage: amber-collector run
 
@@ -21,18 +21,17 @@ const SHUTDOWN_DEADLINE_MS = 9_000;
 /** A second signal this soon after the first is the same stop request delivered twice. */
 const SIGNAL_ECHO_MS = 500;
 
-export async function runCommand(args: string[]): Promise<number> {
+export const runCommand = defineCommand({
+  name: 'run',
+  usage: RUN_USAGE,
   // Nothing to parse but --help; anything else is a mistake, not a reason to start collecting.
-  try {
-    if (parseCommandArgs({ args, allowPositionals: false, options: HELP_OPTION }).values.help) {
-      process.stdout.write(RUN_USAGE);
-      return 0;
-    }
-  } catch (err) {
-    if (!isCollectorError(err, 'USAGE')) throw err;
-    process.stderr.write(`amber-collector run: ${err.message}\n\n${RUN_USAGE}`);
-    return 2;
-  }
+  options: {},
+  positionals: false,
+  run: () => runCollector(),
+});
+
+/** Reads the configuration, then runs the daemon until a signal stops it; owns the process's signals and exit codes. */
+async function runCollector(): Promise<number> {
   let logger: Logger;
   let config: Config;
   try {
