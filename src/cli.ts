@@ -6,6 +6,7 @@
 // First: on a Node too old to run the rest, this exits with one line before another module is evaluated.
 import './node-version.ts';
 import { CollectorError, exitCodeFor } from './errors.ts';
+import { runForcedExitStops } from './embedded/forced-exit.ts';
 
 /** A command module's `defineCommand` result (commands/frame/define-command.ts), as far as the table needs it. */
 type LoadedCommand = { main(args: string[]): Promise<number> };
@@ -82,4 +83,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// The embedded servers this process starts are stopped even on a forced exit (embedded/forced-exit.ts).
+process.on('exit', runForcedExitStops);
 process.exitCode = await main(process.argv.slice(2));

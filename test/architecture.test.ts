@@ -2,7 +2,7 @@
  * The shape of `src/`, checked on every run so it stays the way the README's architecture section says:
  * no import cycles (type-only imports count: they couple the files just the same), no file too long to
  * read in one sitting, one reader of the environment, SQL only in the data layers, the data layers
- * independent of the Amber API client, and every command built with the shared frame.
+ * independent of the Amber API client, every command built with the shared frame, and one process exit hook.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -167,6 +167,11 @@ describe('the shape of src/', () => {
     }
     expect(unframed).toEqual([]);
     expect(isCommand({ run: async () => 0, main: async () => 0 })).toBe(false);
+  });
+
+  test("only cli.ts's main hooks the process's exit: importing or starting anything else adds no exit listener", () => {
+    const hooks = files.filter((file) => /\bprocess\.(on|once|addListener|prependListener)\(\s*'exit'/.test(file.text)).map((file) => file.path);
+    expect(hooks).toEqual(['src/cli.ts']);
   });
 
   test('the domain, the configuration and the database layer do not depend on the Amber API client', () => {
