@@ -63,8 +63,6 @@ export interface CommandSpec<Options extends OptionsConfig, Positionals extends 
 }
 
 export interface Command<Env extends CommandIo> {
-  readonly name: string;
-  readonly usage: string;
   /** The command with the environment given: what the tests drive. */
   run(args: string[], env: Env): Promise<number>;
   /** The command as `cli.ts` runs it, with the real environment. */
@@ -107,8 +105,6 @@ export function defineCommand<Options extends OptionsConfig, Positionals extends
     }
   }
   const command: Command<Env> = {
-    name: spec.name,
-    usage: spec.usage,
     run: (args, env) => runWith(args, env, new Scope()),
     main: (args) => {
       const scope = new Scope();
