@@ -6,10 +6,12 @@
 // First: on a Node too old to run the rest, this exits with one line before another module is evaluated.
 import './node-version.ts';
 import { CollectorError, exitCodeFor } from './errors.ts';
+import { runForcedExitStops } from './embedded/forced-exit.ts';
 
-export type CommandHandler = (args: string[]) => Promise<number>;
+/** A command module's `defineCommand` result (commands/frame/define-command.ts), as far as the table needs it. */
+type LoadedCommand = { main(args: string[]): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandHandler> }> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<LoadedCommand> }> = {
   run: {
     summary: 'collect continuously: backfill from HISTORICAL_START_DATE, then a cycle every COLLECTION_INTERVAL_MINUTES (default)',
     load: async () => (await import('./commands/run.ts')).runCommand,
@@ -72,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await command.load())(args);
+    return await (await command.load()).main(args);
   } catch (err) {
     // Commands report their own failures; this is the last word for anything they let through.
     const code = err instanceof CollectorError ? err.code : 'UNEXPECTED';
@@ -81,4 +83,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// The embedded servers this process starts are stopped even on a forced exit (embedded/forced-exit.ts).
+process.on('exit', runForcedExitStops);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,8 @@
 /**
  * The shape of `src/`, checked on every run so it stays the way the README's architecture section says:
  * no import cycles (type-only imports count: they couple the files just the same), no file too long to
- * read in one sitting, one reader of the environment, SQL only in the data layers, and the data layers
- * independent of the Amber API client.
+ * read in one sitting, one reader of the environment, SQL only in the data layers, the data layers
+ * independent of the Amber API client, every command built with the shared frame, and one process exit hook.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -152,6 +152,26 @@ describe('the shape of src/', () => {
       .filter(([from]) => from.startsWith('src/config/'))
       .flatMap(([from, targets]) => targets.filter((target) => !allowed.test(target)).map((target) => `${from} → ${target}`));
     expect(edges).toEqual([]);
+  });
+
+  test('every file of commands/ is a command built with the shared frame, and cli.ts loads each', async () => {
+    const { isCommand } = await import('../src/commands/frame/define-command.ts');
+    const cli = readFileSync(join(SRC, 'cli.ts'), 'utf8');
+    const commandFiles = files.filter((file) => /^src\/commands\/[^/]+\.ts$/.test(file.path)).map((file) => file.path);
+    expect(commandFiles.length).toBeGreaterThanOrEqual(9);
+    const unframed: string[] = [];
+    for (const path of commandFiles) {
+      const exported = Object.values(await import(join(ROOT, path)));
+      if (exported.filter(isCommand).length !== 1) unframed.push(`${path}: not exactly one defineCommand result`);
+      if (!cli.includes(`import('./${path.slice('src/'.length)}')`)) unframed.push(`${path}: not in cli.ts's table`);
+    }
+    expect(unframed).toEqual([]);
+    expect(isCommand({ run: async () => 0, main: async () => 0 })).toBe(false);
+  });
+
+  test("only cli.ts's main hooks the process's exit: importing or starting anything else adds no exit listener", () => {
+    const hooks = files.filter((file) => /\bprocess\.(on|once|addListener|prependListener)\(\s*'exit'/.test(file.text)).map((file) => file.path);
+    expect(hooks).toEqual(['src/cli.ts']);
   });
 
   test('the domain, the configuration and the database layer do not depend on the Amber API client', () => {

@@ -7,7 +7,8 @@ import { dashboardLink, testAlert } from '../alerts/messages.ts';
 import { sendAlert } from '../alerts/send.ts';
 import { describeTarget } from '../alerts/targets.ts';
 import { readAlertTestConfig } from '../config/config.ts';
-import { isCollectorError } from '../errors.ts';
+import { usageError } from './frame/arguments.ts';
+import { defineCommand, type CommandIo } from './frame/define-command.ts';
 
 const USAGE = `Usage: amber-collector alerts test
 
@@ -20,37 +21,34 @@ const TEST_TIMEOUT_MS = 10_000;
 const JSON_HINT =
   "json is amber-collector's own body; an ntfy, Discord or Slack server on another host than ntfy.sh, discord.com or hooks.slack.com needs the ntfy+, discord+ or slack+ prefix on its URL";
 
-export async function alertsCommand(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.length !== 1 || args[0] !== 'test') {
-    process.stderr.write(`amber-collector alerts: expected "test"\n\n${USAGE}`);
-    return 2;
-  }
-  let config;
-  try {
-    config = readAlertTestConfig();
-  } catch (err) {
-    if (!isCollectorError(err, 'CONFIG_INVALID')) throw err;
-    process.stderr.write(`amber-collector alerts: ${err.message}\n`);
-    return 1;
-  }
+export const alertsCommand = defineCommand({
+  name: 'alerts',
+  usage: USAGE,
+  options: {},
+  positionals: true,
+  parse({ positionals }) {
+    if (positionals.length !== 1 || positionals[0] !== 'test') throw usageError('expected "test"');
+  },
+  config: () => readAlertTestConfig(),
+  run: (_invocation, config, env) => sendTestAlerts(config, env),
+});
+
+/** The test alert to every target at once, and each one's answer. */
+async function sendTestAlerts(config: ReturnType<typeof readAlertTestConfig>, { out, err }: CommandIo): Promise<number> {
   const targets = config.alerts.targets;
   if (targets.length === 0) {
-    process.stderr.write('amber-collector alerts: ALERT_WEBHOOK_URL is not set, so there is no target to test\n');
+    await err.write('amber-collector alerts: ALERT_WEBHOOK_URL is not set, so there is no target to test\n');
     return 1;
   }
   const now = new Date();
   const alert = testAlert({ site: null, dashboardUrl: dashboardLink(config.publicUrl, null), now });
   const outcomes = await Promise.all(targets.map((target) => sendAlert(alert, target, { timeoutMs: TEST_TIMEOUT_MS })));
-  outcomes.forEach((outcome, index) => {
+  for (const [index, outcome] of outcomes.entries()) {
     const target = targets[index]!;
     const verdict = outcome.ok ? 'accepted' : 'FAILED';
-    process.stdout.write(`${index + 1}. ${describeTarget(target.url)}: ${verdict} (${outcome.detail}, ${outcome.durationMs} ms), sent as ${target.format}\n`);
+    await out.write(`${index + 1}. ${describeTarget(target.url)}: ${verdict} (${outcome.detail}, ${outcome.durationMs} ms), sent as ${target.format}\n`);
     // A receiver accepts a body it cannot read all the same: a self-hosted ntfy shows the raw JSON.
-    if (target.format === 'json') process.stdout.write(`   ${JSON_HINT}\n`);
-  });
+    if (target.format === 'json') await out.write(`   ${JSON_HINT}\n`);
+  }
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }

@@ -23,14 +23,13 @@ import {
   type BackfillRequestStatus,
 } from '../db/backfill-request-store.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { reportFailure } from './failure.ts';
-import { runCollectorFirst } from './run-hint.ts';
+import { runCollectorFirst } from './frame/run-hint.ts';
 import { WriterLock } from '../db/writer-lock.ts';
 import { CollectorError, exitCodeFor, isCollectorError, type ErrorCode } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { streamOutput, type Output } from './output/output.ts';
 import { requireSite, type SiteInfo } from '../query/site-selection.ts';
-import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, usageError } from './arguments.ts';
+import { DAY_RANGE_OPTIONS, SITE_OPTION, usageError } from './frame/arguments.ts';
+import { defineCommand, type CommandIo, type CommandScope, type ParsedArguments } from './frame/define-command.ts';
 
 export const BACKFILL_USAGE = `Usage: amber-collector backfill --site ID --from DATE --to DATE [--type price|usage] [--dry-run]
 
@@ -60,9 +59,7 @@ const EXIT_CANCELLED = 130;
 const DEFAULT_POLL_MS = 1_000;
 const DEFAULT_LOCK_RETRY_MS = 10_000;
 
-export interface BackfillEnvironment {
-  out: Output;
-  err: Output;
+export interface BackfillEnvironment extends CommandIo {
   now: () => Date;
   /** Ctrl-C: cancels the request. */
   signal: AbortSignal;
@@ -85,52 +82,33 @@ interface Options {
   dryRun: boolean;
 }
 
-/** The `backfill` entry of the command table. */
-export async function backfillCommand(args: string[]): Promise<number> {
-  const interrupted = new AbortController();
-  const onSignal = (): void => interrupted.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await runBackfill(args, {
-      out: streamOutput(process.stdout),
-      err: streamOutput(process.stderr),
-      now: () => new Date(),
-      signal: interrupted.signal,
-      readMonitorConfig,
-      readConfig,
-      openDatabase: (config) => openCommandDatabase(config, { max: 3, applicationName: 'amber-collector-backfill' }),
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
+const BACKFILL_OPTIONS = { ...SITE_OPTION, ...DAY_RANGE_OPTIONS, type: { type: 'string' }, 'dry-run': { type: 'boolean' } } as const;
 
-export async function runBackfill(args: string[], env: BackfillEnvironment): Promise<number> {
-  let options: Options | 'help';
-  let monitor: MonitorConfig;
-  try {
-    options = parseOptions(args, env.now());
-    if (options === 'help') {
-      await env.out.write(BACKFILL_USAGE);
-      return 0;
-    }
-    monitor = env.readMonitorConfig();
-  } catch (err) {
-    return reportBackfillFailure(err, env);
-  }
-  let database: CommandDatabase | undefined;
-  const lock = { current: null as WriterLock | null };
-  try {
-    database = await env.openDatabase(monitor.database);
-    const { pool } = database;
+export const backfillCommand = defineCommand({
+  name: 'backfill',
+  usage: BACKFILL_USAGE,
+  options: BACKFILL_OPTIONS,
+  positionals: false,
+  environment: (scope): Omit<BackfillEnvironment, keyof CommandIo> => ({
+    now: () => new Date(),
+    signal: interruptSignal(scope),
+    readMonitorConfig,
+    readConfig,
+    openDatabase: (config) => openCommandDatabase(config, { max: 3, applicationName: 'amber-collector-backfill' }),
+  }),
+  parse: (args, env) => parseOptions(args, env.now()),
+  config: (env) => env.readMonitorConfig(),
+  async run(options, monitor, env, scope) {
+    const { pool } = await scope.open(env.openDatabase(monitor.database));
     const site = await requireSite(pool, options.site);
     const plan = planBackfillCalls(site, options, env.now());
     await env.out.write(describePlan(site, options, plan, monitor, options.dryRun));
     if (plan.calls.length === 0 || options.dryRun) return 0;
 
     const writer = new WriterLock(pool, env.logger ?? silentLogger());
+    // Released before the database closes (the scope closes the newest first).
+    const lock = { current: null as WriterLock | null };
+    scope.defer(() => lock.current?.release());
     if (await writer.tryAcquire()) {
       lock.current = writer;
       const config = readFullConfig(env);
@@ -141,12 +119,27 @@ export async function runBackfill(args: string[], env: BackfillEnvironment): Pro
     const request = await createRequest(pool, options, plan);
     await env.out.write(`A collector is running: request #${request.id} handed to it.\n`);
     return await followRequest(request, pool, writer, lock, env);
-  } catch (err) {
-    return reportBackfillFailure(err, env, database?.dataDir);
-  } finally {
-    await lock.current?.release();
-    await database?.close();
-  }
+  },
+  // The collector's own errors are reported by their code.
+  async ownFailure(err, env) {
+    if (!(err instanceof CollectorError) || err.code === 'USAGE' || err.code === 'CONFIG_INVALID') return undefined;
+    await env.err.write(`amber-collector backfill: ${err.code}: ${err.message}\n`);
+    return exitCodeFor(err);
+  },
+  databaseError: (e, dataDir) => (e.code === '42P01' ? `${e.message}: ${runCollectorFirst('it creates or upgrades the tables', dataDir)}` : `ERROR: ${e.message}`),
+});
+
+/** Ctrl-C (or SIGTERM) cancels the request, for as long as the command runs. */
+function interruptSignal(scope: CommandScope): AbortSignal {
+  const interrupted = new AbortController();
+  const onSignal = (): void => interrupted.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  scope.defer(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+  return interrupted.signal;
 }
 
 /** Waits while the daemon runs the request; takes over if the daemon goes away first. */
@@ -292,19 +285,7 @@ function describePlan(site: SiteInfo, options: Options, plan: BackfillPlan, moni
   return `${lines.join('\n')}\n`;
 }
 
-function parseOptions(args: string[], now: Date): Options | 'help' {
-  const { values } = parseCommandArgs({
-    args,
-    allowPositionals: false,
-    options: {
-      ...SITE_OPTION,
-      ...DAY_RANGE_OPTIONS,
-      type: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      ...HELP_OPTION,
-    },
-  });
-  if (values.help) return 'help';
+function parseOptions({ values }: ParsedArguments<typeof BACKFILL_OPTIONS, false>, now: Date): Options {
   const { site, from, to } = values;
   if (site === undefined || site.trim() === '') throw usageError('--site ID is required');
   if (from === undefined || to === undefined) throw usageError('--from DATE and --to DATE are required');
@@ -317,18 +298,4 @@ function parseOptions(args: string[], now: Date): Options | 'help' {
   const type = values.type;
   if (type !== undefined && type !== 'price' && type !== 'usage') throw usageError(`--type must be price or usage, got "${type}"`);
   return { site, from, to, dataTypes: type === undefined ? ['price', 'usage'] : [type], dryRun: values['dry-run'] ?? false };
-}
-
-/** Ends the command on an error (see failure.ts); the collector's own errors are reported by their code. */
-async function reportBackfillFailure(err: unknown, env: Pick<BackfillEnvironment, 'err'>, dataDir?: string): Promise<number> {
-  if (err instanceof CollectorError && err.code !== 'USAGE' && err.code !== 'CONFIG_INVALID') {
-    await env.err.write(`amber-collector backfill: ${err.code}: ${err.message}\n`);
-    return exitCodeFor(err);
-  }
-  return reportFailure(err, {
-    command: 'backfill',
-    usage: BACKFILL_USAGE,
-    err: env.err,
-    databaseError: (e) => (e.code === '42P01' ? `${e.message}: ${runCollectorFirst('it creates or upgrades the tables', dataDir)}` : `ERROR: ${e.message}`),
-  });
 }

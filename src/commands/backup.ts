@@ -9,10 +9,8 @@ import { makeBackup, type BackupResult } from '../backup/make-backup.ts';
 import { backupFileName } from '../backup/files.ts';
 import type { DatabaseConfig } from '../config/database.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { streamOutput, type Output } from './output/output.ts';
-import { HELP_OPTION, parseCommandArgs } from './arguments.ts';
 import { CollectorError } from '../errors.ts';
-import { reportFailure } from './failure.ts';
+import { defineCommand, type CommandIo } from './frame/define-command.ts';
 
 const BACKUP_USAGE = `Usage: amber-collector backup [--file FILE]
 
@@ -31,51 +29,37 @@ Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; without it, 
 DATA_DIR (the running one, or started for this command). No Amber API key is needed.
 `;
 
-export interface BackupEnvironment {
-  out: Output;
-  err: Output;
+export interface BackupEnvironment extends CommandIo {
   stdout: Writable;
   now: () => Date;
   readConfig(): DatabaseConfig;
   openDatabase(config: DatabaseConfig): Promise<CommandDatabase>;
 }
 
-/** The `backup` entry of the command table. */
-export async function backupCommand(args: string[]): Promise<number> {
-  return runBackup(args, {
-    out: streamOutput(process.stdout),
-    err: streamOutput(process.stderr),
+export const backupCommand = defineCommand({
+  name: 'backup',
+  usage: BACKUP_USAGE,
+  options: { file: { type: 'string' } },
+  positionals: false,
+  environment: (): Omit<BackupEnvironment, keyof CommandIo> => ({
     stdout: process.stdout,
     now: () => new Date(),
     readConfig: readDatabaseConfig,
     // No pipeline mode: the snapshot reads through a cursor.
     openDatabase: (config) => openCommandDatabase(config, { max: 1, applicationName: 'amber-collector-backup', pipeline: false }),
-  });
-}
-
-export async function runBackup(args: string[], env: BackupEnvironment): Promise<number> {
-  const failure = { command: 'backup', usage: BACKUP_USAGE, err: env.err, databaseError: (err: Error) => `the database refused the backup: ${err.message}` };
-  let database: CommandDatabase | undefined;
-  try {
-    const { values } = parseCommandArgs({ args, allowPositionals: false, options: { ...HELP_OPTION, file: { type: 'string' } } });
-    if (values.help) {
-      await env.out.write(BACKUP_USAGE);
-      return 0;
-    }
+  }),
+  async run({ values }, _config, env, scope) {
     const file = values.file ?? backupFileName(env.now());
-    database = await env.openDatabase(env.readConfig());
+    const database = await scope.open(env.openDatabase(env.readConfig()));
     const result = await makeBackup(database.pool, file === '-' ? env.stdout : file, { now: env.now }).catch((err: unknown) => {
       throw isFileError(err) ? new CollectorError('BACKUP_FAILED', `cannot write ${file}: ${err.message}`, { cause: err }) : err;
     });
     // With the backup on stdout, the report goes to stderr.
     await (file === '-' ? env.err : env.out).write(describe(result, file === '-' ? 'stdout' : file));
     return 0;
-  } catch (err) {
-    return reportFailure(err, failure);
-  } finally {
-    await database?.close();
-  }
-}
+  },
+  databaseError: (err) => `the database refused the backup: ${err.message}`,
+});
 
 function describe(result: BackupResult, where: string): string {
   const tables = Object.keys(result.rows).length;

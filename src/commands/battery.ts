@@ -11,11 +11,10 @@ import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
 import type { CollectorError } from '../errors.ts';
 import { batteryPlan, batteryWhatIf, checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery-analysis.ts';
 import { money } from './output/format.ts';
-import { streamOutput, type Output } from './output/output.ts';
 import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
-import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
-import { reportFailure } from './failure.ts';
-import { runCollectorFirst } from './run-hint.ts';
+import { DAY_RANGE_OPTIONS, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
+import { defineCommand, type CommandIo, type ParsedArguments } from './frame/define-command.ts';
+import { runCollectorFirst } from './frame/run-hint.ts';
 
 export const BATTERY_USAGE = `Usage: amber-collector battery <what-if|plan> [options]
 
@@ -52,49 +51,46 @@ const OPTION_NAMES = {
   exportLimitKw: '--export-limit',
 } as const;
 
-export interface BatteryEnvironment {
-  out: Output;
-  err: Output;
+export interface BatteryEnvironment extends CommandIo {
   now: Date;
   readConfig(): BatteryCommandConfig;
   /** Connects to the database; called only once the arguments and configuration are valid. */
   openDatabase(config: BatteryCommandConfig['database']): Promise<CommandDatabase>;
 }
 
-/** The `battery` entry of the command table. */
-export async function batteryCommand(args: string[]): Promise<number> {
-  return runBattery(args, {
-    out: streamOutput(process.stdout),
-    err: streamOutput(process.stderr),
-    now: new Date(),
-    readConfig: readBatteryCommandConfig,
-    openDatabase: (config) => openCommandDatabase(config, { max: 2, applicationName: 'amber-collector-battery' }),
-  });
-}
+const BATTERY_OPTIONS = {
+  ...SITE_OPTION,
+  ...DAY_RANGE_OPTIONS,
+  day: { type: 'string' },
+  soc: { type: 'string' },
+  horizon: { type: 'string' },
+  capacity: { type: 'string' },
+  power: { type: 'string' },
+  efficiency: { type: 'string' },
+  reserve: { type: 'string' },
+  'export-limit': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
 
 type Invocation =
-  | { kind: 'help' }
   | { kind: 'what-if'; site: string | null; json: boolean; from: NemDate; to: NemDate; day: NemDate | null; params: BatteryParams }
   | { kind: 'plan'; site: string | null; json: boolean; socKwh: number | null; horizonHours: number | null; params: BatteryParams };
 
-export async function runBattery(args: string[], env: BatteryEnvironment): Promise<number> {
-  const fail = (err: unknown) =>
-    reportFailure(err, { command: 'battery', usage: BATTERY_USAGE, err: env.err, databaseError: (e) => `the database refused the query: ${e.message}` });
-  let invocation: Invocation;
-  let config: BatteryCommandConfig;
-  try {
-    config = env.readConfig();
-    invocation = parseInvocation(args, env.now, config.battery);
-  } catch (err) {
-    return fail(err);
-  }
-  if (invocation.kind === 'help') {
-    await env.out.write(BATTERY_USAGE);
-    return 0;
-  }
-  let database: CommandDatabase | undefined;
-  try {
-    database = await env.openDatabase(config.database);
+export const batteryCommand = defineCommand({
+  name: 'battery',
+  usage: BATTERY_USAGE,
+  options: BATTERY_OPTIONS,
+  positionals: true,
+  environment: (): Omit<BatteryEnvironment, keyof CommandIo> => ({
+    now: new Date(),
+    readConfig: readBatteryCommandConfig,
+    openDatabase: (config) => openCommandDatabase(config, { max: 2, applicationName: 'amber-collector-battery' }),
+  }),
+  config: (env) => env.readConfig(),
+  async run(args, config, env, scope) {
+    // The battery's defaults come from the configuration, so the arguments are checked against it here.
+    const invocation = parseInvocation(args, env.now, config.battery);
+    const database = await scope.open(env.openDatabase(config.database));
     const [site] = await selectSites(database.pool, invocation.site);
     if (site === undefined) throw usage([`--site: ${NO_SITES_YET}; ${runCollectorFirst('it reads the sites from Amber and collects', database.dataDir)}`]);
     if (invocation.kind === 'what-if') {
@@ -105,37 +101,15 @@ export async function runBattery(args: string[], env: BatteryEnvironment): Promi
       await env.out.write(invocation.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
     }
     return 0;
-  } catch (err) {
-    return fail(err);
-  } finally {
-    await database?.close();
-  }
-}
+  },
+  databaseError: (e) => `the database refused the query: ${e.message}`,
+});
 
 function usage(problems: string[]): CollectorError<'USAGE'> {
   return usageError(problems.join('; '), problems);
 }
 
-function parseInvocation(args: string[], now: Date, defaults: BatteryParams): Invocation {
-  const { values, positionals } = parseCommandArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...SITE_OPTION,
-      ...DAY_RANGE_OPTIONS,
-      day: { type: 'string' },
-      soc: { type: 'string' },
-      horizon: { type: 'string' },
-      capacity: { type: 'string' },
-      power: { type: 'string' },
-      efficiency: { type: 'string' },
-      reserve: { type: 'string' },
-      'export-limit': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      ...HELP_OPTION,
-    },
-  });
-  if (values.help) return { kind: 'help' };
+function parseInvocation({ values, positionals }: ParsedArguments<typeof BATTERY_OPTIONS, true>, now: Date, defaults: BatteryParams): Invocation {
   const [kind, ...extra] = positionals;
   if (kind !== 'what-if' && kind !== 'plan') throw usage([kind === undefined ? 'expected what-if or plan' : `unknown subcommand "${kind}": expected what-if or plan`]);
   const problems: string[] = extra.length > 0 ? [`unexpected arguments: ${extra.join(' ')}`] : [];

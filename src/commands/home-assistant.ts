@@ -12,10 +12,10 @@ import { checkHomeAssistant } from '../home-assistant/syncer.ts';
 import { HomeAssistantSocket } from '../home-assistant/websocket.ts';
 import { silentLogger } from '../logger.ts';
 import { openCommandDatabase } from '../embedded/database-server.ts';
-import { streamOutput } from './output/output.ts';
+import type { Output } from './output/output.ts';
 import { requireSite } from '../query/site-selection.ts';
-import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
-import { reportFailure } from './failure.ts';
+import { SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
+import { defineCommand } from './frame/define-command.ts';
 
 const USAGE = `Usage: amber-collector home-assistant check
        amber-collector home-assistant sync [--site ID] [--from YYYY-MM-DD] [--full]
@@ -30,36 +30,30 @@ Exit status: 0 done, 1 a problem to fix (settings, token, Home Assistant refusin
 75 Home Assistant or the database could not be reached, or did not hold what was sent (try again).
 `;
 
-export async function homeAssistantCommand(args: string[]): Promise<number> {
-  const out = streamOutput(process.stdout);
-  const err = streamOutput(process.stderr);
-  const say = (text: string) => err.write(`amber-collector home-assistant: ${text}\n`);
-  let database: Awaited<ReturnType<typeof openCommandDatabase>> | null = null;
-  let socket: HomeAssistantSocket | null = null;
-  try {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: { ...SITE_OPTION, ...HELP_OPTION, from: { type: 'string' }, full: { type: 'boolean' } },
-    });
-    if (values.help) {
-      await out.write(USAGE);
-      return 0;
-    }
+export const homeAssistantCommand = defineCommand({
+  name: 'home-assistant',
+  usage: USAGE,
+  options: { ...SITE_OPTION, from: { type: 'string' }, full: { type: 'boolean' } },
+  positionals: true,
+  parse({ values, positionals }) {
     const action = positionals[0];
     if (positionals.length !== 1 || (action !== 'sync' && action !== 'check')) throw usageError('expected "sync" or "check"');
     if (action === 'check' && (values.from !== undefined || values.full || values.site !== undefined)) throw usageError('check takes no options');
     if (values.from !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.from)) throw usageError(`--from: expected YYYY-MM-DD, got "${values.from}"`);
-    const config = readHomeAssistantCommandConfig();
+    return { action, site: values.site, from: values.from, full: values.full === true };
+  },
+  config: () => readHomeAssistantCommandConfig(),
+  async run({ action, ...options }, config, { out, err }, scope) {
     if (config.homeAssistant === null) {
-      await say('HOME_ASSISTANT_URL and HOME_ASSISTANT_TOKEN are not set (see the README, "Home Assistant")');
+      await say(err, 'HOME_ASSISTANT_URL and HOME_ASSISTANT_TOKEN are not set (see the README, "Home Assistant")');
       return 1;
     }
     await checkHomeAssistant(config.homeAssistant, silentLogger());
-    database = await openCommandDatabase(config.database, { applicationName: 'amber-collector-home-assistant', max: 2 });
-    const site = siteOption(values.site);
+    const database = await scope.open(openCommandDatabase(config.database, { applicationName: 'amber-collector-home-assistant', max: 2 }));
+    const site = siteOption(options.site);
     if (site !== null) await requireSite(database.pool, site);
-    socket = await HomeAssistantSocket.connect(config.homeAssistant.url, config.homeAssistant.token);
+    const socket = await HomeAssistantSocket.connect(config.homeAssistant.url, config.homeAssistant.token);
+    scope.defer(() => socket.close());
     const siteIds = site !== null ? [site] : config.siteIds;
     if (action === 'check') {
       const planned = await planStatistics(database.pool, siteIds);
@@ -71,22 +65,23 @@ export async function homeAssistantCommand(args: string[]): Promise<number> {
     const started = Date.now();
     const summary = await syncStatistics(
       { pool: database.pool, socket, logger: silentLogger() },
-      { siteIds, full: values.full === true, fromMs: values.from === undefined ? null : nemDayStart(values.from).getTime() },
+      { siteIds, full: options.full, fromMs: options.from === undefined ? null : nemDayStart(options.from).getTime() },
     );
     await out.write(`${summary.hoursSent} hours sent over ${summary.statistics} statistics in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     if (summary.mismatches > 0) {
-      await say(`${summary.mismatches} statistics did not read back as sent (${summary.hoursPending} hours pending); run the sync again`);
+      await say(err, `${summary.mismatches} statistics did not read back as sent (${summary.hoursPending} hours pending); run the sync again`);
       return 75;
     }
     return 0;
-  } catch (error) {
-    if (isCollectorError(error, 'HOME_ASSISTANT_UNAVAILABLE') || isCollectorError(error, 'HOME_ASSISTANT_REJECTED')) {
-      await say(error.message);
-      return error.code === 'HOME_ASSISTANT_REJECTED' ? 1 : 75;
-    }
-    return reportFailure(error, { command: 'home-assistant', usage: USAGE, err, databaseError: (e) => `the database refused a query: ${e.message}` });
-  } finally {
-    socket?.close();
-    await database?.close();
-  }
+  },
+  async ownFailure(error, { err }) {
+    if (!isCollectorError(error, 'HOME_ASSISTANT_UNAVAILABLE') && !isCollectorError(error, 'HOME_ASSISTANT_REJECTED')) return undefined;
+    await say(err, error.message);
+    return error.code === 'HOME_ASSISTANT_REJECTED' ? 1 : 75;
+  },
+  databaseError: (e) => `the database refused a query: ${e.message}`,
+});
+
+function say(err: Output, text: string): Promise<void> {
+  return err.write(`amber-collector home-assistant: ${text}\n`);
 }

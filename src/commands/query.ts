@@ -12,9 +12,9 @@ import type { NemDate } from '../domain/models.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { DAY_RANGE_OPTIONS, HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption, usageError } from './arguments.ts';
-import { reportFailure } from './failure.ts';
-import { runCollectorFirst } from './run-hint.ts';
+import { DAY_RANGE_OPTIONS, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
+import { defineCommand, type CommandIo, type ParsedArguments } from './frame/define-command.ts';
+import { runCollectorFirst } from './frame/run-hint.ts';
 import { isCollectorError } from '../errors.ts';
 import { EXPORT_FORMATS, exportRows, jsonValue, type ExportFormat } from './output/export-writer.ts';
 import type { ExportType } from '../query/export.ts';
@@ -80,47 +80,47 @@ const DEFAULT_SQL_TIMEOUT_SECONDS = 30;
 const MAX_REJECTED_ROWS = 500;
 const MAX_SQL_TIMEOUT_SECONDS = 3600;
 
-export interface QueryEnvironment {
-  out: Output;
-  err: Output;
+const QUERY_OPTIONS = {
+  ...SITE_OPTION,
+  ...DAY_RANGE_OPTIONS,
+  json: { type: 'boolean' },
+  type: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string' },
+  raw: { type: 'boolean' },
+  timeout: { type: 'string' },
+  since: { type: 'string' },
+} as const;
+
+export interface QueryEnvironment extends CommandIo {
   now: Date;
   /** Connects to the database; called only once the arguments are known to be valid. */
   openDatabase(): Promise<CommandDatabase>;
 }
 
-/** The `query` entry of the command table. */
-export async function queryCommand(args: string[]): Promise<number> {
-  return runQuery(args, {
-    out: streamOutput(process.stdout),
-    err: streamOutput(process.stderr),
+export const queryCommand = defineCommand({
+  name: 'query',
+  usage: QUERY_USAGE,
+  options: QUERY_OPTIONS,
+  positionals: true,
+  environment: (): Omit<QueryEnvironment, keyof CommandIo> => ({
     now: new Date(),
     // No pipeline mode: `sql` reads its rows through a cursor, which pg refuses in it. Every report only
     // reads, so the embedded server is used through its read-only role, never as its superuser.
     openDatabase: () => openCommandDatabase(readDatabaseConfig(), { max: 2, applicationName: 'amber-collector-query', pipeline: false, readOnlyRole: true }),
-  });
-}
-
-export async function runQuery(args: string[], env: QueryEnvironment): Promise<number> {
-  let invocation: Invocation;
-  try {
-    invocation = parseInvocation(args, env.now);
-  } catch (err) {
-    return reportQueryFailure(err, env);
-  }
-  if (invocation.report === 'help') {
-    await env.out.write(QUERY_USAGE);
-    return 0;
-  }
-  let database: CommandDatabase | undefined;
-  try {
-    database = await env.openDatabase();
-    return await run(invocation, database, env);
-  } catch (err) {
-    return reportQueryFailure(err, env, database?.dataDir);
-  } finally {
-    await database?.close();
-  }
-}
+  }),
+  parse: (args, env) => parseInvocation(args, env.now),
+  async run(invocation, _config, env, scope) {
+    if (invocation.report === 'help') {
+      await env.out.write(QUERY_USAGE);
+      return 0;
+    }
+    return runReport(invocation, await scope.open(env.openDatabase()), env);
+  },
+  // A reader that went away (`| head`) leaves nothing to say.
+  ownFailure: async (err) => ((err as { code?: unknown }).code === 'EPIPE' ? 0 : undefined),
+  databaseError: describeDatabaseError,
+});
 
 type Invocation =
   | { report: 'help' }
@@ -139,25 +139,9 @@ type Invocation =
   | { report: 'sql'; statement: string; json: boolean; timeoutSeconds: number }
   | { report: 'rejected'; site: string | null; since: NemDate | null; json: boolean };
 
-function parseInvocation(args: string[], now: Date): Invocation {
-  const { values, positionals } = parseCommandArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...SITE_OPTION,
-      ...DAY_RANGE_OPTIONS,
-      json: { type: 'boolean' },
-      type: { type: 'string' },
-      format: { type: 'string' },
-      output: { type: 'string' },
-      raw: { type: 'boolean' },
-      timeout: { type: 'string' },
-      since: { type: 'string' },
-      ...HELP_OPTION,
-    },
-  });
+function parseInvocation({ values, positionals }: ParsedArguments<typeof QUERY_OPTIONS, true>, now: Date): Invocation {
   const [name, ...rest] = positionals;
-  if (values.help || name === 'help') return { report: 'help' };
+  if (name === 'help') return { report: 'help' };
   if (name === undefined) throw usageError(`which report? (${REPORT_NAMES})`);
   if (!isReport(name)) throw usageError(`unknown report "${name}" (${REPORT_NAMES})`);
   const allowed = REPORT_FLAGS[name];
@@ -243,7 +227,7 @@ function dayRange(days: string | undefined, from: string | undefined, to: string
   return { from: first, to: last };
 }
 
-async function run(invocation: Exclude<Invocation, { report: 'help' }>, database: CommandDatabase, env: QueryEnvironment): Promise<number> {
+async function runReport(invocation: Exclude<Invocation, { report: 'help' }>, database: CommandDatabase, env: QueryEnvironment): Promise<number> {
   const { pool } = database;
   switch (invocation.report) {
     case 'summary': {
@@ -354,12 +338,6 @@ function sqlJsonWriter(out: Output): SqlSink & { end(outcome: SqlOutcome): Promi
 async function nothingCollectedYet(env: QueryEnvironment, dataDir: string | undefined): Promise<number> {
   await env.out.write(`No sites are stored yet: ${runCollectorFirst('it reads the sites from Amber and collects', dataDir)}.\n`);
   return 0;
-}
-
-/** Ends the command on an error (see failure.ts); a reader that went away (`| head`) leaves nothing to say. */
-async function reportQueryFailure(err: unknown, env: QueryEnvironment, dataDir?: string): Promise<number> {
-  if ((err as { code?: unknown }).code === 'EPIPE') return 0;
-  return reportFailure(err, { command: 'query', usage: QUERY_USAGE, err: env.err, databaseError: (e) => describeDatabaseError(e, dataDir) });
 }
 
 function describeDatabaseError(err: pg.DatabaseError, dataDir: string | undefined): string {

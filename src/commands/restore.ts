@@ -10,10 +10,9 @@ import { restoreBackup, type RestoreResult } from '../backup/restore-backup.ts';
 import type { DatabaseConfig } from '../config/database.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { silentLogger } from '../logger.ts';
-import { streamOutput, type Output } from './output/output.ts';
-import { HELP_OPTION, parseCommandArgs, usageError } from './arguments.ts';
 import { CollectorError } from '../errors.ts';
-import { reportFailure } from './failure.ts';
+import { usageError } from './frame/arguments.ts';
+import { defineCommand, type CommandIo } from './frame/define-command.ts';
 
 const RESTORE_USAGE = `Usage: amber-collector restore FILE [--force]
 
@@ -31,34 +30,23 @@ Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; without it, 
 DATA_DIR (created if missing). No Amber API key is needed.
 `;
 
-export interface RestoreEnvironment {
-  out: Output;
-  err: Output;
+export interface RestoreEnvironment extends CommandIo {
   stdin: Readable;
   readConfig(): DatabaseConfig;
   openDatabase(config: DatabaseConfig): Promise<CommandDatabase>;
 }
 
-/** The `restore` entry of the command table. */
-export async function restoreCommand(args: string[]): Promise<number> {
-  return runRestore(args, {
-    out: streamOutput(process.stdout),
-    err: streamOutput(process.stderr),
+export const restoreCommand = defineCommand({
+  name: 'restore',
+  usage: RESTORE_USAGE,
+  options: { force: { type: 'boolean' } },
+  positionals: true,
+  environment: (): Omit<RestoreEnvironment, keyof CommandIo> => ({
     stdin: process.stdin,
     readConfig: readDatabaseConfig,
     openDatabase: (config) => openCommandDatabase(config, { max: 1, applicationName: 'amber-collector-restore' }),
-  });
-}
-
-export async function runRestore(args: string[], env: RestoreEnvironment): Promise<number> {
-  const failure = { command: 'restore', usage: RESTORE_USAGE, err: env.err, databaseError: (err: Error) => `the database refused the restore: ${err.message}` };
-  let database: CommandDatabase | undefined;
-  try {
-    const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { ...HELP_OPTION, force: { type: 'boolean' } } });
-    if (values.help) {
-      await env.out.write(RESTORE_USAGE);
-      return 0;
-    }
+  }),
+  async run({ values, positionals }, _config, env, scope) {
     if (positionals.length !== 1 || positionals[0] === '') throw usageError('name one backup file to restore (or - for stdin)');
     const file = positionals[0]!;
     const input = file === '-' ? env.stdin : createReadStream(file);
@@ -68,17 +56,14 @@ export async function runRestore(args: string[], env: RestoreEnvironment): Promi
         throw new CollectorError('BACKUP_INVALID', `cannot read ${file}: ${err.message}`, { details: { file }, cause: err });
       });
     }
-    database = await env.openDatabase(env.readConfig());
+    const database = await scope.open(env.openDatabase(env.readConfig()));
     const result = await restoreBackup(database.pool, input, { file: file === '-' ? 'stdin' : file, force: values.force === true, logger: silentLogger() });
     for (const table of result.skippedTables) await env.err.write(`amber-collector restore: table ${table} of the backup is not one of the collector's tables here; it was not restored\n`);
     await env.out.write(describe(result));
     return 0;
-  } catch (err) {
-    return reportFailure(err, failure);
-  } finally {
-    await database?.close();
-  }
-}
+  },
+  databaseError: (err) => `the database refused the restore: ${err.message}`,
+});
 
 function describe(result: RestoreResult): string {
   const rows = Object.values(result.rows).reduce((sum, n) => sum + n, 0);

@@ -5,7 +5,7 @@ import { readConfig, readLogConfig, type Config } from '../config/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { CollectorError, exitCodeFor, isCollectorError, isFatal } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { HELP_OPTION, parseCommandArgs } from './arguments.ts';
+import { defineCommand, type CommandIo } from './frame/define-command.ts';
 
 const RUN_USAGE = `Usage: amber-collector run
 
@@ -21,18 +21,23 @@ const SHUTDOWN_DEADLINE_MS = 9_000;
 /** A second signal this soon after the first is the same stop request delivered twice. */
 const SIGNAL_ECHO_MS = 500;
 
-export async function runCommand(args: string[]): Promise<number> {
+export interface RunEnvironment extends CommandIo {
+  /** How long a stop may take before the process exits anyway with 75 (tests shorten it). */
+  shutdownDeadlineMs: number;
+}
+
+export const runCommand = defineCommand({
+  name: 'run',
+  usage: RUN_USAGE,
   // Nothing to parse but --help; anything else is a mistake, not a reason to start collecting.
-  try {
-    if (parseCommandArgs({ args, allowPositionals: false, options: HELP_OPTION }).values.help) {
-      process.stdout.write(RUN_USAGE);
-      return 0;
-    }
-  } catch (err) {
-    if (!isCollectorError(err, 'USAGE')) throw err;
-    process.stderr.write(`amber-collector run: ${err.message}\n\n${RUN_USAGE}`);
-    return 2;
-  }
+  options: {},
+  positionals: false,
+  environment: (): Omit<RunEnvironment, keyof CommandIo> => ({ shutdownDeadlineMs: SHUTDOWN_DEADLINE_MS }),
+  run: (_args, _config, env) => runCollector(env),
+});
+
+/** Reads the configuration, then runs the daemon until a signal stops it; owns the process's signals and exit codes. */
+async function runCollector(env: RunEnvironment): Promise<number> {
   let logger: Logger;
   let config: Config;
   try {
@@ -64,7 +69,7 @@ export async function runCommand(args: string[]): Promise<number> {
       // 75, not 1: nothing is wrong with the configuration, and a restart finishes what the stop did not.
       logger.error('shutdown took too long; exiting anyway');
       process.exit(75);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, env.shutdownDeadlineMs).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

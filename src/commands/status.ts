@@ -4,12 +4,11 @@
  */
 import { readMonitorConfig, type MonitorConfig } from '../config/config.ts';
 import { buildStatusReport, statusSettingsOf, type RejectedSummary, type StatusReport, type StreamStatus } from '../query/collection-status.ts';
-import { HELP_OPTION, parseCommandArgs, SITE_OPTION, siteOption } from './arguments.ts';
-import { reportFailure } from './failure.ts';
+import { SITE_OPTION, siteOption } from './frame/arguments.ts';
+import { defineCommand, type CommandIo } from './frame/define-command.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { streamOutput, type Output } from './output/output.ts';
 import { selectSites } from '../query/site-selection.ts';
-import { runCollectorFirst } from './run-hint.ts';
+import { runCollectorFirst } from './frame/run-hint.ts';
 
 export const STATUS_USAGE = `Usage: amber-collector status [--site ID] [--json] [--ignore-unavailable]
 
@@ -47,9 +46,7 @@ const VERDICT_NAMES: Record<number, string> = { [STATUS_EXIT.gaps]: 'GAPS', [STA
 const MINUTE_MS = 60_000;
 const LABEL_WIDTH = 15;
 
-export interface StatusEnvironment {
-  out: Output;
-  err: Output;
+export interface StatusEnvironment extends CommandIo {
   now: Date;
   readConfig(): MonitorConfig;
   /** Connects to the database; called only once the arguments and configuration are valid. */
@@ -63,33 +60,20 @@ export interface StatusVerdict {
   problems: string[];
 }
 
-/** The `status` entry of the command table. */
-export async function statusCommand(args: string[]): Promise<number> {
-  return runStatus(args, {
-    out: streamOutput(process.stdout),
-    err: streamOutput(process.stderr),
+export const statusCommand = defineCommand({
+  name: 'status',
+  usage: STATUS_USAGE,
+  options: { ...SITE_OPTION, json: { type: 'boolean' }, 'ignore-unavailable': { type: 'boolean' } },
+  positionals: false,
+  environment: (): Omit<StatusEnvironment, keyof CommandIo> => ({
     now: new Date(),
     readConfig: readMonitorConfig,
     openDatabase: (config) => openCommandDatabase(config, { max: 2, applicationName: 'amber-collector-status' }),
-  });
-}
-
-export async function runStatus(args: string[], env: StatusEnvironment): Promise<number> {
-  let options: { site: string | null; json: boolean; ignoreUnavailable: boolean; help: boolean };
-  let config: MonitorConfig;
-  try {
-    options = parseOptions(args);
-    if (options.help) {
-      await env.out.write(STATUS_USAGE);
-      return 0;
-    }
-    config = env.readConfig();
-  } catch (err) {
-    return reportStatusFailure(err, env);
-  }
-  let database: CommandDatabase | undefined;
-  try {
-    database = await env.openDatabase(config.database);
+  }),
+  parse: ({ values }) => ({ site: siteOption(values.site), json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false }),
+  config: (env) => env.readConfig(),
+  async run(options, config, env, scope) {
+    const database = await scope.open(env.openDatabase(config.database));
     // An unknown --site is a usage error that lists the stored ones.
     if (options.site !== null) await selectSites(database.pool, options.site);
     const report = await buildStatusReport(database.pool, statusSettingsOf(config), env.now, { siteId: options.site });
@@ -98,12 +82,9 @@ export async function runStatus(args: string[], env: StatusEnvironment): Promise
     const hint = verdict.exitCode === STATUS_EXIT.empty ? runCollectorFirst('it reads the sites from Amber and collects', database.dataDir) : undefined;
     await env.out.write(options.json ? `${JSON.stringify({ ...verdict, hint, ...report }, null, 2)}\n` : renderStatus(report, verdict, env.now, hint));
     return verdict.exitCode;
-  } catch (err) {
-    return reportStatusFailure(err, env, database?.dataDir);
-  } finally {
-    await database?.close();
-  }
-}
+  },
+  databaseError: (e, dataDir) => (e.code === '42P01' || e.code === '42883' ? `${e.message}: ${runCollectorFirst('it creates or upgrades the tables', dataDir)}` : `ERROR: ${e.message}`),
+});
 
 /**
  * Nothing collected beats stale, which beats gaps: a collector that never ran or stopped explains every gap
@@ -228,29 +209,6 @@ function integrationLine({ integration, state, updatedAt }: StatusReport['integr
 function rejectedText(siteId: string, rejected: RejectedSummary): string {
   const seen = rejected.lastSeenAt === null ? '' : `, last seen ${clock(rejected.lastSeenAt)}`;
   return `${plural(rejected.elements, 'element')} the API sent failed validation${seen} (amber-collector query rejected --site ${siteId})`;
-}
-
-function parseOptions(args: string[]): { site: string | null; json: boolean; ignoreUnavailable: boolean; help: boolean } {
-  const { values } = parseCommandArgs({
-    args,
-    allowPositionals: false,
-    options: {
-      ...SITE_OPTION,
-      json: { type: 'boolean' },
-      'ignore-unavailable': { type: 'boolean' },
-      ...HELP_OPTION,
-    },
-  });
-  return { site: siteOption(values.site), json: values.json ?? false, ignoreUnavailable: values['ignore-unavailable'] ?? false, help: values.help ?? false };
-}
-
-function reportStatusFailure(err: unknown, env: Pick<StatusEnvironment, 'err'>, dataDir?: string): Promise<number> {
-  return reportFailure(err, {
-    command: 'status',
-    usage: STATUS_USAGE,
-    err: env.err,
-    databaseError: (e) => (e.code === '42P01' || e.code === '42883' ? `${e.message}: ${runCollectorFirst('it creates or upgrades the tables', dataDir)}` : `ERROR: ${e.message}`),
-  });
 }
 
 /** `2025-11-21 03:00 UTC` */

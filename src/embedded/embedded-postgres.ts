@@ -27,6 +27,7 @@ import pg from 'pg';
 import { CollectorError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { appendDataFile } from './data-dir.ts';
+import { onForcedExit } from './forced-exit.ts';
 import { watchServer } from './embedded-postgres-watchdog.ts';
 import { ensureReaderRole, READER_ROLE, readerPassword } from './embedded-reader-role.ts';
 import { exists, logTail, prepareDataDir, previousPort, readOrCreatePassword, serverUser, writeSecret, type RunAs } from './embedded-postgres-files.ts';
@@ -114,11 +115,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     server = await startServer(binaries, dataDir, port, runAs, options.durable ?? true);
     owned = true;
   }
-  const stopOnExit = (): void => {
-    // A forced exit (second Ctrl-C, shutdown deadline, crash) must not leave the server behind.
-    signal(server.pid, 'SIGINT');
-  };
-  if (owned) process.on('exit', stopOnExit);
+  // A forced exit (second Ctrl-C, shutdown deadline, crash) must not leave the server behind.
+  const forgetOnExit = owned ? onForcedExit(() => signal(server.pid, 'SIGINT')) : () => {};
 
   const serverUrl = connectionUrl(password, port, 'postgres');
   try {
@@ -128,7 +126,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await ensureReaderRole(connectionUrl(password, port, DATABASE), readerPassword(password));
   } catch (err) {
     if (owned) await stopServer(server);
-    process.removeListener('exit', stopOnExit);
+    forgetOnExit();
     throw err;
   }
   const url = connectionUrl(password, port, DATABASE);
@@ -157,7 +155,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     stop() {
       if (!owned) return Promise.resolve();
       stopping ??= (watchdog?.stop() ?? Promise.resolve()).then(() => stopServer(server)).then(() => {
-        process.removeListener('exit', stopOnExit);
+        forgetOnExit();
         logger.info({ dataDir }, 'embedded PostgreSQL stopped');
       });
       return stopping;

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { baselineCost, score, type BatteryParams, type Series } from '../../src/battery/model.ts';
 import { optimalSchedule } from '../../src/battery/optimal.ts';
-import { runBattery } from '../../src/commands/battery.ts';
+import { batteryCommand } from '../../src/commands/battery.ts';
 import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { batteryRoutes, MAX_BODY_BYTES } from '../../src/http/battery-api.ts';
 import { sendJson, startHttpServer, type HttpServer } from '../../src/http/server.ts';
@@ -337,11 +337,11 @@ describe('amber-collector battery', () => {
   it('what-if --json prints what the API returns; the text names every strategy', async () => {
     const json = environment();
     const args = ['what-if', '--site', THIRTY, '--from', '2025-11-18', '--to', '2025-11-20'];
-    expect(await runBattery([...args, '--json'], json.env)).toBe(0);
+    expect(await batteryCommand.run([...args, '--json'], json.env)).toBe(0);
     const api = await get(`/api/battery/what-if?site=${THIRTY}&from=2025-11-18&to=2025-11-20`);
     expect(JSON.parse(json.out.join(''))).toEqual(api.body);
     const text = environment();
-    expect(await runBattery(args, text.env)).toBe(0);
+    expect(await batteryCommand.run(args, text.env)).toBe(0);
     const printed = text.out.join('');
     for (const name of ['No battery', 'Self-consumption', 'Perfect foresight', 'Forecast-driven']) expect(printed).toContain(name);
     expect(printed).toContain('144 scored, 0 skipped');
@@ -349,7 +349,7 @@ describe('amber-collector battery', () => {
 
   it('plan prints the schedule', async () => {
     const run = environment();
-    expect(await runBattery(['plan', '--site', FIVE, '--soc', '5', '--horizon', '2'], run.env)).toBe(0);
+    expect(await batteryCommand.run(['plan', '--site', FIVE, '--soc', '5', '--horizon', '2'], run.env)).toBe(0);
     expect(run.out.join('')).toMatch(/Expected cost -?\$\d+\.\d\d against -?\$\d+\.\d\d without a battery/);
   });
 
@@ -365,7 +365,7 @@ describe('amber-collector battery', () => {
     [['simulate'], 'unknown subcommand "simulate"'],
   ])('%j → exit 2 naming the parameter', async (args, problem) => {
     const run = environment();
-    expect(await runBattery(args, run.env)).toBe(2);
+    expect(await batteryCommand.run(args, run.env)).toBe(2);
     expect(run.err.join('')).toContain(problem);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { judge, renderStatus } from '../../src/commands/status.ts';
-import { runQuery } from '../../src/commands/query.ts';
+import { queryCommand } from '../../src/commands/query.ts';
 import type { Site } from '../../src/domain/models.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer } from '../../src/http/server.ts';
@@ -199,7 +199,7 @@ describe('users see the rejected elements', () => {
     const query = async (args: string[]) => {
       const out = memoryOutput();
       const err = memoryOutput();
-      const code = await runQuery(args, { out, err, now: NOW, openDatabase: async () => ({ pool: h.pool, close: async () => {} }) });
+      const code = await queryCommand.run(args, { out, err, now: NOW, openDatabase: async () => ({ pool: h.pool, close: async () => {} }) });
       return { code, out: out.text, err: err.text };
     };
     const listed = await query(['rejected', '--site', site.id]);

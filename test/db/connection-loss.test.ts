@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/collector.ts';
 import type { Site } from '../../src/domain/models.ts';
-import { reportFailure } from '../../src/commands/failure.ts';
+import { reportFailure } from '../../src/commands/frame/failure.ts';
 import { captureLogger, type CapturedLogger } from '../helpers/capture-logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { createTestDatabase } from '../helpers/database.ts';

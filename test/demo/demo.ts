@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
+import { runForcedExitStops } from '../../src/embedded/forced-exit.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startFakeAmber } from '../fake-amber/server.ts';
 
@@ -70,6 +71,8 @@ const onSignal = (): void => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// Like cli.ts: a second Ctrl-C's forced exit still stops the embedded PostgreSQL.
+process.on('exit', runForcedExitStops);
 
 const daemon = runDaemon(config, logger, controller.signal);
 void announceWhenReady(url, controller.signal);

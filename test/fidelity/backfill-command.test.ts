@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
-import { runBackfill, type BackfillEnvironment } from '../../src/commands/backfill.ts';
+import { backfillCommand, type BackfillEnvironment } from '../../src/commands/backfill.ts';
 import { parseConfig, parseMonitorConfig } from '../../src/config/config.ts';
 import { runDaemon } from '../../src/daemon.ts';
 import { openCommandDatabase } from '../../src/embedded/database-server.ts';
@@ -70,7 +70,7 @@ describe('backfill without a running collector', () => {
 
   const run = async (args: string[], overrides: Partial<BackfillEnvironment> = {}) => {
     const { env, out, err } = environment(h.fake, h.dbUrl, () => h.clock.now, overrides);
-    const code = await runBackfill(args, env);
+    const code = await backfillCommand.run(args, env);
     return { code, out: out.text, err: err.text };
   };
 
@@ -172,7 +172,7 @@ describe('backfill while the daemon runs', () => {
       // Days well before the daemon's start date: nothing but this request asks for them.
       const args = ['--site', HALF_HOUR_SITE, '--from', addDays(today, -20), '--to', addDays(today, -10)];
       const dry = environment(fake, db.url, () => new Date());
-      expect(await runBackfill([...args, '--dry-run'], dry.env)).toBe(0);
+      expect(await backfillCommand.run([...args, '--dry-run'], dry.env)).toBe(0);
 
       const before = fake.requests.length;
       const real = environment(fake, db.url, () => new Date(), {
@@ -180,7 +180,7 @@ describe('backfill while the daemon runs', () => {
           throw new Error('the command must not need the API key while a collector runs');
         },
       });
-      const code = await runBackfill(args, real.env);
+      const code = await backfillCommand.run(args, real.env);
       expect(real.err.text).toBe('');
       expect(code).toBe(0);
       expect(real.out.text).toContain('A collector is running: request #1 handed to it.');

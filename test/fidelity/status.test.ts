@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseMonitorConfig } from '../../src/config/config.ts';
-import { runStatus, type StatusEnvironment } from '../../src/commands/status.ts';
+import { statusCommand, type StatusEnvironment } from '../../src/commands/status.ts';
 import { recountCoverage, writeCoverageChecks } from '../../src/db/coverage-ledger.ts';
 import { openCommandDatabase } from '../../src/embedded/database-server.ts';
 import { upsertPriceIntervals } from '../../src/db/prices.ts';
@@ -55,7 +55,7 @@ async function loadGaps(): Promise<void> {
 async function status(args: string[], overrides: Partial<StatusEnvironment> = {}) {
   const out = memoryOutput();
   const err = memoryOutput();
-  const code = await runStatus(args, {
+  const code = await statusCommand.run(args, {
     out,
     err,
     now: NOW,

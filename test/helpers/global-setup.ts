@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/embedded/embedded-postgres.ts';
+import { runForcedExitStops } from '../../src/embedded/forced-exit.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -100,6 +101,8 @@ async function startEmbedded(): Promise<{ url: string; stop(): Promise<void> }> 
   process.stderr.write('No TEST_DATABASE_URL and no usable Docker engine: the tests use an embedded PostgreSQL 17.\n');
   const dataDir = await mkdtemp(join(tmpdir(), 'amber-test-db-'));
   const server = await startEmbeddedPostgres({ dataDir, logger: silentLogger(), running: 'adopt', durable: false });
+  // As in cli.ts: a test run that is forced out (a second Ctrl-C) still stops the server.
+  process.once('exit', runForcedExitStops);
   return {
     // The maintenance database: the run's template and per-file databases are created from it.
     url: databaseUrl(server.url, 'postgres'),

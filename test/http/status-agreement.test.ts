@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStatus } from '../../src/commands/status.ts';
+import { statusCommand } from '../../src/commands/status.ts';
 import { parseMonitorConfig } from '../../src/config/config.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
@@ -53,7 +53,7 @@ afterAll(async () => {
 
 async function fromCommand(): Promise<Percents> {
   const out = memoryOutput();
-  await runStatus(['--json'], {
+  await statusCommand.run(['--json'], {
     out,
     err: memoryOutput(),
     now: new Date(),

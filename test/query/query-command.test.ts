@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runQuery } from '../../src/commands/query.ts';
+import { queryCommand } from '../../src/commands/query.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { memoryOutput } from '../../src/commands/output/output.ts';
@@ -50,7 +50,7 @@ async function query(args: string[], pool: pg.Pool = db.pool): Promise<Run> {
   const out = memoryOutput();
   const err = memoryOutput();
   let opened = false;
-  const code = await runQuery(args, {
+  const code = await queryCommand.run(args, {
     out,
     err,
     now: NOW,
@@ -254,7 +254,7 @@ describe('sql', () => {
     try {
       const err = memoryOutput();
       let batches = 0;
-      const code = await runQuery(['sql', 'SELECT g FROM generate_series(1, 1000000) g'], {
+      const code = await queryCommand.run(['sql', 'SELECT g FROM generate_series(1, 1000000) g'], {
         out: {
           async write() {
             batches += 1;

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The folder holding package.json: two levels above this file, in src/commands/ as in dist/commands/. */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The folder holding package.json: three levels above this file, in src/commands/frame/ as in dist/commands/frame/. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * How to start the collector, judged from how this process was started (`script`, process.argv[1]): through

@@ -4,9 +4,9 @@
  * (see `exitCodeFor`), 75 the database could not be reached.
  */
 import pg from 'pg';
-import { isConnectionFailure } from '../db/pool.ts';
-import { exitCodeFor, isCollectorError } from '../errors.ts';
-import type { Output } from './output/output.ts';
+import { isConnectionFailure } from '../../db/pool.ts';
+import { exitCodeFor, isCollectorError } from '../../errors.ts';
+import type { Output } from '../output/output.ts';
 
 export interface FailureContext {
   command: string;

@@ -3,7 +3,7 @@
  * into USAGE errors (exit 2 with the command's usage text, see failure.ts).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CollectorError } from '../errors.ts';
+import { CollectorError } from '../../errors.ts';
 
 /** Options every command spells the same way: `--site ID` and `-h`/`--help`. */
 export const SITE_OPTION = { site: { type: 'string' } } as const;
