@@ -19,6 +19,12 @@ export interface OptimiseOptions {
   gridSteps?: number;
   /** Default: the reserve. */
   startSocKwh?: number;
+  /**
+   * Only the first this many intervals' actions are wanted (a plan followed until the next decision); the
+   * rest are left at 0. The cost-to-go is still computed over the whole series, so the actions given are
+   * the same as without it. Default: every interval.
+   */
+  actionsFor?: number;
 }
 
 const MIN_GRID_STEPS = 120;
@@ -47,7 +53,8 @@ export function optimalSchedule(series: Series, params: BatteryParams, options: 
   let soc = options.startSocKwh ?? minSoc;
   const blockValues = Array.from({ length: block }, () => new Float64Array(grid.K + 1));
   const terminal = new Float64Array(grid.K + 1);
-  for (let start = 0; start < T; start += block) {
+  const wanted = Math.min(T, options.actionsFor ?? T);
+  for (let start = 0; start < wanted; start += block) {
     const end = Math.min(start + block, T);
     // blockValues[i] = V at interval start + i + 1, recomputed from the next checkpoint.
     let after = end === T ? terminal : checkpoints[end / block]!;
@@ -58,7 +65,7 @@ export function optimalSchedule(series: Series, params: BatteryParams, options: 
         after = blockValues[t - start - 1]!;
       }
     }
-    for (let t = start; t < end; t++) {
+    for (let t = start; t < Math.min(end, wanted); t++) {
       const delta = grid.forward(t, soc, blockValues[t - start]!);
       const { oneWay } = grid;
       if (delta > 0) schedule.chargeKwh[t] = Math.min(delta / oneWay, params.powerKw * series.hours[t]!);
