@@ -96,6 +96,8 @@ class Grid {
   private costs = new Float64Array(0);
   private offset = 0;
   private readonly kinkDelta = new Float64Array(4);
+  /** kinkDelta in grid steps, worked out once per interval rather than once per state. */
+  private readonly kinkSteps = new Float64Array(4);
   private readonly kinkCost = new Float64Array(4);
   private kinks = 0;
   private up = 0;
@@ -141,6 +143,7 @@ class Grid {
       if (delta > maxIn + 1e-12 || -delta > maxOut + 1e-12 || delta === 0) return;
       if (Math.abs(delta / this.step - Math.round(delta / this.step)) < 1e-9) return; // already a grid move
       this.kinkDelta[this.kinks] = delta;
+      this.kinkSteps[this.kinks] = delta / this.step;
       this.kinkCost[this.kinks] = this.stageCost(t, delta);
       this.kinks += 1;
     };
@@ -153,7 +156,7 @@ class Grid {
   /** V_t on the grid from V_{t+1} (`next`) into `out`. */
   backward(t: number, next: Float64Array, out: Float64Array): void {
     this.prepare(t);
-    const { K, costs, offset, up, down, kinks, kinkDelta, kinkCost, step } = this;
+    const { K, costs, offset, up, down, kinks, kinkSteps, kinkCost } = this;
     for (let k = 0; k <= K; k++) {
       const lo = k - down < 0 ? -k : -down;
       const hi = k + up > K ? K - k : up;
@@ -163,7 +166,7 @@ class Grid {
         if (v < best) best = v;
       }
       for (let i = 0; i < kinks; i++) {
-        const position = k + kinkDelta[i]! / step;
+        const position = k + kinkSteps[i]!;
         if (position < 0 || position > K) continue;
         const v = interpolate(next, position, K) + kinkCost[i]!;
         if (v < best) best = v;
