@@ -4,6 +4,7 @@
  * previous 7 days, carries the plan out against what really happened until the next decision, and plans
  * again from the state of charge it actually reached. Where no forecast was in force the battery rests.
  */
+import { LoadForecast } from './load-forecast.ts';
 import { exportRoom, limitsOf, type BatteryParams, type Schedule, type Series } from './model.ts';
 import { optimalSchedule } from './optimal.ts';
 
@@ -40,8 +41,6 @@ export interface ForecastDrivenResult {
 }
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 60 * MINUTE_MS;
-const LOAD_HISTORY_DAYS = 7;
 /** A coarser grid than perfect foresight's: a plan is redone within the hour, and thousands are made. */
 const PLAN_GRID_STEPS = 60;
 
@@ -53,10 +52,11 @@ export async function forecastDrivenSchedule(input: ForecastDrivenInput): Promis
   let soc = minSoc;
   let plan: Plan | null = null;
   let coveredIntervals = 0;
+  const load = new LoadForecast(input.demandByStart, input.intervalMinutes);
   for (let t = 0; t < series.length; t++) {
     const startMs = series.startMs[t]!;
     if (plan === null || startMs % replanMs === 0 || startMs >= plan.validUntilMs) {
-      plan = await makePlan(input, startMs, soc, Math.ceil((startMs + 1) / replanMs) * replanMs);
+      plan = await makePlan(input, load, startMs, soc, Math.ceil((startMs + 1) / replanMs) * replanMs);
     }
     const step = plan?.stepAt(startMs);
     if (plan === null || step === undefined) continue;
@@ -80,16 +80,18 @@ interface Plan {
   stepAt(ms: number): number | undefined;
 }
 
-async function makePlan(input: ForecastDrivenInput, atMs: number, soc: number, nextDecisionMs: number): Promise<Plan | null> {
+async function makePlan(input: ForecastDrivenInput, load: LoadForecast, atMs: number, soc: number, nextDecisionMs: number): Promise<Plan | null> {
   const steps = await input.forecastAt(atMs);
   if (steps.length === 0) return null;
-  const planSeries = forecastSeries(steps, input.demandByStart, input.intervalMinutes);
-  const schedule = optimalSchedule(planSeries, input.params, { startSocKwh: soc, gridSteps: PLAN_GRID_STEPS });
-  const lastEnd = steps[steps.length - 1]!.endMs;
+  const planSeries = forecastSeries(steps, load);
+  const validUntilMs = Math.min(nextDecisionMs, steps[steps.length - 1]!.endMs);
+  // Only the steps before the next decision are carried out: their actions are all the plan needs to give.
+  const followed = steps.findIndex((step) => step.startMs >= validUntilMs);
+  const schedule = optimalSchedule(planSeries, input.params, { startSocKwh: soc, gridSteps: PLAN_GRID_STEPS, actionsFor: followed === -1 ? steps.length : followed });
   return {
     schedule,
     hours: planSeries.hours,
-    validUntilMs: Math.min(nextDecisionMs, lastEnd),
+    validUntilMs,
     stepAt(ms) {
       const index = steps.findIndex((step) => step.startMs <= ms && ms < step.endMs);
       return index === -1 ? undefined : index;
@@ -98,7 +100,7 @@ async function makePlan(input: ForecastDrivenInput, atMs: number, soc: number, n
 }
 
 /** A forecast as a series: its prices, and each interval's load as the mean of the same time on the previous 7 days. */
-export function forecastSeries(steps: readonly ForecastStep[], demandByStart: ReadonlyMap<number, number>, intervalMinutes: number): Series {
+export function forecastSeries(steps: readonly ForecastStep[], load: LoadForecast): Series {
   const length = steps.length;
   const series: Series = {
     length,
@@ -108,7 +110,7 @@ export function forecastSeries(steps: readonly ForecastStep[], demandByStart: Re
     importPrice: new Float64Array(length),
     feedInPrice: new Float64Array(length),
   };
-  const slotMs = intervalMinutes * MINUTE_MS;
+  const { slotMs } = load;
   steps.forEach((step, i) => {
     series.startMs[i] = step.startMs;
     series.hours[i] = (step.endMs - step.startMs) / 3_600_000;
@@ -118,15 +120,8 @@ export function forecastSeries(steps: readonly ForecastStep[], demandByStart: Re
     // The step may be longer (a 30-minute forecast of a 5-minute site) or shorter than the site's interval.
     for (let slot = Math.floor(step.startMs / slotMs) * slotMs; slot < step.endMs; slot += slotMs) {
       const overlap = (Math.min(slot + slotMs, step.endMs) - Math.max(slot, step.startMs)) / slotMs;
-      let sum = 0;
-      let days = 0;
-      for (let back = 1; back <= LOAD_HISTORY_DAYS; back++) {
-        const past = demandByStart.get(slot - back * DAY_MS);
-        if (past === undefined) continue;
-        sum += past;
-        days += 1;
-      }
-      if (days > 0) demand += (sum / days) * overlap;
+      const mean = load.meanAt(slot);
+      if (!Number.isNaN(mean)) demand += mean * overlap;
     }
     series.demandKwh[i] = demand;
   });

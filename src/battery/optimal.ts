@@ -19,6 +19,12 @@ export interface OptimiseOptions {
   gridSteps?: number;
   /** Default: the reserve. */
   startSocKwh?: number;
+  /**
+   * Only the first this many intervals' actions are wanted (a plan followed until the next decision); the
+   * rest are left at 0. The cost-to-go is still computed over the whole series, so the actions given are
+   * the same as without it. Default: every interval.
+   */
+  actionsFor?: number;
 }
 
 const MIN_GRID_STEPS = 120;
@@ -47,7 +53,8 @@ export function optimalSchedule(series: Series, params: BatteryParams, options: 
   let soc = options.startSocKwh ?? minSoc;
   const blockValues = Array.from({ length: block }, () => new Float64Array(grid.K + 1));
   const terminal = new Float64Array(grid.K + 1);
-  for (let start = 0; start < T; start += block) {
+  const wanted = Math.min(T, options.actionsFor ?? T);
+  for (let start = 0; start < wanted; start += block) {
     const end = Math.min(start + block, T);
     // blockValues[i] = V at interval start + i + 1, recomputed from the next checkpoint.
     let after = end === T ? terminal : checkpoints[end / block]!;
@@ -58,7 +65,7 @@ export function optimalSchedule(series: Series, params: BatteryParams, options: 
         after = blockValues[t - start - 1]!;
       }
     }
-    for (let t = start; t < end; t++) {
+    for (let t = start; t < Math.min(end, wanted); t++) {
       const delta = grid.forward(t, soc, blockValues[t - start]!);
       const { oneWay } = grid;
       if (delta > 0) schedule.chargeKwh[t] = Math.min(delta / oneWay, params.powerKw * series.hours[t]!);
@@ -89,6 +96,8 @@ class Grid {
   private costs = new Float64Array(0);
   private offset = 0;
   private readonly kinkDelta = new Float64Array(4);
+  /** kinkDelta in grid steps, worked out once per interval rather than once per state. */
+  private readonly kinkSteps = new Float64Array(4);
   private readonly kinkCost = new Float64Array(4);
   private kinks = 0;
   private up = 0;
@@ -134,6 +143,7 @@ class Grid {
       if (delta > maxIn + 1e-12 || -delta > maxOut + 1e-12 || delta === 0) return;
       if (Math.abs(delta / this.step - Math.round(delta / this.step)) < 1e-9) return; // already a grid move
       this.kinkDelta[this.kinks] = delta;
+      this.kinkSteps[this.kinks] = delta / this.step;
       this.kinkCost[this.kinks] = this.stageCost(t, delta);
       this.kinks += 1;
     };
@@ -146,7 +156,7 @@ class Grid {
   /** V_t on the grid from V_{t+1} (`next`) into `out`. */
   backward(t: number, next: Float64Array, out: Float64Array): void {
     this.prepare(t);
-    const { K, costs, offset, up, down, kinks, kinkDelta, kinkCost, step } = this;
+    const { K, costs, offset, up, down, kinks, kinkSteps, kinkCost } = this;
     for (let k = 0; k <= K; k++) {
       const lo = k - down < 0 ? -k : -down;
       const hi = k + up > K ? K - k : up;
@@ -156,7 +166,7 @@ class Grid {
         if (v < best) best = v;
       }
       for (let i = 0; i < kinks; i++) {
-        const position = k + kinkDelta[i]! / step;
+        const position = k + kinkSteps[i]!;
         if (position < 0 || position > K) continue;
         const v = interpolate(next, position, K) + kinkCost[i]!;
         if (v < best) best = v;

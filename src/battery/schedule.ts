@@ -4,6 +4,7 @@
  * to cost against no battery.
  */
 import { forecastSeries, type ForecastStep } from './forecast-driven.ts';
+import { LoadForecast } from './load-forecast.ts';
 import { baselineCost, score, type BatteryParams } from './model.ts';
 import { optimalSchedule } from './optimal.ts';
 
@@ -39,7 +40,7 @@ export function planAhead(args: {
   params: BatteryParams;
   startSocKwh: number;
 }): BatteryPlan {
-  const series = forecastSeries(args.steps, args.demandByStart, args.intervalMinutes);
+  const series = forecastSeries(args.steps, new LoadForecast(args.demandByStart, args.intervalMinutes));
   const schedule = optimalSchedule(series, args.params, { startSocKwh: args.startSocKwh });
   const scored = score(series, args.params, schedule, args.startSocKwh);
   const intervals = args.steps.map((step, t): PlannedInterval => {

@@ -2,25 +2,39 @@
  * The forecast archive replayed for the forecast-driven strategy with bounded memory, whatever the archive's
  * density and the what-if's length. Decisions move forward in time, so the archive is read one window of
  * decision times at a time: for decisions in [W0, W1), the forecast in force at T (each interval's latest
- * snapshot fetched by T, for intervals ending within 48 hours after T) is either the snapshot in force at W0
- * or one fetched in (W0, T]. One query reads both; only that window's rows are ever in memory.
+ * snapshot fetched by T, for intervals ending within 48 hours after T) is either the snapshot in force just
+ * before W0 or one fetched in [W0, T]. Only that window's rows are ever in memory.
  *
  * Loading the whole range at once held every snapshot of every interval: at the densities the README gives
  * (6 per interval and channel compacted, 85 uncompacted), a year, and even the last 7 days, did not fit the
  * daemon's 128 MB heap.
+ *
+ * The snapshots in force just before W1 are those of the window before, but for intervals ending in the
+ * last half day of the 48 hours ahead: those alone are read again (in force before W1), with the rows fetched
+ * in [W1, W2). Reading the whole 48 hours' snapshots in force at every window took most of a year-long
+ * what-if's time in the database.
  */
 import type { ForecastStep } from '../battery/forecast-driven.ts';
 import type { Queryable } from '../db/pool.ts';
-import { FORECAST_REACH_MS, ForecastReplay } from './forecast-archive.ts';
+import { FORECAST_REACH_MS, ForecastReplay, type Snapshot } from './forecast-archive.ts';
 
 /** Decision times per read: a day's fetches of an uncompacted archive are ~50,000 rows, half of that here. */
 const WINDOW_MS = 12 * 3_600_000;
+
+type ArchivedSnapshot = Snapshot & { perKwh: number };
+
+interface Window {
+  fromMs: number;
+  toMs: number;
+  snapshots: ArchivedSnapshot[];
+  replay: ForecastReplay;
+}
 
 export class ArchivedForecasts {
   private readonly db: Queryable;
   private readonly siteId: string;
   private readonly hasFeedIn: boolean;
-  private window: { fromMs: number; toMs: number; replay: ForecastReplay } | null = null;
+  private window: Window | null = null;
 
   constructor(db: Queryable, args: { siteId: string; hasFeedIn: boolean }) {
     this.db = db;
@@ -32,37 +46,51 @@ export class ArchivedForecasts {
   async stepsAt(atMs: number): Promise<ForecastStep[]> {
     if (this.window === null || atMs < this.window.fromMs || atMs >= this.window.toMs) {
       const fromMs = Math.floor(atMs / WINDOW_MS) * WINDOW_MS;
+      const carried = this.window !== null && this.window.toMs === fromMs ? inForceBefore(this.window.snapshots, fromMs) : null;
       // Dropped first, so two windows are never held at once.
       this.window = null;
-      this.window = { fromMs, toMs: fromMs + WINDOW_MS, replay: await this.read(fromMs, fromMs + WINDOW_MS) };
+      const snapshots = await this.read(fromMs, fromMs + WINDOW_MS, carried);
+      this.window = { fromMs, toMs: fromMs + WINDOW_MS, snapshots, replay: new ForecastReplay(snapshots, this.hasFeedIn) };
     }
     return this.window.replay.stepsAt(atMs);
   }
 
-  private async read(fromMs: number, toMs: number): Promise<ForecastReplay> {
+  /**
+   * The snapshots a window [fromMs, toMs) replays: those in force just before fromMs (`carried` from the
+   * window before for intervals ending by fromMs + 48 h, when it ended at fromMs) and those fetched in it.
+   */
+  private async read(fromMs: number, toMs: number, carried: ArchivedSnapshot[] | null): Promise<ArchivedSnapshot[]> {
     const columns = `channel_type, extract(epoch FROM nem_time)::float8 * 1000, duration, extract(epoch FROM fetched_at)::float8 * 1000, per_kwh::float8`;
-    const keys = `site_id = $1 AND channel_type IN ('general', 'feedIn') AND nem_time > $2 AND nem_time <= $4`;
+    const keys = `site_id = $1 AND channel_type IN ('general', 'feedIn')`;
     const result = await this.db.query<[string, number, number, number, number]>({
       // The primary key (site_id, channel_type, nem_time, duration, fetched_at) serves both halves.
       text: `SELECT ${columns} FROM (
                SELECT DISTINCT ON (channel_type, nem_time, duration) channel_type, nem_time, duration, fetched_at, per_kwh
                FROM price_forecasts
-               WHERE ${keys} AND fetched_at <= $2
+               WHERE ${keys} AND nem_time > $3 AND nem_time <= $5 AND fetched_at < $2
                ORDER BY channel_type, nem_time, duration, fetched_at DESC
-             ) in_force_at_start
+             ) in_force_before_window
              UNION ALL
-             SELECT ${columns} FROM price_forecasts WHERE ${keys} AND fetched_at > $2 AND fetched_at < $3`,
-      values: [this.siteId, new Date(fromMs), new Date(toMs), new Date(toMs + FORECAST_REACH_MS)],
+             SELECT ${columns} FROM price_forecasts WHERE ${keys} AND nem_time > $2 AND nem_time <= $5 AND fetched_at >= $2 AND fetched_at < $4`,
+      values: [this.siteId, new Date(fromMs), new Date(carried === null ? fromMs : fromMs + FORECAST_REACH_MS), new Date(toMs), new Date(toMs + FORECAST_REACH_MS)],
       rowMode: 'array',
     });
-    const snapshots = result.rows.map(([channelType, endMs, duration, fetchedMs, perKwh]) => ({
-      channelType,
-      startMs: endMs - duration * 60_000,
-      endMs,
-      duration,
-      fetchedMs,
-      perKwh,
-    }));
-    return new ForecastReplay(snapshots, this.hasFeedIn);
+    const snapshots = carried ?? [];
+    for (const [channelType, endMs, duration, fetchedMs, perKwh] of result.rows) {
+      snapshots.push({ channelType, startMs: endMs - duration * 60_000, endMs, duration, fetchedMs, perKwh });
+    }
+    return snapshots;
   }
+}
+
+/** Each interval's latest snapshot fetched before `atMs`, for intervals ending after it. */
+function inForceBefore(snapshots: readonly ArchivedSnapshot[], atMs: number): ArchivedSnapshot[] {
+  const latest = new Map<string, ArchivedSnapshot>();
+  for (const snapshot of snapshots) {
+    if (snapshot.endMs <= atMs || snapshot.fetchedMs >= atMs) continue;
+    const key = `${snapshot.channelType}|${snapshot.endMs}|${snapshot.duration}`;
+    const known = latest.get(key);
+    if (known === undefined || snapshot.fetchedMs > known.fetchedMs) latest.set(key, snapshot);
+  }
+  return [...latest.values()];
 }

@@ -123,7 +123,14 @@ function channelRank(channelType: string): number {
  */
 export function priceSteps(prices: readonly (Snapshot & { perKwh: number })[], hasFeedIn: boolean, atMs: number): ForecastStep[] {
   const general = prices.filter((p) => p.channelType === 'general').sort((a, b) => a.startMs - b.startMs);
-  const feedIn = new Map(prices.filter((p) => p.channelType === 'feedIn').map((p) => [`${p.startMs}|${p.endMs}`, p.perKwh]));
+  // By start, then end: a plan is made from this thousands of times in a what-if, so no string keys.
+  const feedIn = new Map<number, Map<number, number>>();
+  for (const p of prices) {
+    if (p.channelType !== 'feedIn') continue;
+    const byEnd = feedIn.get(p.startMs) ?? new Map<number, number>();
+    byEnd.set(p.endMs, p.perKwh);
+    feedIn.set(p.startMs, byEnd);
+  }
   const steps: ForecastStep[] = [];
   let expectedStart: number | null = null;
   for (const price of general) {
@@ -133,7 +140,7 @@ export function priceSteps(prices: readonly (Snapshot & { perKwh: number })[], h
     } else if (price.startMs !== expectedStart) {
       break;
     }
-    const feedInPrice = hasFeedIn ? feedIn.get(`${price.startMs}|${price.endMs}`) : 0;
+    const feedInPrice = hasFeedIn ? feedIn.get(price.startMs)?.get(price.endMs) : 0;
     if (feedInPrice === undefined) break;
     steps.push({ startMs: price.startMs, endMs: price.endMs, importPrice: price.perKwh, feedInPrice });
     expectedStart = price.endMs;
