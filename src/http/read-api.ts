@@ -152,15 +152,15 @@ export const dateParam = z
 
 const siteOnly = z.strictObject({ site: siteParam.optional() });
 
+/** A comma-separated list, blanks dropped. */
+const commaList = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''));
+
+/** Site and range, the parameters every read over time shares. */
+const rangeParams = { site: siteParam.optional(), from: timeParam.optional(), to: timeParam.optional() };
+
 const seriesQuery = z.strictObject({
-  site: siteParam.optional(),
-  from: timeParam.optional(),
-  to: timeParam.optional(),
-  channel: z
-    .string()
-    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
-    .refine((channels) => channels.length > 0, { error: 'expected channel types or meter ids, e.g. general,feedIn or E1' })
-    .optional(),
+  ...rangeParams,
+  channel: commaList.refine((channels) => channels.length > 0, { error: 'expected channel types or meter ids, e.g. general,feedIn or E1' }).optional(),
   window: z.enum(WINDOWS, { error: (issue) => `expected one of ${WINDOWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
   agg: z.enum(AGGREGATES, { error: (issue) => `expected one of ${AGGREGATES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
 });
@@ -168,12 +168,8 @@ const seriesQuery = z.strictObject({
 const CHANNEL_TYPES = ['general', 'controlledLoad', 'feedIn'] as const;
 
 const accuracyQuery = z.strictObject({
-  site: siteParam.optional(),
-  from: timeParam.optional(),
-  to: timeParam.optional(),
-  channel: z
-    .string()
-    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+  ...rangeParams,
+  channel: commaList
     .refine((channels) => channels.length > 0 && channels.every((c) => (CHANNEL_TYPES as readonly string[]).includes(c)), {
       error: (issue) => `expected channel types from ${CHANNEL_TYPES.join(', ')}, comma separated, got ${JSON.stringify(issue.input)}`,
     })
