@@ -5,47 +5,13 @@
  * (fetched after the interval started, more than 48 hours ahead, a half-hour not wholly settled).
  */
 import { describe, expect, it } from 'vitest';
-import { upsertSites } from '../../src/db/sites-store.ts';
 import { forecastAccuracy } from '../../src/query/forecast-accuracy.ts';
-import { testSite } from '../fidelity/fixtures.ts';
 import { databaseForFile } from '../helpers/database.ts';
-import { insertForecasts, insertSettled } from './accuracy-seed.ts';
+import { ACCURACY_SITE as SITE, seedHandWorkedArchive } from './accuracy-seed.ts';
 
-const SITE = testSite('01ACCURACYSITE000000000001', 5, [['E1', 'general'], ['B1', 'feedIn']]);
 const RANGE = { siteId: SITE.id, from: new Date('2025-11-20T00:00:00Z'), to: new Date('2025-11-20T02:00:00Z'), channels: null };
 
-const db = databaseForFile({
-  seed: async (pool) => {
-    await upsertSites(pool, [SITE]);
-    await insertSettled(pool, SITE.id, [
-      { channel: 'general', end: '2025-11-20T00:05:00Z', duration: 5, perKwh: 20 }, // I1
-      { channel: 'general', end: '2025-11-20T00:10:00Z', duration: 5, perKwh: 30 }, // I2
-      { channel: 'general', end: '2025-11-20T00:15:00Z', duration: 5, perKwh: 300, spike: 'spike' }, // I3
-      // The half-hour 00:30–01:00Z, settled in full: mean 35.
-      ...[10, 20, 30, 40, 50, 60].map((perKwh, i) => ({ channel: 'general', end: new Date(Date.parse('2025-11-20T00:35:00Z') + i * 300_000).toISOString(), duration: 5, perKwh })),
-      // The half-hour 01:00–01:30Z, one interval missing: its 30-minute forecast has nothing to compare with.
-      ...[1, 2, 3, 4, 5].map((i) => ({ channel: 'general', end: new Date(Date.parse('2025-11-20T01:00:00Z') + i * 300_000).toISOString(), duration: 5, perKwh: 99 })),
-      { channel: 'feedIn', end: '2025-11-20T00:05:00Z', duration: 5, perKwh: -5 },
-    ]);
-    await insertForecasts(pool, SITE.id, [
-      // I1 (starts 00:00Z, settled 20)
-      { channel: 'general', end: '2025-11-20T00:05:00Z', duration: 5, fetchedAt: '2025-11-19T23:58:00Z', perKwh: 22, predicted: 21, low: 19, high: 23 },
-      { channel: 'general', end: '2025-11-20T00:05:00Z', duration: 5, fetchedAt: '2025-11-19T23:50:00Z', perKwh: 17, predicted: 18, low: 21, high: 25 },
-      { channel: 'general', end: '2025-11-20T00:05:00Z', duration: 5, fetchedAt: '2025-11-20T00:01:00Z', perKwh: 500 }, // after the start
-      { channel: 'general', end: '2025-11-20T00:05:00Z', duration: 5, fetchedAt: '2025-11-17T22:00:00Z', perKwh: 500 }, // 50 h ahead
-      // I2 (starts 00:05Z, settled 30)
-      { channel: 'general', end: '2025-11-20T00:10:00Z', duration: 5, fetchedAt: '2025-11-20T00:00:00Z', perKwh: 36 },
-      { channel: 'general', end: '2025-11-20T00:10:00Z', duration: 5, fetchedAt: '2025-11-19T23:35:00Z', perKwh: 28, predicted: 31, low: 25, high: 35 },
-      // I3 (starts 00:10Z, spiked at 300)
-      { channel: 'general', end: '2025-11-20T00:15:00Z', duration: 5, fetchedAt: '2025-11-19T23:10:00Z', perKwh: 100, predicted: 150, low: 50, high: 400, spike: 'potential' },
-      { channel: 'general', end: '2025-11-20T00:15:00Z', duration: 5, fetchedAt: '2025-11-20T00:08:00Z', perKwh: 290, predicted: 295, low: 280, high: 299, spike: 'spike' },
-      // Half-hours (start 00:30Z and 01:00Z), 4 and 3 hours ahead.
-      { channel: 'general', end: '2025-11-20T01:00:00Z', duration: 30, fetchedAt: '2025-11-19T20:30:00Z', perKwh: 45, predicted: 40, low: 30, high: 50, spike: 'potential' },
-      { channel: 'general', end: '2025-11-20T01:30:00Z', duration: 30, fetchedAt: '2025-11-19T22:00:00Z', perKwh: 1 },
-      { channel: 'feedIn', end: '2025-11-20T00:05:00Z', duration: 5, fetchedAt: '2025-11-19T23:50:00Z', perKwh: -4 },
-    ]);
-  },
-});
+const db = databaseForFile({ seed: seedHandWorkedArchive });
 
 const noSpikes = { hits: 0, misses: 0, falseAlarms: 0 };
 
