@@ -8,7 +8,7 @@ import { addDays, daysBetween, nemDayStart } from '../domain/nem-time.ts';
 import { forecastAccuracy } from '../query/forecast-accuracy.ts';
 import { selectSites } from '../query/site-selection.ts';
 import { usageError } from './arguments.ts';
-import { renderForecastAccuracy } from './output/forecast-accuracy.ts';
+import { renderForecastAccuracy } from './output/accuracy-table.ts';
 import { jsonText } from './output/format.ts';
 import type { Output } from './output/output.ts';
 
