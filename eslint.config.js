@@ -45,12 +45,12 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
-    // The dashboard is plain browser script: helpers.js, charts.js and battery.js define the globals app.js reads, uPlot is loaded first.
+    // The dashboard is plain browser script: helpers.js, charts.js, battery.js and accuracy.js define the globals app.js reads, uPlot is loaded first.
     files: ['src/http/dashboard/*.js'],
     languageOptions: {
       sourceType: 'script',
       globals: Object.fromEntries(
-        ['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'setTimeout', 'clearTimeout', 'setInterval', 'console', 'uPlot', 'dashboardHelpers', 'dashboardCharts', 'dashboardBattery'].map((name) => [name, 'readonly']),
+        ['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'setTimeout', 'clearTimeout', 'setInterval', 'console', 'uPlot', 'dashboardHelpers', 'dashboardCharts', 'dashboardBattery', 'dashboardAccuracy'].map((name) => [name, 'readonly']),
       ),
     },
     rules: { '@typescript-eslint/no-unused-vars': 'off', 'no-unused-vars': 'error', 'no-redeclare': 'off' },

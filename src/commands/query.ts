@@ -25,6 +25,7 @@ import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, 
 import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
 import { selectSites } from '../query/site-selection.ts';
+import { ACCURACY_DAYS, channelList, runForecastAccuracy, type AccuracyInvocation } from './reports/forecast-accuracy-report.ts';
 
 const QUERY_USAGE = `Usage: amber-collector query <report> [options]
 
@@ -41,6 +42,10 @@ Reports:
                       json is one array, ndjson one object per line; --raw adds the API object as received)
   sql "STATEMENT"     one SQL statement in a READ ONLY transaction, rolled back afterwards
                       (--timeout SECONDS, default 30)
+  forecast-accuracy [--channel general,feedIn,...]
+                      archived forecasts against settled prices by lead time (0-5 min .. 24-48 h): error
+                      of perKwh and advanced predicted, share inside advanced low-high, spike detection
+                      (one site: --site or the first; default the last 30 days through today)
   rejected [--since DATE]
                       elements the API sent that failed validation and were kept instead of stored
                       (newest first): the rule broken, the range asked for, how often, a short sample;
@@ -50,7 +55,7 @@ Options:
   --site ID           only this site (default: every site; a SITE column appears when there are several)
   --from DATE         first NEM day (YYYY-MM-DD), instead of DAYS
   --to DATE           last NEM day, inclusive (DAYS count back from it)
-  --json              JSON for machines instead of a table (summary, costs, prices, usage, sql)
+  --json              JSON for machines instead of a table (summary, costs, prices, usage, forecast-accuracy, sql)
   -h, --help          show this text
 
 Days are NEM days (UTC+10 all year, as Amber bills them). Money is in dollars incl. GST, prices in c/kWh.
@@ -59,8 +64,8 @@ Reads DATABASE_URL (and DATABASE_SSL) from the environment or .env; without it, 
 DATA_DIR (the running one, or started for this command). No Amber API key is needed.
 `;
 
-type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql' | 'rejected';
-type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout' | 'since';
+type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql' | 'rejected' | 'forecast-accuracy';
+type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout' | 'since' | 'channel';
 
 const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   summary: ['site', 'json'],
@@ -70,9 +75,10 @@ const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   export: ['site', 'from', 'to', 'type', 'format', 'output', 'raw'],
   sql: ['json', 'timeout'],
   rejected: ['site', 'since', 'json'],
+  'forecast-accuracy': ['site', 'from', 'to', 'channel', 'json'],
 };
 
-const REPORT_NAMES = 'summary, costs, prices, usage, export, sql or rejected';
+const REPORT_NAMES = 'summary, costs, prices, usage, export, sql, rejected or forecast-accuracy';
 const DEFAULT_DAYS = 7;
 const MAX_DAYS = 3660;
 const DEFAULT_SQL_TIMEOUT_SECONDS = 30;
@@ -90,6 +96,7 @@ const QUERY_OPTIONS = {
   raw: { type: 'boolean' },
   timeout: { type: 'string' },
   since: { type: 'string' },
+  channel: { type: 'string' },
 } as const;
 
 export interface QueryEnvironment extends CommandIo {
@@ -137,7 +144,8 @@ type Invocation =
       raw: boolean;
     }
   | { report: 'sql'; statement: string; json: boolean; timeoutSeconds: number }
-  | { report: 'rejected'; site: string | null; since: NemDate | null; json: boolean };
+  | { report: 'rejected'; site: string | null; since: NemDate | null; json: boolean }
+  | ({ report: 'forecast-accuracy' } & AccuracyInvocation);
 
 function parseInvocation({ values, positionals }: ParsedArguments<typeof QUERY_OPTIONS, true>, now: Date): Invocation {
   const [name, ...rest] = positionals;
@@ -189,6 +197,9 @@ function parseInvocation({ values, positionals }: ParsedArguments<typeof QUERY_O
       if (since !== null && !isNemDate(since)) throw usageError(`--since must be a date as YYYY-MM-DD, got "${since}"`);
       return { report: name, site, since, json };
     }
+    case 'forecast-accuracy':
+      noPositionals(name, rest);
+      return { report: name, site, json, ...dayRange(undefined, values.from, values.to, nemToday(now), ACCURACY_DAYS), channels: channelList(values.channel) };
   }
 }
 
@@ -214,12 +225,12 @@ function wholeNumber(what: string, raw: string, min: number, max: number): numbe
 /**
  * DAYS counts back from --to (default `newest`); --from names the first day instead. The range is inclusive.
  */
-function dayRange(days: string | undefined, from: string | undefined, to: string | undefined, newest: NemDate): { from: NemDate; to: NemDate } {
+function dayRange(days: string | undefined, from: string | undefined, to: string | undefined, newest: NemDate, defaultDays = DEFAULT_DAYS): { from: NemDate; to: NemDate } {
   if (days !== undefined && from !== undefined) throw usageError('give DAYS or --from, not both');
   for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
     if (value !== undefined && !isNemDate(value)) throw usageError(`${flag} must be a date as YYYY-MM-DD, got "${value}"`);
   }
-  const count = days === undefined ? DEFAULT_DAYS : wholeNumber('DAYS', days, 1, MAX_DAYS);
+  const count = days === undefined ? defaultDays : wholeNumber('DAYS', days, 1, MAX_DAYS);
   const last = to ?? newest;
   const first = from ?? addDays(last, -(count - 1));
   if (compareNemDates(first, last) > 0) throw usageError(`--from ${first} is after --to ${last}`);
@@ -271,6 +282,8 @@ async function runReport(invocation: Exclude<Invocation, { report: 'help' }>, da
       );
       return 0;
     }
+    case 'forecast-accuracy':
+      return runForecastAccuracy(invocation, pool, env);
   }
 }
 

@@ -9,6 +9,8 @@
  *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
  *   GET /api/prices/current         the current price and forecast of one site from the forecast archive (?site=)
  *   GET /api/costs                  import / feed-in / net dollars per NEM day (?site, from, to as dates)
+ *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel;
+ *                                   default the last 30 days, at most 366; see query/forecast-accuracy.ts)
  *
  * Series parameters: `from`/`to` are NEM dates (YYYY-MM-DD; `to` inclusive) or ISO 8601 instants with an
  * offset (`to` exclusive); intervals are selected and bucketed by their START, in NEM time. Defaults: the
@@ -26,6 +28,7 @@ import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
 import { readPricesNow } from '../query/current.ts';
+import { forecastAccuracy } from '../query/forecast-accuracy.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
 import { listSites, selectSites } from '../query/site-selection.ts';
@@ -50,6 +53,9 @@ const DEFAULT_MAX_WAIT_MS = 2_000;
 const DEFAULT_SERIES_DAYS = 7;
 const DEFAULT_COST_DAYS = 30;
 const MAX_COST_DAYS = 3660;
+const DEFAULT_ACCURACY_DAYS = 30;
+/** A year answers in seconds (query/forecast-accuracy.ts); longer would hold a read connection too long. */
+const MAX_ACCURACY_DAYS = 366;
 
 export function readRoutes(deps: ReadApiDeps): Route[] {
   const { pool } = deps;
@@ -98,6 +104,17 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
       if (daysBetween(from, to) >= MAX_COST_DAYS) throw badRequest([`from/to: at most ${MAX_COST_DAYS} days at a time`]);
       return { from, to, days: await dailyCosts(pool, { siteIds: sites.map((s) => s.id), from, to }) };
     }),
+    jsonRoute('/api/forecast-accuracy', accuracyQuery, async (query) => {
+      // Without ?site= the first listed site, as /api/prices/current.
+      const [site] = await selectSites(pool, query.site ?? null);
+      const to = query.to === undefined ? now() : instantOf(query.to, 'end');
+      const from = query.from === undefined ? new Date(to.getTime() - DEFAULT_ACCURACY_DAYS * 86_400_000) : instantOf(query.from, 'start');
+      if (from.getTime() >= to.getTime()) throw badRequest([`from: must be before to (${nemIsoInstant(from)} is not before ${nemIsoInstant(to)})`]);
+      if (to.getTime() - from.getTime() > MAX_ACCURACY_DAYS * 86_400_000) throw badRequest([`from/to: at most ${MAX_ACCURACY_DAYS} days at a time`]);
+      const range = { siteId: site?.id ?? null, from: nemIsoInstant(from), to: nemIsoInstant(to), unit: 'c/kWh' };
+      if (site === undefined) return { ...range, buckets: [], spikeWarnings: [] };
+      return { ...range, ...(await forecastAccuracy(pool, { siteId: site.id, from, to, channels: query.channel ?? null })) };
+    }),
   ];
 }
 
@@ -135,17 +152,28 @@ export const dateParam = z
 
 const siteOnly = z.strictObject({ site: siteParam.optional() });
 
+/** A comma-separated list, blanks dropped. */
+const commaList = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''));
+
+/** Site and range, the parameters every read over time shares. */
+const rangeParams = { site: siteParam.optional(), from: timeParam.optional(), to: timeParam.optional() };
+
 const seriesQuery = z.strictObject({
-  site: siteParam.optional(),
-  from: timeParam.optional(),
-  to: timeParam.optional(),
-  channel: z
-    .string()
-    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
-    .refine((channels) => channels.length > 0, { error: 'expected channel types or meter ids, e.g. general,feedIn or E1' })
-    .optional(),
+  ...rangeParams,
+  channel: commaList.refine((channels) => channels.length > 0, { error: 'expected channel types or meter ids, e.g. general,feedIn or E1' }).optional(),
   window: z.enum(WINDOWS, { error: (issue) => `expected one of ${WINDOWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
   agg: z.enum(AGGREGATES, { error: (issue) => `expected one of ${AGGREGATES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+});
+
+const CHANNEL_TYPES = ['general', 'controlledLoad', 'feedIn'] as const;
+
+const accuracyQuery = z.strictObject({
+  ...rangeParams,
+  channel: commaList
+    .refine((channels) => channels.length > 0 && channels.every((c) => (CHANNEL_TYPES as readonly string[]).includes(c)), {
+      error: (issue) => `expected channel types from ${CHANNEL_TYPES.join(', ')}, comma separated, got ${JSON.stringify(issue.input)}`,
+    })
+    .optional(),
 });
 
 const costsQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional() });

@@ -392,6 +392,28 @@ describe('the dashboard\'s queries, as the read-only role, on a database with kn
     }
   });
 
+  it('forecast error by lead time: one bar per bucket with forecasts, perKwh and advanced predicted side by side', async () => {
+    const { sql, format, type } = panel('Forecast error by lead time (c/kWh)');
+    expect([format, type]).toEqual(['table', 'barchart']);
+    // Every settled general interval of the range forecast twice: 3 minutes ahead 2 c/kWh too high (predicted 1
+    // too low), 3 hours ahead 4 too low (predicted exact).
+    await db.pool.query(
+      `INSERT INTO price_forecasts (site_id, channel_type, nem_time, duration, fetched_at, nem_date, interval_type, per_kwh, spot_per_kwh, renewables, spike_status, advanced_predicted)
+       SELECT site_id, channel_type, nem_time, duration, nem_time - make_interval(mins => duration) - ahead, nem_date, 'ForecastInterval',
+              per_kwh + CASE WHEN ahead < interval '1 hour' THEN 2 ELSE -4 END, spot_per_kwh, renewables, spike_status,
+              per_kwh + CASE WHEN ahead < interval '1 hour' THEN -1 ELSE 0 END
+       FROM price_data, unnest(ARRAY[interval '3 minutes', interval '3 hours']) AS ahead
+       WHERE site_id = $1 AND channel_type = 'general' AND interval_type = 'ActualInterval' AND nem_time > $2 AND nem_time <= $3`,
+      [SITE_5.id, RANGE.from, RANGE.to],
+    );
+    const { columns, rows } = await query(expandGrafana(sql, RANGE, { site: SITE_5.id }));
+    expect(columns).toEqual(['Lead time', 'perKwh MAE', 'Advanced predicted MAE']);
+    expect(rows.map((r) => [r['Lead time'], Number(r['perKwh MAE']), Number(r['Advanced predicted MAE'])])).toEqual([
+      ['0-5m', 2, 1],
+      ['2-6h', 4, 0],
+    ]);
+  });
+
   it('freshness: the newest interval per site and data type, its age and the collector\'s progress', async () => {
     const { sql, format, type } = panel('Collection freshness (all sites)');
     expect([format, type]).toEqual(['table', 'table']);

@@ -3,7 +3,7 @@
  * (with a forced 900 c/kWh spike): the page loads with the token it was opened with, every chart draws, the
  * console stays clean, it reads like an Australian bill at desktop and phone widths (dates day-first in NEM
  * time, money as the CLI prints it, everyday prices readable beside the spike, legend values without hover,
- * the richest site first), and nothing runs off a phone's screen. Screenshots go to test-artifacts/
+ * the richest site first, forecast error by lead time), and nothing runs off a phone's screen. Screenshots go to test-artifacts/
  * (gitignored) for a person to look at.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -66,6 +66,7 @@ describe('dashboard assets', () => {
       ['/dashboard/helpers.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/charts.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/battery.js', 'text/javascript; charset=utf-8'],
+      ['/dashboard/accuracy.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/app.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/app.css', 'text/css; charset=utf-8'],
       ['/dashboard/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
@@ -91,12 +92,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
   const today = nemToday(new Date());
 
   beforeAll(async () => {
-    // Real time as the data clock: the page computes "today" from the browser's clock.
-    h = await startHarness({ now: new Date() });
+    // Real time as the data clock: the page computes "today" from the browser's clock. A first cycle three hours
+    // earlier archives a forecast that has settled by now, for the forecast-accuracy chart.
+    h = await startHarness({ now: new Date(Date.now() - 3 * 3600_000) });
     // One evening spike of about 900 c/kWh three days ago, beside prices of tens of c/kWh.
     h.fake.forceSpike({ start: new Date(nemDayStart(addDays(today, -3)).getTime() + 18 * 3600_000), minutes: 30, magnitude: 900 });
     const collector = h.newCollector({ historicalStartDate: addDays(today, -9) });
     const sites = await collector.discoverSites(AbortSignal.timeout(10_000));
+    await collector.runCycle(AbortSignal.timeout(30_000));
+    h.clock.now = new Date();
     await collector.backfill(AbortSignal.timeout(60_000));
     // One incremental cycle archives the current prices and the forecast, as the daemon's first cycle does.
     await collector.runCycle(AbortSignal.timeout(30_000));
@@ -270,6 +274,13 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await page.locator('#battery-results .error').waitFor({ timeout: 10_000 });
     expect(await page.locator('#battery-results').textContent()).toContain('capacity: expected');
     problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('/api/battery/what-if') && !p.includes('status of 400'))); // the refused request above
+    // Forecast accuracy: error by lead time, one line per price source, over the forecast archived three hours ago.
+    await page.waitForSelector('#accuracy-chart canvas');
+    expect(await paintedPixels(page, 'accuracy-chart')).toBeGreaterThan(5_000);
+    expect(await page.locator('#accuracy-chart .u-legend th').allTextContents()).toEqual(['Lead time', 'perKwh', 'Advanced predicted']);
+    expect(await page.locator('#accuracy-meta').textContent()).toMatch(/^General channel, \d{4}-\d{2}-\d{2} to now · \d+ archived forecasts against the settled price/);
+    const accuracyAxis = (await page.evaluate<Record<string, string[]>>('window.drawnText'))['accuracy-chart'] ?? [];
+    expect(accuracyAxis).toEqual(expect.arrayContaining(['0-5m', '30m-2h', '2-6h']));
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);

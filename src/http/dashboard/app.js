@@ -1,5 +1,6 @@
 // The amber-collector dashboard: reads the daemon's read API and fills the page's sections (loaded after
-// uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts` and battery.js as `dashboardBattery`).
+// uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts`, battery.js as `dashboardBattery` and
+// accuracy.js as `dashboardAccuracy`).
 // Plain browser JavaScript, no build step. Every value from the API reaches the page through textContent, never
 // as HTML.
 'use strict';
@@ -18,6 +19,7 @@
   const { NEM_ZONE, api, el, show, message, fixed, money, epoch, nemClock, nemDate, dayLabel, dayMonth, nemToday, addDays, ago } = dashboardHelpers;
   const { CHANNEL_COLOURS, drawChart, replaceChart, resizeCharts, readablePriceRange, line, markers, bars, kwh, dollars, nemTimeLegend, timeAxis } = dashboardCharts;
   const { runBattery } = dashboardBattery;
+  const { renderAccuracy } = dashboardAccuracy;
 
   const channelName = (type) => CHANNEL_NAMES[type] || type;
 
@@ -280,6 +282,7 @@
     [renderNow, ['now-cards', 'forecast']],
     [renderPrices, ['prices-chart']],
     [renderUsage, ['energy-chart', 'cost-chart', 'usage-totals']],
+    [() => renderAccuracy(state), ['accuracy-chart']],
     [renderCoverage, ['coverage']],
   ];
 
