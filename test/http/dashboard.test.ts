@@ -333,5 +333,5 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard-phone.png`, fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
-  });
+  }, 120_000);
 });

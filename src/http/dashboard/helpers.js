@@ -13,7 +13,14 @@ const dashboardHelpers = (() => {
   async function api(path, params = {}) {
     const url = new URL(path, location.origin);
     for (const [key, value] of Object.entries(params)) if (value !== null && value !== undefined) url.searchParams.set(key, value);
-    const response = await fetch(url, { headers: authHeaders });
+    let response = await fetch(url, { headers: authHeaders });
+    // A busy read API or battery worker answers 503 with Retry-After: wait as told, a few times, before giving up.
+    for (let attempt = 1; attempt <= 5 && response.status === 503; attempt++) {
+      const wait = Number(response.headers.get('retry-after'));
+      if (!(wait > 0 && wait <= 30)) break;
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      response = await fetch(url, { headers: authHeaders });
+    }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const detail = body && (body.problems ? body.problems.join('; ') : body.error);
