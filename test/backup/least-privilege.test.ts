@@ -20,10 +20,12 @@ import { databaseUrl, dropDatabase, quoteIdent, withAdmin } from '../helpers/dat
 it('backs up and restores as a role that owns its database and is not a superuser', { timeout: 60_000 }, async () => {
   const server = inject('databaseUrl');
   const role = `amber_backup_role_${randomBytes(4).toString('hex')}`;
+  // A password, so the role also logs in on a server with password authentication (the embedded one).
+  const password = randomBytes(12).toString('hex');
   const [source, target] = [`${role}_source`, `${role}_target`];
   const folder = await mkdtemp(join(tmpdir(), 'amber-backup-role-'));
   await withAdmin(server, async (admin) => {
-    await admin.query(`CREATE ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+    await admin.query(`CREATE ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${password}'`);
     for (const name of [source, target]) await admin.query(`CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(role)}`);
   });
   const pools: pg.Pool[] = [];
@@ -38,7 +40,7 @@ it('backs up and restores as a role that owns its database and is not a superuse
   const asRole = (database: string, options: { pipeline?: boolean } = {}): pg.Pool => {
     const url = new URL(databaseUrl(server, database));
     url.username = role;
-    url.password = '';
+    url.password = password;
     const pool = createPool({ url: url.toString(), ssl: false }, silentLogger(), { max: 2, ...options });
     pools.push(pool);
     return pool;
