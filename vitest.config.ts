@@ -7,9 +7,7 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // Each file gets its own database, so files run in parallel safely. Two at a time even on 2 cores (vitest's
-    // default there is one): most of a file's time is spent waiting on daemons, databases and timers, not the CPU.
+    // Each file gets its own database, so files run in parallel safely.
     fileParallelism: true,
-    maxWorkers: 2,
   },
 });
