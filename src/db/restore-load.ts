@@ -51,6 +51,13 @@ export async function loadBackup(pool: pg.Pool, events: AsyncIterable<LoadEvent>
     const skippedTables: string[] = [];
     let insert: ((rows: TextRow[]) => Promise<number>) | null = null;
     let inserted = 0;
+    // One batch's COPY runs while the next is read from the file: at most two batches in memory.
+    let copying: Promise<number> | null = null;
+    const copied = async (): Promise<void> => {
+      const pending = copying;
+      copying = null;
+      if (pending !== null) inserted += await pending;
+    };
     for await (const event of events) {
       if (event.kind === 'table') {
         const target = tables.get(event.name);
@@ -58,8 +65,14 @@ export async function loadBackup(pool: pg.Pool, events: AsyncIterable<LoadEvent>
         insert = target === undefined ? null : inserter(client, schema, target, event.columns);
         inserted = 0;
       } else if (event.kind === 'rows') {
-        if (insert !== null) inserted += await insert(event.rows);
+        if (insert === null) continue;
+        const next = insert(event.rows);
+        // Awaited in turn below; a failure meanwhile rolls the transaction back either way.
+        next.catch(() => undefined);
+        await copied();
+        copying = next;
       } else if (event.kind === 'tableEnd') {
+        await copied();
         if (insert !== null && inserted !== event.rows) throw new Error(`${event.table}: ${inserted} rows inserted where the backup holds ${event.rows}`);
         if (insert !== null) loaded[event.table] = inserted;
       } else if (event.kind === 'sequences') {
