@@ -25,7 +25,7 @@ export interface DaemonChild {
   waitForLog(message: string, timeoutMs: number): Promise<LogLine>;
   /** SIGTERM, then SIGKILL if it has not exited within the grace period; resolves with the exit code. */
   stop(): Promise<number | null>;
-  /** Null while it runs; once it has ended, how (exit code or signal) and the end of its stderr (V8's last words). */
+  /** Null while it runs; once it has ended, how (exit code or signal) and the start of its stderr (V8's last words). */
   ended(): { code: number | null; signal: string | null; stderr: string } | null;
 }
 
@@ -80,7 +80,8 @@ export async function startDaemon(entry: string, env: Record<string, string>): P
     },
     ended() {
       if (child.exitCode === null && child.signalCode === null) return null;
-      return { code: child.exitCode, signal: child.signalCode, stderr: stderr.slice(-2000) };
+      // The start of stderr: V8's `FATAL ERROR: … JavaScript heap out of memory` comes before its stack.
+      return { code: child.exitCode, signal: child.signalCode, stderr: stderr.slice(0, 2000) };
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
