@@ -1,7 +1,8 @@
 /**
  * The battery worker in a real daemon (`node dist/cli.js run` with the image's node flags): how long a
- * year-long what-if takes over a forecast archive at the README's densities (generated in SQL: 6 snapshots
- * per interval and channel, 85 over the last 7 days), and /healthz latency sampled every 100 ms while it
+ * year-long what-if takes over a forecast archive shaped as the API sends it and at the README's densities
+ * (generated in SQL, test/helpers/forecast-archive-sql.ts: 5-minute forecasts for the next hour and 30-minute
+ * ones after, compacted but for the last 7 days), and /healthz latency sampled every 100 ms while it
  * runs, side by side with /healthz at idle in the same run. The calculation runs in its own thread, so
  * /healthz should not notice it.
  */
