@@ -19,6 +19,7 @@ export interface RestoreResult extends LoadResult {
   durationMs: number;
 }
 
+/** `pool` without pipeline mode (the rows go in with COPY); one connection is enough. */
 export async function restoreBackup(pool: pg.Pool, input: Readable, options: { file: string; force: boolean; logger: Logger }): Promise<RestoreResult> {
   const started = performance.now();
   const { header, events } = await openBackup(input, options.file);

@@ -44,7 +44,8 @@ export const restoreCommand = defineCommand({
   environment: (): Omit<RestoreEnvironment, keyof CommandIo> => ({
     stdin: process.stdin,
     readConfig: readDatabaseConfig,
-    openDatabase: (config) => openCommandDatabase(config, { max: 1, applicationName: 'amber-collector-restore' }),
+    // No pipeline mode: rows go in with COPY.
+    openDatabase: (config) => openCommandDatabase(config, { max: 1, applicationName: 'amber-collector-restore', pipeline: false }),
   }),
   async run({ values, positionals }, _config, env, scope) {
     if (positionals.length !== 1 || positionals[0] === '') throw usageError('name one backup file to restore (or - for stdin)');

@@ -157,34 +157,47 @@ export const FORECAST_REACH_MS = 48 * 3_600_000;
  */
 export class ForecastReplay {
   private readonly snapshots: Array<Snapshot & { perKwh: number }>;
-  /** Per channel: interval keys sorted by end, each with its snapshots' indexes sorted by fetch time. */
-  private readonly keys = new Map<string, Array<{ endMs: number; rows: number[] }>>();
+  /**
+   * Per channel and duration: interval keys sorted by end, each with its snapshots' indexes sorted by fetch
+   * time, and the longest lead (end minus first fetch) among them. An interval ending more than that after T
+   * has nothing fetched by T: 5-minute intervals are forecast only within the hour before them, so a decision
+   * looks at the next ~20 of them, not all 576 of the 48 hours ahead.
+   */
+  private readonly keys = new Map<string, { maxLeadMs: number; list: Array<{ endMs: number; rows: number[] }> }>();
   private readonly hasFeedIn: boolean;
 
   constructor(snapshots: Array<Snapshot & { perKwh: number }>, hasFeedIn: boolean) {
     this.snapshots = snapshots;
     this.hasFeedIn = hasFeedIn;
-    const byKey = new Map<string, { channel: string; endMs: number; rows: number[] }>();
+    // Keyed by channel, then duration, then end: no string built per row (a window holds up to 60,000).
+    const byGroup = new Map<string, Map<number, Map<number, number[]>>>();
     snapshots.forEach((s, i) => {
-      const key = `${s.channelType}|${s.endMs}|${s.duration}`;
-      const entry = byKey.get(key) ?? { channel: s.channelType, endMs: s.endMs, rows: [] };
-      entry.rows.push(i);
-      byKey.set(key, entry);
+      const durations = byGroup.get(s.channelType) ?? byGroup.set(s.channelType, new Map()).get(s.channelType)!;
+      const ends = durations.get(s.duration) ?? durations.set(s.duration, new Map()).get(s.duration)!;
+      const rows = ends.get(s.endMs);
+      if (rows === undefined) ends.set(s.endMs, [i]);
+      else rows.push(i);
     });
-    for (const entry of byKey.values()) {
-      entry.rows.sort((a, b) => snapshots[a]!.fetchedMs - snapshots[b]!.fetchedMs);
-      const list = this.keys.get(entry.channel) ?? [];
-      list.push({ endMs: entry.endMs, rows: entry.rows });
-      this.keys.set(entry.channel, list);
+    for (const [channel, durations] of byGroup) {
+      for (const [duration, ends] of durations) {
+        const group = { maxLeadMs: 0, list: [] as Array<{ endMs: number; rows: number[] }> };
+        for (const [endMs, rows] of ends) {
+          rows.sort((a, b) => snapshots[a]!.fetchedMs - snapshots[b]!.fetchedMs);
+          group.list.push({ endMs, rows });
+          group.maxLeadMs = Math.max(group.maxLeadMs, endMs - snapshots[rows[0]!]!.fetchedMs);
+        }
+        group.list.sort((a, b) => a.endMs - b.endMs);
+        this.keys.set(`${channel}|${duration}`, group);
+      }
     }
-    for (const list of this.keys.values()) list.sort((a, b) => a.endMs - b.endMs);
   }
 
   /** The plan steps of the forecast in force at `atMs` (see priceSteps). */
   stepsAt(atMs: number): ForecastStep[] {
     const inForce: Array<Snapshot & { perKwh: number }> = [];
-    for (const list of this.keys.values()) {
-      for (let k = firstEndingAfter(list, atMs); k < list.length && list[k]!.endMs <= atMs + FORECAST_REACH_MS; k++) {
+    for (const { maxLeadMs, list } of this.keys.values()) {
+      const lastEndMs = atMs + Math.min(FORECAST_REACH_MS, maxLeadMs);
+      for (let k = firstEndingAfter(list, atMs); k < list.length && list[k]!.endMs <= lastEndMs; k++) {
         const row = latestFetchedBy(list[k]!.rows, this.snapshots, atMs);
         if (row !== undefined) inForce.push(this.snapshots[row]!);
       }
@@ -204,11 +217,14 @@ function firstEndingAfter(list: ReadonlyArray<{ endMs: number }>, atMs: number):
   return lo;
 }
 
+/** The last of `rows` (sorted by fetch time) fetched by `atMs`: a binary search, as an uncompacted interval has hundreds. */
 function latestFetchedBy(rows: readonly number[], snapshots: ReadonlyArray<Snapshot>, atMs: number): number | undefined {
-  let found: number | undefined;
-  for (const row of rows) {
-    if (snapshots[row]!.fetchedMs > atMs) break;
-    found = row;
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (snapshots[rows[mid]!]!.fetchedMs > atMs) hi = mid;
+    else lo = mid + 1;
   }
-  return found;
+  return lo === 0 ? undefined : rows[lo - 1];
 }

@@ -27,7 +27,7 @@ let h: Harness;
 let folder: string;
 let backupFile: string;
 
-/** A pool for the backup's snapshot: cursors need pg's pipeline mode off. */
+/** A pool for the backup's snapshot and the restore: cursors and COPY need pg's pipeline mode off. */
 function snapshotPool(url: string): pg.Pool {
   return createPool({ url, ssl: false }, silentLogger(), { max: 1, pipeline: false });
 }
@@ -41,8 +41,26 @@ async function backupOf(url: string, file: string) {
   }
 }
 
-function restore(pool: pg.Pool, file: string, force = false) {
-  return restoreBackup(pool, createReadStream(file), { file, force, logger: silentLogger() });
+/** Into `target`'s database through a pool of its own: COPY needs pg's pipeline mode off too. */
+async function restore(target: { url: string }, file: string, force = false) {
+  const pool = snapshotPool(target.url);
+  try {
+    return await restoreBackup(pool, createReadStream(file), { file, force, logger: silentLogger() });
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Every constraint and index of the schema, as PostgreSQL describes them. */
+async function keysAndIndexes(pool: pg.Pool): Promise<string[]> {
+  const result = await pool.query<{ line: string }>(
+    `SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS line FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+     UNION ALL
+     SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace)
+     ORDER BY 1`,
+  );
+  expect(result.rows.length).toBeGreaterThan(20);
+  return result.rows.map((row) => row.line);
 }
 
 /** Every table of the schema but schema_migrations, each as its rows' text, sorted: equal means identical. */
@@ -109,11 +127,13 @@ describe('a backup of collected data', { timeout: 60_000 }, () => {
     expect(made.bytes).toBe(readFileSync(backupFile).length);
 
     const target = await databaseForTest({ migrated: false });
-    const restored = await restore(target.pool, backupFile);
+    const restored = await restore(target, backupFile);
     expect(restored.rows).toEqual(made.rows);
     expect(restored.skippedTables).toEqual([]);
     expect(await contents(target.pool)).toEqual(source);
     expect(await readSchemaVersion(target.pool)).toBe(await readSchemaVersion(h.pool));
+    // The keys and indexes set aside while the rows loaded are all back, exactly as the migrations made them.
+    expect(await keysAndIndexes(target.pool)).toEqual(await keysAndIndexes(h.pool));
     // The identity sequence carries on after the restored ids, so the next alert gets a new one.
     const next = await target.pool.query<{ id: string }>(
       `INSERT INTO alert_events (kind, opened_at) VALUES ('stale', now()) RETURNING id::text`,
@@ -124,12 +144,12 @@ describe('a backup of collected data', { timeout: 60_000 }, () => {
   it('refuses a database that holds data unless --force, which replaces it with the backup', async () => {
     await backupOf(h.dbUrl, backupFile);
     const target = await databaseForTest({ migrated: false });
-    await restore(target.pool, backupFile);
+    await restore(target, backupFile);
     await target.pool.query(`UPDATE price_data SET per_kwh = per_kwh + 1 WHERE ctid IN (SELECT ctid FROM price_data LIMIT 5)`);
     const changed = await contents(target.pool);
-    await expect(restore(target.pool, backupFile)).rejects.toMatchObject({ code: 'RESTORE_REFUSED', message: expect.stringMatching(/already holds data .* --force/) });
+    await expect(restore(target, backupFile)).rejects.toMatchObject({ code: 'RESTORE_REFUSED', message: expect.stringMatching(/already holds data .* --force/) });
     expect(await contents(target.pool)).toEqual(changed);
-    await restore(target.pool, backupFile, true);
+    await restore(target, backupFile, true);
     expect(await contents(target.pool)).toEqual(await contents(h.pool));
   });
 
@@ -154,7 +174,7 @@ describe('a backup of collected data', { timeout: 60_000 }, () => {
       const file = join(folder, `${name}.backup`);
       writeFileSync(file, content);
       const target = await databaseForTest({ migrated: false });
-      await expect(restore(target.pool, file), name).rejects.toMatchObject({ code: 'BACKUP_INVALID', message: expect.stringMatching(message) });
+      await expect(restore(target, file), name).rejects.toMatchObject({ code: 'BACKUP_INVALID', message: expect.stringMatching(message) });
       const rows = await target.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_class WHERE relname = 'price_data'`);
       if (rows.rows[0]!.n === '1') expect((await target.pool.query('SELECT 1 FROM price_data LIMIT 1')).rowCount, name).toBe(0);
     }
@@ -169,13 +189,13 @@ describe('a backup of collected data', { timeout: 60_000 }, () => {
     const made = await backupOf(old.url, file);
     expect(made.schemaVersion).toBe(4);
     const target = await databaseForTest({ migrated: false });
-    const restored = await restore(target.pool, file);
+    const restored = await restore(target, file);
     expect(restored.header.schemaVersion).toBe(4);
     expect(await readSchemaVersion(target.pool)).toBe(restored.schemaVersion);
     expect(restored.schemaVersion).toBeGreaterThan(4);
     expect((await target.pool.query('SELECT id, kind FROM alert_events')).rows).toEqual([{ id: '1', kind: 'price_above' }]);
     // A database already past the backup's version cannot take it.
     const newer = await databaseForTest();
-    await expect(restore(newer.pool, file)).rejects.toMatchObject({ code: 'RESTORE_REFUSED', message: expect.stringMatching(/past the backup's/) });
+    await expect(restore(newer, file)).rejects.toMatchObject({ code: 'RESTORE_REFUSED', message: expect.stringMatching(/past the backup's/) });
   });
 });

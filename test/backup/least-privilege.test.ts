@@ -53,7 +53,7 @@ it('backs up and restores as a role that owns its database and is not a superuse
 
   const file = join(folder, 'role.backup');
   await makeBackup(asRole(source, { pipeline: false }), file);
-  const targetPool = asRole(target);
+  const targetPool = asRole(target, { pipeline: false });
   const restore = (force: boolean) => restoreBackup(targetPool, createReadStream(file), { file, force, logger: silentLogger() });
   await restore(false);
   await restore(true);

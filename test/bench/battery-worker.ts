@@ -1,22 +1,21 @@
 /**
  * The battery worker in a real daemon (`node dist/cli.js run` with the image's node flags): how long a
- * year-long what-if takes over a forecast archive at the README's densities (generated in SQL: 6 snapshots
- * per interval and channel, 85 over the last 7 days), and /healthz latency sampled every 100 ms while it
+ * year-long what-if takes over a forecast archive shaped as the API sends it and at the README's densities
+ * (generated in SQL, test/helpers/forecast-archive-sql.ts: 5-minute forecasts for the next hour and 30-minute
+ * ones after, compacted but for the last 7 days), and /healthz latency sampled every 100 ms while it
  * runs, side by side with /healthz at idle in the same run. The calculation runs in its own thread, so
  * /healthz should not notice it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import type { BatteryParams } from '../../src/battery/model.ts';
 import type { NemDate } from '../../src/domain/models.ts';
 import { addDays, nemToday } from '../../src/domain/nem-time.ts';
 import { runBatteryJob } from '../../src/http/battery-thread.ts';
 import { selectSites } from '../../src/query/site-selection.ts';
-import { daemonNodeFlags } from '../deploy/dockerfile.ts';
 import { ARCHIVE_SITE, seedForecastArchive } from '../helpers/forecast-archive-sql.ts';
 import { createBenchDatabase } from './bench-database.ts';
-import { ensureBuilt, freePort, REPO_ROOT, startDaemon, type DaemonChild } from './daemon-child.ts';
+import { IMAGE_NODE_OPTIONS, startDaemonAsImage } from '../helpers/daemon-as-image.ts';
+import { ensureBuilt } from './daemon-child.ts';
 import { atMost, figuresOf, progress, type Figure } from './figures.ts';
 import type { Benchmark } from './run.ts';
 
@@ -25,7 +24,6 @@ const IDLE_PROBES = 100;
 /** The daemon's built-in defaults (BATTERY_* unset), which the request above ran with. */
 const BATTERY_DEFAULTS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 const PROBE_EVERY_MS = 100;
-const IMAGE_NODE_OPTIONS = daemonNodeFlags(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')).join(' ');
 
 export const batteryWorkerBenchmark: Benchmark = { name: 'battery-worker', run };
 
@@ -97,27 +95,6 @@ async function wholeWhatIf(databaseUrl: string, from: NemDate, to: NemDate): Pro
     clearInterval(keepAlive),
   );
   return { seconds: (performance.now() - started) / 1000, intervals: report.intervals, coveredShare: report.forecastDriven.coveredShare };
-}
-
-/**
- * The daemon as the image starts it (its node flags), on `databaseUrl`, its HTTP server listening. Nothing
- * listens at its Amber address: the collector's calls fail and are retried; the HTTP server is what is measured.
- */
-export async function startDaemonAsImage(entry: string, databaseUrl: string, historicalStartDate: string): Promise<{ daemon: DaemonChild; base: string }> {
-  const port = await freePort();
-  const daemon = await startDaemon(entry, {
-    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
-    DATABASE_URL: databaseUrl,
-    AMBER_API_KEY: 'psk_unused',
-    AMBER_API_BASE_URL: 'http://127.0.0.1:9/v1',
-    HISTORICAL_START_DATE: historicalStartDate,
-    HTTP_PORT: String(port),
-  });
-  await daemon.waitForLog('HTTP server listening', 30_000).catch(async (err: unknown) => {
-    await daemon.stop();
-    throw err;
-  });
-  return { daemon, base: `http://127.0.0.1:${port}` };
 }
 
 /** One /healthz round trip in ms (a failure counts as 5 s, the image's health-check timeout), then a pause. */

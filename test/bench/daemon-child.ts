@@ -25,6 +25,8 @@ export interface DaemonChild {
   waitForLog(message: string, timeoutMs: number): Promise<LogLine>;
   /** SIGTERM, then SIGKILL if it has not exited within the grace period; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Null while it runs; once it has ended, how (exit code or signal) and the start of its stderr (V8's last words). */
+  ended(): { code: number | null; signal: string | null; stderr: string } | null;
 }
 
 /** Starts `node <entry> run` in an empty working directory (no stray .env), with exactly `env` set. */
@@ -75,6 +77,11 @@ export async function startDaemon(entry: string, env: Record<string, string>): P
         waiters.add(waiter);
         child.once('exit', onExit);
       });
+    },
+    ended() {
+      if (child.exitCode === null && child.signalCode === null) return null;
+      // The start of stderr: V8's `FATAL ERROR: … JavaScript heap out of memory` comes before its stack.
+      return { code: child.exitCode, signal: child.signalCode, stderr: stderr.slice(0, 2000) };
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

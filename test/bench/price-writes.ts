@@ -8,13 +8,13 @@
  */
 import pg from 'pg';
 import type { PriceInterval } from '../../src/domain/models.ts';
+import { CopyIn, copyText } from '../../src/db/copy-in.ts';
 import type { Queryable } from '../../src/db/pool.ts';
 import { PRICE_TABLE, type PriceRow } from '../../src/db/prices.ts';
 import { upsertSites } from '../../src/db/sites-store.ts';
 import { upsertSql, type Column } from '../../src/db/upsert.ts';
 import { site } from '../helpers/intervals.ts';
 import { createBenchDatabase, plainTransaction, type BenchDatabase } from './bench-database.ts';
-import { CopyIn, copyText } from './copy-in.ts';
 
 /** Every column of `price_data` the upsert writes, key first, in statement parameter order. */
 export const COLUMNS: readonly Column<PriceRow>[] = [...PRICE_TABLE.key, ...PRICE_TABLE.values];

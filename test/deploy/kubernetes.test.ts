@@ -103,7 +103,7 @@ describe('k8s/: every manifest', () => {
 
   it('resolves every kustomization', () => {
     expect(kustomizationDirs.map((dir) => relative(k8s, dir)).sort()).toEqual(
-      ['base', 'components/postgres', 'components/service-monitor', 'examples/managed-database', 'with-postgres'],
+      ['base', 'components/daily-backup', 'components/postgres', 'components/service-monitor', 'examples/managed-database', 'with-postgres'],
     );
     for (const entry of ENTRY_POINTS) expect(kustomize(join(k8s, entry)).length, entry).toBeGreaterThan(0);
   });
@@ -354,6 +354,80 @@ describe('k8s/components/service-monitor: an overlay of your own', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Builds an overlay of your own (a folder outside k8s/, `lines` after its header) and hands it to `check`. */
+function withOverlay<T>(lines: (relativeTo: (path: string) => string) => string[], check: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-overlay-'));
+  try {
+    const header = ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'namespace: amber'];
+    writeFileSync(join(dir, 'kustomization.yaml'), [...header, ...lines((path) => relative(dir, join(k8s, path)))].join('\n'));
+    return check(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The README's emptyDir alternative to the claim, as a patch in the overlay. */
+const EMPTY_DIR_PATCH = [
+  'patches:',
+  '  - target: { kind: Deployment, name: amber-collector }',
+  '    patch: |-',
+  '      - op: replace',
+  '        path: /spec/template/spec/volumes/1',
+  '        value: { name: backups, emptyDir: { sizeLimit: 1Gi } }',
+];
+
+describe('k8s/components/daily-backup: daily backups on a volume of their own', () => {
+  const build = (entry: string, extra: string[] = []) =>
+    withOverlay((to) => [`resources: [${to(entry)}]`, `components: [${to('components/daily-backup')}]`, ...extra], (dir) => {
+      const resources = kustomize(dir);
+      if (available('kubectl', ['kustomize', '--help'])) {
+        const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+        expect(result.status, result.stderr).toBe(0);
+        const key = (r: Resource) => `${r.kind}/${r.metadata.name}`;
+        const theirs = parseAllDocuments(result.stdout, { version: '1.1' }).map((doc) => doc.toJS() as Resource);
+        expect(JSON.parse(JSON.stringify(resources.sort((a, b) => key(a).localeCompare(key(b)))))).toEqual(theirs.sort((a, b) => key(a).localeCompare(key(b))));
+      }
+      return resources;
+    });
+
+  it.each(['base', 'with-postgres'])('on %s: BACKUP_DIR is a writable claim mounted into the collector, owned by its group', (entry) => {
+    const resources = build(entry);
+    const { pod, container, config } = collectorOf(resources);
+    expect(config['BACKUP_DIR']).toBe('/backups');
+    const parsed = parseConfig({ ...config, AMBER_API_KEY: 'psk_a_real_key', DATABASE_URL: 'postgres://amber@db/amber' });
+    expect(parsed.backup.dir).toBe('/backups');
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === config['BACKUP_DIR']);
+    expect(mount, 'a volume at BACKUP_DIR: the root filesystem is read-only').toBeDefined();
+    expect(mount.readOnly).toBeFalsy();
+    const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
+    const claim = find(resources, 'PersistentVolumeClaim', volume.persistentVolumeClaim.claimName);
+    expect(claim.metadata.namespace).toBe(NAMESPACE);
+    expect(claim['spec'].accessModes).toEqual(['ReadWriteOnce']);
+    // BACKUP_KEEP files of ~35 MB a year of data each (README): room for several years.
+    expect(mebibytes(claim['spec'].resources.requests.storage)).toBeGreaterThanOrEqual(Number(config['BACKUP_KEEP']) * 35 * 4);
+    // A new volume is root's: the collector's group must own it to write there.
+    expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
+    // Nothing else of the pod changes: still unprivileged, /tmp still its emptyDir.
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container.volumeMounts.filter((m: { readOnly?: boolean }) => !m.readOnly).map((m: { mountPath: string }) => m.mountPath).sort()).toEqual(['/backups', '/tmp']);
+  });
+
+  it('or, as the README shows, an emptyDir instead of the claim: still a writable volume at BACKUP_DIR', () => {
+    const resources = build('with-postgres', EMPTY_DIR_PATCH);
+    const { pod, container, config } = collectorOf(resources);
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === config['BACKUP_DIR']);
+    expect(pod.volumes.find((v: { name: string }) => v.name === mount.name)).toEqual({ name: 'backups', emptyDir: { sizeLimit: '1Gi' } });
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(EMPTY_DIR_PATCH.join('\n'));
+  });
+
+  it('is needed: no entry point sets BACKUP_DIR without a volume there', () => {
+    for (const entry of ENTRY_POINTS) {
+      const { container, config } = collectorOf(kustomize(join(k8s, entry)));
+      if (config['BACKUP_DIR'] !== undefined) expect(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath), entry).toContain(config['BACKUP_DIR']);
     }
   });
 });

@@ -1,8 +1,9 @@
 /**
- * `COPY … FROM STDIN` on node-postgres' own connection, for the write-path ceiling. node-postgres has no
- * COPY API without pg-copy-streams, which this project does not depend on, so `CopyIn` speaks the protocol
- * itself: it is a pg "submittable" (what pg-copy-streams is too) that answers the server's CopyInResponse by
- * sending CopyData messages and CopyDone on the client's connection.
+ * `COPY … FROM STDIN` on node-postgres' own connection: how a restore loads its rows (db/restore-load.ts), and
+ * the bench's write-path ceiling. node-postgres has no COPY API without pg-copy-streams, which this project
+ * does not depend on, so `CopyIn` speaks the protocol itself: it is a pg "submittable" (what pg-copy-streams
+ * is too) that answers the server's CopyInResponse by sending CopyData messages and CopyDone on the client's
+ * connection, and resolves with the rows the server took.
  */
 import type pg from 'pg';
 
@@ -22,18 +23,19 @@ interface CopyConnection {
   endCopyFrom(): void;
 }
 
-/** Awaiting it resolves once the server has taken every row and is ready for the next query. */
-export class CopyIn implements pg.Submittable, PromiseLike<void> {
+/** Awaiting it resolves, with the rows copied, once the server has taken every row and is ready for the next query. */
+export class CopyIn implements pg.Submittable, PromiseLike<number> {
   private readonly text: string;
   private readonly data: Buffer;
-  private readonly done: Promise<void>;
+  private readonly done: Promise<number>;
+  private rows = 0;
   private settle!: (err?: Error) => void;
 
   constructor(text: string, data: string) {
     this.text = text;
     this.data = Buffer.from(data, 'utf8');
     this.done = new Promise((resolve, reject) => {
-      this.settle = (err) => (err ? reject(err) : resolve());
+      this.settle = (err) => (err ? reject(err) : resolve(this.rows));
     });
   }
 
@@ -49,7 +51,10 @@ export class CopyIn implements pg.Submittable, PromiseLike<void> {
     connection.endCopyFrom();
   }
 
-  handleCommandComplete(): void {}
+  /** `COPY 2000`: the rows the server took. */
+  handleCommandComplete(message: { text?: string }): void {
+    this.rows = Number(/^COPY (\d+)/.exec(message.text ?? '')?.[1] ?? 0);
+  }
   handleReadyForQuery(): void {
     this.settle();
   }
@@ -57,8 +62,8 @@ export class CopyIn implements pg.Submittable, PromiseLike<void> {
     this.settle(err);
   }
 
-  then<A = void, B = never>(
-    onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
+  then<A = number, B = never>(
+    onFulfilled?: ((value: number) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): PromiseLike<A | B> {
     return this.done.then(onFulfilled, onRejected);
