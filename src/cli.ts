@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<LoadedComm
     summary: 'what a battery would have saved on your history (what-if), and a schedule over the forecast (plan)',
     load: async () => (await import('./commands/battery.ts')).batteryCommand,
   },
+  bill: {
+    summary: "one month's statement as on an Amber bill: energy per channel, fixed charges, total: [--site ID] [--month YYYY-MM] [--json|--csv lines|intervals]",
+    load: async () => (await import('./commands/bill.ts')).billCommand,
+  },
   backfill: {
     summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
     load: async () => (await import('./commands/backfill.ts')).backfillCommand,

@@ -70,6 +70,7 @@ describe('parseConfig', () => {
       battery: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
       mqtt: null,
       homeAssistant: null,
+      fixedChargesFile: null,
     } satisfies Config);
   });
 
