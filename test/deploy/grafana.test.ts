@@ -154,7 +154,7 @@ describe.runIf(available('docker-compose', ['version']))('docker-compose 1.x its
     expect(output).toContain('GF_SECURITY_ADMIN_PASSWORD: gr4fanapw');
     expect(output).toContain('PGOPTIONS: -c amber.grafana_password=r3aderpw');
     expect(output).toMatch(/grafana-data:\/var\/lib\/grafana/);
-    expect(output).toMatch(/src\/grafana\/provisioning\/datasources:\/etc\/grafana\/provisioning\/datasources:ro/);
+    expect(output).toMatch(/\/grafana\/provisioning\/datasources:\/etc\/grafana\/provisioning\/datasources:ro/);
   });
 
   it('still accepts the file without the profile or any Grafana variable, with no warning about them', () => {
