@@ -131,6 +131,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
 
   /** Opens the dashboard and records every console error, page error and failed or refused request. */
   async function open(viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
+    // The server runs one battery calculation at a time and answers another meanwhile with a 503. A page closed by
+    // the test before may have left its calculation running (on a busy machine it outlasts the page), so this page
+    // opens once the server takes a calculation again: a one-day one, answered before the page asks for its own.
+    const oneDay = `/api/battery/what-if?site=${fiveMinuteSite}&from=${addDays(today, -1)}&to=${addDays(today, -1)}`;
+    const idle = () => fetch(`${base}${oneDay}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((response) => response.status);
+    await expect.poll(idle, { timeout: 120_000, interval: 500 }).not.toBe(503);
     const page = await browser.newPage({ viewport, timezoneId: BROWSER_ZONE });
     await page.addInitScript(RECORD_CANVAS_TEXT);
     const problems: string[] = [];
