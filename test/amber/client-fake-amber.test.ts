@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { startFakeAmber, type FakeAmberOptions } from '../fake-amber/server.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
 import { maxInAnyWindow } from './pacing-stats.ts';
+import { VirtualClock } from './virtual-clock.ts';
 import { DEFAULT_RATE_LIMIT } from '../../src/config/variables.ts';
 import type { CollectorError } from '../../src/errors.ts';
 
@@ -20,12 +21,12 @@ const YESTERDAY = lastUsageDay(NOW);
 
 async function setup(
   context: TestContext,
-  options: { fake?: FakeAmberOptions; logger?: Logger } = {},
+  options: { fake?: FakeAmberOptions; logger?: Logger; clock?: VirtualClock } = {},
 ) {
-  const fake = await startFakeAmber({ rateLimit: null, now: () => NOW, ...options.fake });
+  const fake = await startFakeAmber({ rateLimit: null, now: () => NOW, ...options.fake, ...(options.clock ? { clock: options.clock } : {}) });
   // With one-second windows, a loaded test machine can delay a request by more than the default 250 ms
   // margin (sized for Amber's 300 s window); a wider margin keeps the pacing assertions about pacing.
-  const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, marginMs: 500 });
+  const limiter = createRateLimiter({ policy: DEFAULT_RATE_LIMIT, marginMs: 500, ...(options.clock ? { clock: options.clock } : {}) });
   const client = createAmberClient({
     baseUrl: fake.url,
     apiKey: fake.apiKey,
@@ -135,19 +136,34 @@ describe.concurrent('against the fake Amber server', () => {
     expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(1_000);
   });
 
+  // In virtual time shared by the client's limiter and the fake's: time stands still while a request is on its
+  // way, so the fake counts each at the moment the limiter let it go. In real time a loaded machine can hold a
+  // request longer than any margin between its send and its arrival, and the count would measure the machine.
+  // Waiting out the windows against the real clock is the daemon tests' job (daemon.test.ts, 4;w=1).
   test("the fake's own 4;w=1 budget, learned from its first response, is never exceeded", async (context) => {
-    const { fake, client, limiter, sites } = await setup(context, { fake: { rateLimit: { limit: 4, windowSeconds: 1 } } });
+    let calling = 0;
+    // Time moves only while every call still running waits in the limiter's queue: none is on the wire.
+    const clock = new VirtualClock(0, { busy: () => calling > limiter.snapshot().queued });
+    const { fake, client, limiter, sites } = await setup(context, { fake: { rateLimit: { limit: 4, windowSeconds: 1 } }, clock });
     expect(limiter.snapshot()).toMatchObject({ limit: 4, windowSeconds: 1 });
     const site = sites[0]!;
     await Promise.all(
       [0, 1].map(async (worker) => {
         for (let i = 0; i < 5; i += 1) {
           const day = addDays(YESTERDAY, -(worker * 5 + i));
-          await client.getPrices(site.id, day, day, { priority: 'backfill' });
+          calling += 1;
+          try {
+            await client.getPrices(site.id, day, day, { priority: 'backfill' });
+          } finally {
+            calling -= 1;
+          }
         }
       }),
     );
     expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
+    // 11 requests (the sites, then 10 days) at 4 a second: the windows were really waited out, in virtual time.
+    expect(fake.requests).toHaveLength(11);
+    expect(fake.requests[10]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(2_000);
     expect(maxInAnyWindow(fake.requests.map((r) => r.at), 1_000)).toBeLessThanOrEqual(4);
   });
 });

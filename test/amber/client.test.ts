@@ -249,7 +249,9 @@ describe('transport failures', () => {
   });
 
   test('slow headers time out, are retried, then end as AMBER_TIMEOUT', async () => {
-    const { server, client } = await setup(() => undefined, { requestTimeoutMs: 150, retry: { maxAttempts: 2, baseMs: 1, capMs: 1 } });
+    // A second, not 150 ms: the retry must have reached the server before its own timeout, which a busy machine can
+    // delay by more than a blink. The server never answers, so the figure changes nothing else.
+    const { server, client } = await setup(() => undefined, { requestTimeoutMs: 1_000, retry: { maxAttempts: 2, baseMs: 1, capMs: 1 } });
     const err = await failure(client.listSites());
     expect(err.code).toBe('AMBER_TIMEOUT');
     expect(err.retryable).toBe(true);

@@ -2,6 +2,9 @@
  * A `Clock` whose time only moves when everything else is idle: whenever no microtask is pending (checked
  * with `setImmediate`), it jumps to the earliest pending sleep and wakes it. Pure in-memory code (the rate
  * limiter) then runs thousands of "minutes" of calls in milliseconds, in exactly the order real time would.
+ * Work that waits on real I/O (a request to a loopback server) is not visible to `setImmediate`: `busy` says
+ * when some is under way, and time holds still until it is done, so however long the machine takes to deliver
+ * a request, it arrives at the virtual moment it was sent.
  */
 import { abortError } from '../../src/errors.ts';
 import type { Clock } from '../../src/amber/rate-limiter.ts';
@@ -18,8 +21,11 @@ export class VirtualClock implements Clock {
   private readonly timers: Timer[] = [];
   private advanceScheduled = false;
 
-  constructor(start = 0) {
+  private readonly busy: () => boolean;
+
+  constructor(start = 0, options: { busy?: () => boolean } = {}) {
     this.current = start;
+    this.busy = options.busy ?? (() => false);
   }
 
   now(): number {
@@ -66,6 +72,15 @@ export class VirtualClock implements Clock {
     this.advanceScheduled = true;
     setImmediate(() => {
       this.advanceScheduled = false;
+      if (this.timers.length > 0 && this.busy()) {
+        // Real I/O under way: look again shortly (a timer, not setImmediate, so the wait does not spin).
+        this.advanceScheduled = true;
+        setTimeout(() => {
+          this.advanceScheduled = false;
+          this.scheduleAdvance();
+        }, 1);
+        return;
+      }
       const next = this.timers.shift();
       if (!next) return;
       this.current = Math.max(this.current, next.at);

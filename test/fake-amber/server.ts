@@ -6,7 +6,8 @@
  * byte-identical responses, and `expectedPrices`/`expectedUsage` are the ground truth tests compare with.
  *
  * Two clocks: the data clock (`now`, settable) decides what Amber "knows" (actuals, forecasts, usage
- * stages); real monotonic time (performance.now()) drives the rate limiter, lockouts and the request log.
+ * stages); monotonic time (`clock`, real performance.now() unless a test shares a virtual one with the client)
+ * drives the rate limiter, lockouts and the request log.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +48,12 @@ export interface FakeAmberOptions {
   sites?: FakeSiteSpec[];
   /** The data clock ("what time is it at Amber"); default real time. Settable later via `setNow`. */
   now?: () => Date;
+  /**
+   * Monotonic milliseconds for the rate limiter, lockouts and the request log; default performance.now(). A
+   * test that gives the client's limiter and the fake one virtual clock sees the budget counted without the
+   * scheduling delays a loaded machine adds between sending a request and its arrival.
+   */
+  clock?: { now(): number };
   /** Default `50;w=300`; null = no limiting (headers are still sent, for a budget of 1,000,000). */
   rateLimit?: RateLimitPolicy | null;
   /** Usage for NEM day D appears this many hours after D ends (D+1 00:00+10:00). Default 4 (API-NOTES §8). */
@@ -74,7 +81,7 @@ export interface FakeAmberOptions {
 }
 
 export interface RequestLogEntry {
-  /** performance.now() when the request arrived. */
+  /** The monotonic clock (`clock`, default performance.now()) when the request arrived. */
   at: number;
   /** Real wall-clock time when the request arrived (not the data clock). */
   wallTime: Date;
@@ -145,13 +152,14 @@ class FakeAmberServer implements FakeAmber {
   #server: Server;
   #config: ApiConfig;
   #now: () => Date;
+  #monotonic: () => number;
   #limiter: SlidingWindowRateLimiter;
   #faults = new FaultQueue();
   #log: RequestLogEntry[] = [];
   #onRequest: ((entry: RequestLogEntry) => void) | undefined;
   #randomElements: number;
   #randomize: typeof withRandomElements | null;
-  /** An active `lockout` fault: every request before `untilMs` (performance.now()) is refused and extends it. */
+  /** An active `lockout` fault: every request before `untilMs` (monotonic clock) is refused and extends it. */
   #lockout: { untilMs: number; seconds: number } | null = null;
   /** Aborts slow responses on close, so close() never waits for a paused body. */
   #closing = new AbortController();
@@ -159,6 +167,8 @@ class FakeAmberServer implements FakeAmber {
   constructor(options: FakeAmberOptions, randomize: typeof withRandomElements | null) {
     this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
     this.#now = options.now ?? (() => new Date());
+    const clock = options.clock;
+    this.#monotonic = clock ? () => clock.now() : () => performance.now();
     const seed = options.seed ?? 1;
     const specs = options.sites ?? defaultSites(this.#now());
     this.#config = {
@@ -267,7 +277,7 @@ class FakeAmberServer implements FakeAmber {
     const url = new URL(req.url ?? '/', 'http://fake-amber.invalid');
     const route = routeOf(url.pathname);
     const entry: RequestLogEntry = {
-      at: performance.now(),
+      at: this.#monotonic(),
       wallTime: new Date(),
       method: req.method ?? 'GET',
       path: url.pathname,

@@ -111,15 +111,19 @@ describe('forecast archive', () => {
     const log = captureLogger('debug');
     const compacting = h.newCollector({ historicalStartDate: '2025-11-19', forecastCompactAfterDays: 1, logger: log.logger });
     await compacting.discoverSites(AbortSignal.timeout(10_000));
-    // 27 hours of cycles every 5 minutes from NOW.
+    // 27 hours of cycles from NOW: every 5 minutes for the first 4 hours, so that the intervals which pass the
+    // one-day cutoff by the end (NOW to NOW + 3 h) gather a vintage from every poll before them, as a daemon's
+    // would; then every 30 minutes, which still moves the cutoff in steps across them, compacting as cycles go
+    // by, and still gives younger intervals more vintages than compaction keeps (94 cycles instead of 324).
     const start = NOW.getTime();
+    const cycleMinutes = [...Array.from({ length: 4 * 12 }, (_, i) => (i + 1) * 5), ...Array.from({ length: 23 * 2 }, (_, i) => 240 + (i + 1) * 30)];
     const perInterval = async () =>
       (await h.pool.query<{ site_id: string; nem_time: Date; n: number }>(
         `SELECT site_id, nem_time, max(n)::int AS n FROM (
            SELECT site_id, nem_time, count(*) AS n FROM price_forecasts GROUP BY site_id, channel_type, nem_time, duration) s
          GROUP BY 1, 2`,
       )).rows;
-    for (let i = 1; i <= 27 * 12; i += 1) await cycleAt(new Date(start + i * 5 * MINUTE_MS), compacting);
+    for (const minutes of cycleMinutes) await cycleAt(new Date(start + minutes * MINUTE_MS), compacting);
     // Snapshot counts per interval before the next cycle moves the cutoff by another 5 minutes.
     const cutoff = new Date(h.clock.now.getTime() - 24 * 60 * MINUTE_MS);
     const rows = await perInterval();

@@ -18,7 +18,8 @@ export function captureLogger(level: 'debug' | 'info' = 'info'): CapturedLogger 
   return {
     logger,
     lines,
-    async waitFor(msg, timeoutMs = 20_000) {
+    // A bound on a hang: a daemon's backfill of a few days takes seconds, or a minute on a busy shared machine.
+    async waitFor(msg, timeoutMs = 90_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = lines.find((l) => l['message'] === msg);

@@ -167,7 +167,7 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
       expect(output, command).not.toBe('');
       if (command.includes('--json') || command.includes('--format json')) expect(() => JSON.parse(output), command).not.toThrow();
     }
-  }, 240_000);
+  }, 600_000); // A bound on a hang: some 40 commands, two at a time, take minutes on a busy 2-core machine.
 
   it('the SQL examples run on the collected tables and return rows', async () => {
     const statements = sqlStatements(section('Querying the data'));
