@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<LoadedComm
     summary: 'what a battery would have saved on your history (what-if), and a schedule over the forecast (plan)',
     load: async () => (await import('./commands/battery.ts')).batteryCommand,
   },
+  compare: {
+    summary: 'would another plan be cheaper? your usage priced under plans you describe, per month beside Amber: --plans FILE',
+    load: async () => (await import('./commands/compare.ts')).compareCommand,
+  },
   backfill: {
     summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
     load: async () => (await import('./commands/backfill.ts')).backfillCommand,

@@ -55,6 +55,8 @@ export interface Config {
   };
   /** Defaults of the battery what-if and schedule (each request may override them). */
   battery: BatteryParams;
+  /** The plans file of `compare` and /api/compare; null when COMPARE_PLANS_FILE is unset. */
+  comparePlansFile: string | null;
   alerts: AlertConfig;
   /** The live MQTT feed; null when MQTT_URL is unset. */
   mqtt: MqttConfig | null;
@@ -118,6 +120,7 @@ const SECTION_VARIABLES = {
   rateBudget: ['AMBER_RATE_LIMIT', 'AMBER_SITE_IDS'],
   cadence: ['COLLECTION_INTERVAL_MINUTES', 'USAGE_POLL_MINUTES', 'PRICE_REVISION_DAYS', 'USAGE_REVISION_DAYS'],
   battery: variablesStartingWith('BATTERY_'),
+  compare: ['COMPARE_PLANS_FILE'],
   alerts: variablesStartingWith('ALERT_'),
   publicUrl: ['PUBLIC_URL'],
   homeAssistant: ['HOME_ASSISTANT_URL', 'HOME_ASSISTANT_TOKEN'],
@@ -188,6 +191,17 @@ export function parseDatabaseConfig(env: Record<string, string | undefined>): Da
 export interface BatteryCommandConfig {
   database: Config['database'];
   battery: BatteryParams;
+}
+
+/** What `compare` needs: the database, the battery defaults (for --battery) and COMPARE_PLANS_FILE. */
+export interface CompareCommandConfig extends BatteryCommandConfig {
+  comparePlansFile: string | null;
+}
+
+/** Loads the env files like `readConfig` and reads the `CompareCommandConfig` variables. */
+export function readCompareCommandConfig(): CompareCommandConfig {
+  const values = parseSections(['database', 'battery', 'compare'], environment());
+  return deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values), comparePlansFile: values.COMPARE_PLANS_FILE });
 }
 
 /** Loads the env files like `readConfig` and reads the `BatteryCommandConfig` variables. */
@@ -285,6 +299,7 @@ function toConfig(env: Env): Config {
     http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS, publicUrl: env.PUBLIC_URL },
     alerts: alertConfig(env),
     battery: batteryConfig(env),
+    comparePlansFile: env.COMPARE_PLANS_FILE,
     mqtt: mqttConfig(env),
     homeAssistant: homeAssistantConfig(env),
   };
