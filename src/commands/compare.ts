@@ -8,7 +8,7 @@ import { readCompareCommandConfig, type CompareCommandConfig } from '../config/c
 import type { NemDate } from '../domain/models.ts';
 import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { checkCompareRange, comparePlans, lastMonths, type CompareReport, type Costs, type MonthComparison } from '../plans/compare.ts';
+import { checkCompareRange, comparePlans, lastMonths, type CompareReport, type Costs, type MonthComparison } from '../plans/plan-comparison.ts';
 import { loadPlans } from '../plans/plan-file.ts';
 import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
 import { DAY_RANGE_OPTIONS, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';

@@ -58,8 +58,18 @@ const period = z
     return { name: p.name ?? null, centsPerKwh: p.centsPerKwh, days: p.days, months: p.months ?? null, from: p.from ?? null, to: p.to ?? null };
   });
 
-const tariff = z.union([rate, z.array(period).min(1, { error: 'expected at least one period' })], {
-  error: (issue) => `expected a flat rate in c/kWh or a list of time-of-use periods, got ${quote(issue.input)}`,
+const periods = z.array(period).min(1, { error: 'expected at least one period' });
+
+/** A flat rate or a list of periods, told apart by the value's shape so each gets its own precise problems. */
+const tariff = z.unknown().transform((value, ctx): TariffSpec => {
+  if (typeof value !== 'number' && !Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected a flat rate in c/kWh or a list of time-of-use periods, got ${quote(value)}` });
+    return z.NEVER;
+  }
+  const result = (Array.isArray(value) ? periods : rate).safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
 });
 
 const dailyCents = z.number({ error: (issue) => `expected c/day as a number, got ${quote(issue.input)}` }).min(0, { error: 'expected c/day from 0 to 10000' }).max(10_000, { error: 'expected c/day from 0 to 10000' });

@@ -19,7 +19,7 @@ import { timeZoneOfNmi } from './local-time.ts';
 import { PlanPricer, type PlanChannel, type PlanSpec } from './tariff-rules.ts';
 
 /** Like the battery what-if: a year (a leap one too) at a time. */
-export const MAX_COMPARE_DAYS = 366;
+const MAX_COMPARE_DAYS = 366;
 
 export interface Costs {
   energyCents: { general: number; controlledLoad: number; feedIn: number };
