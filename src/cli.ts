@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<LoadedComm
     summary: 'what a battery would have saved on your history (what-if), and a schedule over the forecast (plan)',
     load: async () => (await import('./commands/battery.ts')).batteryCommand,
   },
+  bill: {
+    summary: "one month's statement as on an Amber bill: energy per channel, fixed charges, total: [--site ID] [--month YYYY-MM] [--json|--csv lines|intervals]",
+    load: async () => (await import('./commands/bill.ts')).billCommand,
+  },
   compare: {
     summary: 'would another plan be cheaper? your usage priced under plans you describe, per month beside Amber: --plans FILE',
     load: async () => (await import('./commands/compare.ts')).compareCommand,

@@ -11,6 +11,8 @@ import { DailyBackup } from './backup/daily.ts';
 import { connectAmber } from './amber/connect.ts';
 import { Collector, type CollectorEvents } from './collector/collector.ts';
 import type { Config } from './config/config.ts';
+import { loadFixedCharges } from './config/fixed-charges-file.ts';
+import type { FixedCharges } from './domain/fixed-charges.ts';
 import { readCollectionStates, resetCollectionState } from './db/collection-state.ts';
 import { openDatabaseServer, type DatabaseServer } from './embedded/database-server.ts';
 import { migrate, readSchemaVersion } from './db/migrate.ts';
@@ -48,16 +50,18 @@ const ALERT_DRAIN_MS = 3_000;
 
 /** Runs until `signal` aborts (clean stop, resolves) or a fatal error (rejects with it). */
 export async function runDaemon(config: Config, logger: Logger, signal: AbortSignal, options: DaemonOptions = {}): Promise<void> {
+  // A fixed-charges file that does not check out stops the start, before anything else is started.
+  const fixedCharges = loadFixedCharges(config.fixedChargesFile);
   const server = await openDatabaseServer(config.database, { logger: logger.child({ component: 'db' }), user: 'daemon' });
   try {
-    await collectUntilStopped(config, server, logger, signal, options);
+    await collectUntilStopped(config, fixedCharges, server, logger, signal, options);
   } finally {
     // Last: an embedded PostgreSQL stops only once the collector has finished its transaction and closed its pool.
     await server.close();
   }
 }
 
-async function collectUntilStopped(config: Config, server: DatabaseServer, logger: Logger, signal: AbortSignal, options: DaemonOptions): Promise<void> {
+async function collectUntilStopped(config: Config, fixedCharges: FixedCharges | null, server: DatabaseServer, logger: Logger, signal: AbortSignal, options: DaemonOptions): Promise<void> {
   const { connection } = server;
   const pool = createPool(connection, logger.child({ component: 'db' }));
   // The read API's own few connections: however many clients read, the collector's writes, the writer lock
@@ -74,7 +78,7 @@ async function collectUntilStopped(config: Config, server: DatabaseServer, logge
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
   const routes: Route[] = [
     ...healthRoutes({ readiness, metrics, liveness: () => server.problem() }),
-    ...readRoutes({ pool: readPool, status: statusSettingsOf(config) }),
+    ...readRoutes({ pool: readPool, status: statusSettingsOf(config), fixedCharges }),
     ...batteryRoutes({ pool: readPool, connection, defaults: config.battery }),
     ...compareRoutes({ pool: readPool, plansFile: config.comparePlansFile }),
     ...dashboardRoutes(),

@@ -71,6 +71,7 @@ describe('parseConfig', () => {
       comparePlansFile: null,
       mqtt: null,
       homeAssistant: null,
+      fixedChargesFile: null,
     } satisfies Config);
   });
 

@@ -6,11 +6,13 @@
  * A battery of capacity C keeps its state of charge in [reserve·C, C], starts at reserve·C and ends at least
  * there. In each interval it either charges (`charge` kWh drawn at the meter, of which √η is stored) or
  * discharges (`discharge` kWh delivered at the meter, √η of what leaves the cells), at most power·hours
- * either way. The meter nets per interval: grid flow n = d + charge − discharge, cost p·max(n,0) +
- * f·max(−n,0). With an export limit L (kW) the battery may not push the export past L·hours (solar alone
+ * either way. The battery moves the interval's grid flow to n = d + charge − discharge; the bill prices
+ * the import and export registers apart (`meteredCost`): p·(max(n,0) + o) + f·(max(−n,0) + o), where o is
+ * what was metered on both registers at once. With an export limit L (kW) the battery may not push the export past L·hours (solar alone
  * may, as the data says it did).
  */
 import type { BatteryParams } from '../domain/battery-limits.ts';
+import { intervalCents, registersAfterNetChange } from '../domain/pricing.ts';
 
 export type { BatteryParams } from '../domain/battery-limits.ts';
 
@@ -24,6 +26,12 @@ export interface Series {
   demandKwh: Float64Array;
   importPrice: Float64Array;
   feedInPrice: Float64Array;
+  /**
+   * The metered registers, kWh: what was imported and exported (a magnitude) in each interval, which may
+   * both be above 0 in one interval. Absent for a forecast's series, whose demand is all there is.
+   */
+  importKwh?: Float64Array;
+  exportKwh?: Float64Array;
 }
 
 /** What the battery does in each interval, in kWh at the meter; one of the two is 0. */
@@ -62,10 +70,26 @@ export function exportRoom(series: Series, t: number, params: BatteryParams): nu
   return Math.max(0, series.demandKwh[t]! + params.exportLimitKw * series.hours[t]!);
 }
 
-/** The cost without a battery: the model with capacity 0. */
+/**
+ * What interval `t` is billed when the battery turns its net grid flow into `n` kWh: import and export
+ * priced apart, as Amber bills them (domain/pricing.ts), with what was metered on both registers at once
+ * kept as metered. That overlap costs the same whatever the battery does, so this differs from `gridCost`
+ * by a constant per interval and the strategies, which minimise `gridCost`, choose the same schedules.
+ */
+export function meteredCost(series: Series, t: number, n: number): number {
+  const both = series.importKwh !== undefined && series.exportKwh !== undefined ? Math.min(series.importKwh[t]!, series.exportKwh[t]!) : 0;
+  return intervalCents({ ...registersAfterNetChange(both, n), importPrice: series.importPrice[t]!, feedInPrice: series.feedInPrice[t]! });
+}
+
+/** The cost without a battery: the bill of the metered registers, each at its own price (`query costs` for the same channels). */
 export function baselineCost(series: Series): number {
   let cost = 0;
-  for (let t = 0; t < series.length; t++) cost += gridCost(series.demandKwh[t]!, series.importPrice[t]!, series.feedInPrice[t]!);
+  for (let t = 0; t < series.length; t++) {
+    const metered = series.importKwh !== undefined && series.exportKwh !== undefined;
+    cost += metered
+      ? intervalCents({ importKwh: series.importKwh![t]!, exportKwh: series.exportKwh![t]!, importPrice: series.importPrice[t]!, feedInPrice: series.feedInPrice[t]! })
+      : meteredCost(series, t, series.demandKwh[t]!);
+  }
   return cost;
 }
 
@@ -93,7 +117,7 @@ export function score(series: Series, params: BatteryParams, schedule: Schedule,
     soc += charge * oneWay - discharge / oneWay;
     if (soc < minSoc - slack || soc > maxSoc + slack) throw new Error(`infeasible schedule at interval ${t}: state of charge ${soc} outside [${minSoc}, ${maxSoc}]`);
     socKwh[t] = soc;
-    cost += gridCost(series.demandKwh[t]! + charge - discharge, series.importPrice[t]!, series.feedInPrice[t]!);
+    cost += meteredCost(series, t, series.demandKwh[t]! + charge - discharge);
   }
   return { costCents: cost, socKwh };
 }

@@ -12,6 +12,8 @@ import type { z } from 'zod';
 import { inferAlertFormat, type AlertTarget } from '../domain/alert-formats.ts';
 import type { BatteryParams } from '../domain/battery-limits.ts';
 import { databaseConfig, type DatabaseConfig } from './database.ts';
+import type { FixedCharges } from '../domain/fixed-charges.ts';
+import { loadFixedCharges } from './fixed-charges-file.ts';
 import { homeAssistantConfig, type HomeAssistantConfig } from './home-assistant-settings.ts';
 import { mqttConfig, type MqttConfig } from './mqtt-settings.ts';
 import { CONFIG_VARIABLES, envSchema, PAIRED_VARIABLES, type Env, type LogLevel } from './variables.ts';
@@ -62,6 +64,8 @@ export interface Config {
   mqtt: MqttConfig | null;
   /** Long-term statistics in Home Assistant; null when HOME_ASSISTANT_URL and _TOKEN are unset. */
   homeAssistant: HomeAssistantConfig | null;
+  /** FIXED_CHARGES_FILE, read with loadFixedCharges; null when unset (money is energy only). */
+  fixedChargesFile: string | null;
 }
 
 export interface AlertConfig {
@@ -125,6 +129,7 @@ const SECTION_VARIABLES = {
   publicUrl: ['PUBLIC_URL'],
   homeAssistant: ['HOME_ASSISTANT_URL', 'HOME_ASSISTANT_TOKEN'],
   log: ['LOG_LEVEL', 'LOG_FORMAT'],
+  bill: ['FIXED_CHARGES_FILE'],
 } as const satisfies Record<string, readonly Variable[]>;
 
 type Section = keyof typeof SECTION_VARIABLES;
@@ -215,6 +220,18 @@ function parseBatteryCommandConfig(env: Record<string, string | undefined>): Bat
   return deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values) });
 }
 
+/** What `bill` needs: the database and the fixed charges, read and checked (null without FIXED_CHARGES_FILE). */
+export interface BillCommandConfig {
+  database: DatabaseConfig;
+  fixedCharges: FixedCharges | null;
+}
+
+/** Loads the env files like `readConfig`, reads the database variables and FIXED_CHARGES_FILE, and reads that file. */
+export function readBillCommandConfig(): BillCommandConfig {
+  const values = parseSections(['database', 'bill'], environment());
+  return { database: deepFreeze(databaseConfig(values)), fixedCharges: loadFixedCharges(values.FIXED_CHARGES_FILE) };
+}
+
 /**
  * What `status` and `backfill` need when they do not call Amber themselves: the database, the rate budget
  * (for ETAs), the cycle cadences (for staleness) and the site filter. No API key, no start date.
@@ -302,6 +319,7 @@ function toConfig(env: Env): Config {
     comparePlansFile: env.COMPARE_PLANS_FILE,
     mqtt: mqttConfig(env),
     homeAssistant: homeAssistantConfig(env),
+    fixedChargesFile: env.FIXED_CHARGES_FILE,
   };
 }
 

@@ -181,6 +181,9 @@ export function envSchema(today: string) {
     HOME_ASSISTANT_URL: variable((raw) => (raw === undefined ? null : parseHomeAssistantUrl(raw))),
     // A long-lived access token of a Home Assistant administrator (importing statistics needs admin). Never logged.
     HOME_ASSISTANT_TOKEN: variable((raw) => raw ?? null),
+    // YAML or JSON file of each site's supply charges, membership and other fees (README, "Bills"). Default
+    // unset: every money figure is energy only.
+    FIXED_CHARGES_FILE: variable((raw) => raw ?? null),
   });;
 }
 

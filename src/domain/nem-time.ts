@@ -103,3 +103,25 @@ function utcMidnightOf(date: NemDate): number {
 function formatUtcDate(date: Date): NemDate {
   return date.toISOString().slice(0, 10);
 }
+
+/** A billing month, `YYYY-MM`. */
+export type NemMonth = string;
+
+/** True for a month written `YYYY-MM` (01 to 12). */
+export function isNemMonth(value: string): boolean {
+  return /^\d{4}-\d{2}$/.test(value) && isNemDate(`${value}-01`);
+}
+
+/** A month's first and last NEM day and its length in days. */
+export function monthDays(month: NemMonth): { first: NemDate; last: NemDate; days: number } {
+  const first = `${month}-01`;
+  const [year, number] = month.split('-').map(Number) as [number, number];
+  const next = number === 12 ? `${String(year + 1).padStart(4, '0')}-01-01` : `${month.slice(0, 5)}${String(number + 1).padStart(2, '0')}-01`;
+  const last = addDays(next, -1);
+  return { first, last, days: daysBetween(first, last) + 1 };
+}
+
+/** The month of a NEM day. */
+export function monthOf(date: NemDate): NemMonth {
+  return date.slice(0, 7);
+}

@@ -8,7 +8,8 @@
  *   GET /api/prices                 price series (?site, from, to, channel, window, agg)
  *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
  *   GET /api/prices/current         the current price and forecast of one site from the forecast archive (?site=)
- *   GET /api/costs                  import / feed-in / net dollars per NEM day (?site, from, to as dates)
+ *   GET /api/costs                  import / feed-in / net dollars per NEM day, energy only (?site, from, to as dates)
+ *   GET /api/bill                   one month's statement as on an Amber bill (?site, month=YYYY-MM; default last month)
  *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel;
  *                                   default the last 30 days, at most 366; see query/forecast-accuracy.ts)
  *
@@ -23,13 +24,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import { z } from 'zod';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, daysBetween, isNemDate, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
+import { addDays, daysBetween, isNemDate, isNemMonth, monthOf, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
 import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
 import { readPricesNow } from '../query/current.ts';
 import { forecastAccuracy } from '../query/forecast-accuracy.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
+import { ENERGY_ONLY, monthlyStatement } from '../query/statement.ts';
+import type { FixedCharges } from '../domain/fixed-charges.ts';
 import { AGGREGATES, chooseWindow, DEFAULT_MAX_POINTS, priceSeries, usageSeries, WINDOWS, type SeriesRange } from '../query/series.ts';
 import { listSites, selectSites } from '../query/site-selection.ts';
 import { ReadGate } from './read-gate.ts';
@@ -46,6 +49,8 @@ export interface ReadApiDeps {
   now?: () => Date;
   /** Most points one series response may hold. Default 20,000. */
   maxPoints?: number;
+  /** FIXED_CHARGES_FILE as read at start; null or absent: statements are energy only. */
+  fixedCharges?: FixedCharges | null;
 }
 
 const DEFAULT_CONCURRENCY = 3;
@@ -102,7 +107,14 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
       const from = query.from ?? addDays(to, -(DEFAULT_COST_DAYS - 1));
       if (daysBetween(from, to) < 0) throw badRequest([`from: ${from} is after to ${to}`]);
       if (daysBetween(from, to) >= MAX_COST_DAYS) throw badRequest([`from/to: at most ${MAX_COST_DAYS} days at a time`]);
-      return { from, to, days: await dailyCosts(pool, { siteIds: sites.map((s) => s.id), from, to }) };
+      // Daily figures are energy: supply, membership and fees are billed by the month (/api/bill).
+      return { from, to, basis: ENERGY_ONLY, days: await dailyCosts(pool, { siteIds: sites.map((s) => s.id), from, to }) };
+    }),
+    jsonRoute('/api/bill', billQuery, async (query) => {
+      const [site] = await selectSites(pool, query.site ?? null);
+      if (site === undefined) throw badRequest(['site: no sites are stored yet; the collector reads them from Amber when it first runs']);
+      const month = query.month ?? monthOf(addDays(`${monthOf(nemToday(now()))}-01`, -1));
+      return monthlyStatement(pool, { site, month, fixedCharges: deps.fixedCharges ?? null, now: now() });
     }),
     jsonRoute('/api/forecast-accuracy', accuracyQuery, async (query) => {
       // Without ?site= the first listed site, as /api/prices/current.
@@ -177,6 +189,13 @@ const accuracyQuery = z.strictObject({
 });
 
 const costsQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional() });
+
+const monthParam = z
+  .string()
+  .refine(isNemMonth, { error: (issue) => `expected a month as YYYY-MM, got ${JSON.stringify(issue.input)}`, abort: true })
+  .refine(plausibleYear, { error: (issue) => `expected a month in the ${yearRange}, got ${JSON.stringify(issue.input)}` });
+
+const billQuery = z.strictObject({ site: siteParam.optional(), month: monthParam.optional() });
 
 export function badRequest(problems: string[]): CollectorError {
   return new CollectorError('USAGE', 'invalid query parameters', { details: { problems } });

@@ -8,6 +8,7 @@
  */
 import type { DataType, NemDate } from '../domain/models.ts';
 import type { Queryable } from '../db/pool.ts';
+import { channelFilter, registerCentsSql, registerKwh, type ChannelSelection } from './cost-model.ts';
 import { channelOrder, dateText, isImport } from './nem-sql.ts';
 import { listSites, type SiteInfo } from './site-selection.ts';
 
@@ -19,10 +20,19 @@ export interface DayRangeFilter {
   to: NemDate;
 }
 
+/** A day range of some channel types (null: every one, controlled load included). */
+export interface CostFilter extends DayRangeFilter {
+  channels?: ChannelSelection;
+}
+
 /** Rows of the sites $1 on the NEM days $2..$3 (`nem_date`, the API's own `date`). */
 const DAY_RANGE = 'site_id = ANY($1::text[]) AND nem_date BETWEEN $2::date AND $3::date';
 
-/** One site's money for one NEM day. Every figure is null on a day without usage rows. */
+/**
+ * One site's energy money for one NEM day, from the cost model (query/cost-model.ts): each register at its
+ * own price, import and feed-in apart. Energy only: supply, membership and fees are on the statement (bill).
+ * Every figure is null on a day without usage rows.
+ */
 export interface DailyCost {
   siteId: string;
   date: NemDate;
@@ -43,7 +53,7 @@ export interface DailyCost {
  * Every NEM day in the range on which the site was active (so a missing day shows up as a gap), plus any
  * day outside that span that has usage anyway.
  */
-export async function dailyCosts(db: Queryable, filter: DayRangeFilter): Promise<DailyCost[]> {
+export async function dailyCosts(db: Queryable, filter: CostFilter): Promise<DailyCost[]> {
   const result = await db.query<{
     site_id: string;
     date: string;
@@ -63,14 +73,14 @@ export async function dailyCosts(db: Queryable, filter: DayRangeFilter): Promise
          AND d::date BETWEEN coalesce(s.active_from, '-infinity'::date) AND coalesce(s.closed_on, 'infinity'::date)
      ), usage AS (
        SELECT site_id, nem_date,
-              sum(kwh) FILTER (WHERE ${isImport('channel_type')}) AS import_kwh,
-              sum(cost) FILTER (WHERE ${isImport('channel_type')}) AS import_cents,
-              sum(abs(kwh)) FILTER (WHERE NOT ${isImport('channel_type')}) AS feed_in_kwh,
-              sum(cost) FILTER (WHERE NOT ${isImport('channel_type')}) AS feed_in_cents,
+              sum(${registerKwh()}) FILTER (WHERE ${isImport('channel_type')}) AS import_kwh,
+              sum(${registerCentsSql()}) FILTER (WHERE ${isImport('channel_type')}) AS import_cents,
+              sum(${registerKwh()}) FILTER (WHERE NOT ${isImport('channel_type')}) AS feed_in_kwh,
+              sum(${registerCentsSql()}) FILTER (WHERE NOT ${isImport('channel_type')}) AS feed_in_cents,
               count(*)::int AS intervals,
               count(*) FILTER (WHERE quality <> 'billable')::int AS estimated
        FROM usage_data
-       WHERE ${DAY_RANGE}
+       WHERE ${DAY_RANGE} AND ${channelFilter('$4')}
        GROUP BY site_id, nem_date
      )
      SELECT site_id, ${dateText('nem_date')} AS date,
@@ -82,7 +92,7 @@ export async function dailyCosts(db: Queryable, filter: DayRangeFilter): Promise
             coalesce(intervals, 0) AS intervals, coalesce(estimated, 0) AS estimated
      FROM days FULL JOIN usage USING (site_id, nem_date)
      ORDER BY site_id, nem_date`,
-    [filter.siteIds, filter.from, filter.to],
+    [filter.siteIds, filter.from, filter.to, filter.channels ?? null],
   );
   return result.rows.map((row) => {
     const has = row.intervals > 0;
@@ -271,11 +281,11 @@ export async function summary(db: Queryable, siteIds: readonly string[]): Promis
     net_dollars: number;
   }>(
     `SELECT site_id,
-            round(coalesce(sum(kwh) FILTER (WHERE ${isImport('channel_type')}), 0), 4)::float8 AS import_kwh,
-            round(coalesce(sum(cost) FILTER (WHERE ${isImport('channel_type')}), 0) / 100, 4)::float8 AS import_dollars,
-            round(coalesce(sum(abs(kwh)) FILTER (WHERE NOT ${isImport('channel_type')}), 0), 4)::float8 AS feed_in_kwh,
-            round(-coalesce(sum(cost) FILTER (WHERE NOT ${isImport('channel_type')}), 0) / 100, 4)::float8 AS feed_in_dollars,
-            round(sum(cost) / 100, 4)::float8 AS net_dollars
+            round(coalesce(sum(${registerKwh()}) FILTER (WHERE ${isImport('channel_type')}), 0), 4)::float8 AS import_kwh,
+            round(coalesce(sum(${registerCentsSql()}) FILTER (WHERE ${isImport('channel_type')}), 0) / 100, 4)::float8 AS import_dollars,
+            round(coalesce(sum(${registerKwh()}) FILTER (WHERE NOT ${isImport('channel_type')}), 0), 4)::float8 AS feed_in_kwh,
+            round(-coalesce(sum(${registerCentsSql()}) FILTER (WHERE NOT ${isImport('channel_type')}), 0) / 100, 4)::float8 AS feed_in_dollars,
+            round(sum(${registerCentsSql()}) / 100, 4)::float8 AS net_dollars
      FROM usage_data WHERE site_id = ANY($1::text[])
      GROUP BY site_id ORDER BY site_id`,
     [siteIds],
