@@ -80,7 +80,7 @@ async function collectUntilStopped(config: Config, fixedCharges: FixedCharges | 
     ...healthRoutes({ readiness, metrics, liveness: () => server.problem() }),
     ...readRoutes({ pool: readPool, status: statusSettingsOf(config), fixedCharges }),
     ...batteryRoutes({ pool: readPool, connection, defaults: config.battery }),
-    ...compareRoutes({ pool: readPool, plansFile: config.comparePlansFile }),
+    ...compareRoutes({ pool: readPool, plansFile: config.comparePlansFile, fixedCharges }),
     ...dashboardRoutes(),
   ];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)

@@ -34,8 +34,8 @@ month (NEM months), beside what Amber billed, and the difference (negative: the 
   --json         JSON for machines instead of text (money in cents)
   -h, --help     show this text
 
-Money in dollars incl. GST. Without fixed charges for Amber the figures are "energy only": differences then
-compare energy alone. Reads DATABASE_URL (and DATABASE_SSL; without it, the embedded PostgreSQL in DATA_DIR);
+Money in dollars incl. GST. Amber's fixed charges come from FIXED_CHARGES_FILE; without them Amber's column is
+"energy only" and differences compare energy alone. Reads DATABASE_URL (and DATABASE_SSL; without it, the embedded PostgreSQL in DATA_DIR);
 no Amber API key is needed.
 `;
 
@@ -104,7 +104,7 @@ export const compareCommand = defineCommand({
     const database = await scope.open(env.openDatabase(config.database));
     const [site] = await selectSites(database.pool, invocation.site);
     if (site === undefined) throw usageError(`--site: ${NO_SITES_YET}; ${runCollectorFirst('it reads the sites from Amber and collects', database.dataDir)}`);
-    const report = await comparePlans(database.pool, { site, from: invocation.from, to: invocation.to, plans, battery: invocation.battery ? config.battery : null });
+    const report = await comparePlans(database.pool, { site, from: invocation.from, to: invocation.to, plans, battery: invocation.battery ? config.battery : null, fixedCharges: config.fixedCharges });
     await env.out.write(invocation.json ? jsonText(report) : renderComparison(report));
     return 0;
   },

@@ -198,15 +198,19 @@ export interface BatteryCommandConfig {
   battery: BatteryParams;
 }
 
-/** What `compare` needs: the database, the battery defaults (for --battery) and COMPARE_PLANS_FILE. */
+/** What `compare` needs: the database, the battery defaults (for --battery), COMPARE_PLANS_FILE and Amber's fixed charges. */
 export interface CompareCommandConfig extends BatteryCommandConfig {
   comparePlansFile: string | null;
+  fixedCharges: FixedCharges | null;
 }
 
-/** Loads the env files like `readConfig` and reads the `CompareCommandConfig` variables. */
+/** Loads the env files like `readConfig`, reads the `CompareCommandConfig` variables and FIXED_CHARGES_FILE's file. */
 export function readCompareCommandConfig(): CompareCommandConfig {
-  const values = parseSections(['database', 'battery', 'compare'], environment());
-  return deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values), comparePlansFile: values.COMPARE_PLANS_FILE });
+  const values = parseSections(['database', 'battery', 'compare', 'bill'], environment());
+  return {
+    ...deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values), comparePlansFile: values.COMPARE_PLANS_FILE }),
+    fixedCharges: loadFixedCharges(values.FIXED_CHARGES_FILE),
+  };
 }
 
 /** Loads the env files like `readConfig` and reads the `BatteryCommandConfig` variables. */

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { z } from 'zod';
+import type { FixedCharges } from '../domain/fixed-charges.ts';
 import { addDays, nemToday } from '../domain/nem-time.ts';
 import { isCollectorError } from '../errors.ts';
 import { checkCompareRange, comparePlans, lastMonths } from '../plans/plan-comparison.ts';
@@ -21,6 +22,8 @@ export interface CompareApiDeps {
   pool: pg.Pool;
   /** COMPARE_PLANS_FILE; null: the route answers 404. */
   plansFile: string | null;
+  /** Amber's fixed charges (FIXED_CHARGES_FILE, read at start-up); null: Amber's column is energy only. */
+  fixedCharges?: FixedCharges | null;
   now?: () => Date;
 }
 
@@ -52,7 +55,7 @@ export function compareRoutes(deps: CompareApiDeps): Route[] {
       if (problems.length > 0) throw badRequest(problems);
       const [site] = await selectSites(deps.pool, query.site ?? null);
       if (site === undefined) throw badRequest(['site: no sites are stored yet: the collector reads them from Amber when it first runs']);
-      return comparePlans(deps.pool, { site, from, to, plans: plansOf.get(url)!, battery: null });
+      return comparePlans(deps.pool, { site, from, to, plans: plansOf.get(url)!, battery: null, fixedCharges: deps.fixedCharges ?? null });
     }),
   );
   return [

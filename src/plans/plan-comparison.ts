@@ -9,12 +9,13 @@ import { optimalSchedule } from '../battery/optimal.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { BatteryParams } from '../domain/battery-limits.ts';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, daysBetween, maxDate, minDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
+import type { FixedCharges } from '../domain/fixed-charges.ts';
+import { addDays, compareNemDates, daysBetween, maxDate, minDate, monthDays, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { CollectorError } from '../errors.ts';
 import { loadBatteryHistory } from '../query/battery-data.ts';
 import { meteredIntervals } from '../query/plan-usage.ts';
 import type { SiteInfo } from '../query/site-selection.ts';
-import { meteredCostBilling, type AmberBilling, type BilledMonth } from './amber-billing.ts';
+import { amberBilled, type MonthSpan } from './amber-billing.ts';
 import { timeZoneOfNmi } from './local-time.ts';
 import { PlanPricer, type PlanChannel, type PlanSpec } from './tariff-rules.ts';
 
@@ -40,7 +41,9 @@ export interface PlanCosts extends Costs {
 export interface MonthComparison {
   /** YYYY-MM (NEM month), or `total`. */
   month: string;
-  /** The NEM days of the month within the range with metered usage: the days supply is charged for. */
+  /** The month's NEM days in the range (from the first to the last day with usage): the days supply is charged for. */
+  from: NemDate;
+  to: NemDate;
   days: number;
   usageKwh: { general: number; controlledLoad: number; feedIn: number };
   amber: Costs;
@@ -79,11 +82,6 @@ const channelOf = (type: string): PlanChannel => (type === 'feedIn' || type === 
 const zero = () => ({ general: 0, controlledLoad: 0, feedIn: 0 });
 const sumOf = (energy: Costs['energyCents']) => energy.general + energy.controlledLoad + energy.feedIn;
 const round = (cents: number) => Math.round(cents * 100) / 100;
-
-function daysInMonth(month: string): number {
-  const [year, m] = month.split('-').map(Number) as [number, number];
-  return new Date(Date.UTC(year, m, 0)).getUTCDate();
-}
 
 /** Each plan's time zone: its own, else the site's state's; a site whose NMI names no state needs one written. */
 function pricers(site: SiteInfo, plans: readonly PlanSpec[]): PlanPricer[] {
@@ -133,27 +131,33 @@ async function batterySavings(db: Queryable, site: SiteInfo, from: NemDate, to: 
   return { savings, intervals: amber.length, skipped: history.missingUsage + history.missingPrices };
 }
 
+/** The months of [from, to], each cut to the range. */
+function monthSpans(from: NemDate, to: NemDate): MonthSpan[] {
+  const spans: MonthSpan[] = [];
+  for (let first = `${from.slice(0, 7)}-01`; compareNemDates(first, to) <= 0; first = addDays(monthDays(first.slice(0, 7)).last, 1)) {
+    const { last } = monthDays(first.slice(0, 7));
+    spans.push({ month: first.slice(0, 7), from: maxDate(first, from), to: minDate(last, to) });
+  }
+  return spans;
+}
+
 export async function comparePlans(
   db: Queryable,
-  args: { site: SiteInfo; from: NemDate; to: NemDate; plans: readonly PlanSpec[]; battery: BatteryParams | null; billing?: AmberBilling },
+  args: { site: SiteInfo; from: NemDate; to: NemDate; plans: readonly PlanSpec[]; battery: BatteryParams | null; fixedCharges: FixedCharges | null },
 ): Promise<CompareReport> {
   const { site, plans } = args;
-  const from = site.activeFrom === null ? args.from : maxDate(args.from, site.activeFrom);
-  const to = site.closedOn === null ? args.to : minDate(args.to, site.closedOn);
   const priced = pricers(site, plans);
-  const usage = await meteredIntervals(db, { siteId: site.id, from, to });
-  const billed = await (args.billing ?? meteredCostBilling)(db, { site, from, to });
+  const active = { from: site.activeFrom === null ? args.from : maxDate(args.from, site.activeFrom), to: site.closedOn === null ? args.to : minDate(args.to, site.closedOn) };
+  const usage = await meteredIntervals(db, { siteId: site.id, from: active.from, to: active.to });
+  // Supply is charged from the first to the last day with usage: not for days before collection began or not yet metered.
+  const from = usage.length === 0 ? active.from : usage.nemDate[0]!;
+  const to = usage.length === 0 ? active.to : usage.nemDate[usage.length - 1]!;
   const hasControlledLoad = site.channels.some((c) => c.type === 'controlledLoad');
 
-  const months = new Map<string, { days: Set<string>; usageKwh: Costs['energyCents']; plans: Array<Costs['energyCents']> }>();
+  const months = new Map(monthSpans(from, to).map((span) => [span.month, { span, usageKwh: zero(), plans: priced.map(zero) }]));
+  if (usage.length === 0) months.clear();
   for (let i = 0; i < usage.length; i++) {
-    const month = usage.nemDate[i]!.slice(0, 7);
-    let entry = months.get(month);
-    if (entry === undefined) {
-      entry = { days: new Set(), usageKwh: zero(), plans: priced.map(zero) };
-      months.set(month, entry);
-    }
-    entry.days.add(usage.nemDate[i]!);
+    const entry = months.get(usage.nemDate[i]!.slice(0, 7))!;
     const channel = channelOf(usage.channelType[i]!);
     const kwh = usage.kwh[i]!;
     entry.usageKwh[channel] += kwh;
@@ -161,29 +165,32 @@ export async function comparePlans(
   }
   const battery = args.battery === null || months.size === 0 ? null : await batterySavings(db, site, from, to, args.battery, priced);
 
-  const rows: MonthComparison[] = [...months].map(([month, entry]) => {
-    const days = entry.days.size;
-    const bill: BilledMonth = billed.get(month) ?? { month, energyCents: zero(), fixedCents: null };
+  const rows: MonthComparison[] = [];
+  for (const [month, entry] of months) {
+    const days = daysBetween(entry.span.from, entry.span.to) + 1;
+    const bill = await amberBilled(db, { site, month: entry.span, fixedCharges: args.fixedCharges });
     const withBattery = (total: number, tariff: number) => (battery === null ? null : total - (battery.savings[tariff]!.get(month) ?? 0));
     const amberTotal = sumOf(bill.energyCents) + (bill.fixedCents ?? 0);
     const amber: Costs = { energyCents: bill.energyCents, fixedCents: bill.fixedCents, totalCents: amberTotal, withBatteryCents: withBattery(amberTotal, 0) };
-    return {
+    rows.push({
       month,
+      from: entry.span.from,
+      to: entry.span.to,
       days,
       usageKwh: entry.usageKwh,
       amber,
       plans: entry.plans.map((energy, p) => {
         const plan = plans[p]!;
         const supply = days * (plan.dailySupplyCents + (hasControlledLoad ? plan.controlledLoadDailySupplyCents : 0));
-        const fixedCents = supply + (plan.monthlyFeeDollars * 100 * days) / daysInMonth(month);
+        const fixedCents = supply + (plan.monthlyFeeDollars * 100 * days) / monthDays(month).days;
         const totalCents = sumOf(energy) + fixedCents;
         const withBatteryCents = withBattery(totalCents, p + 1);
         return { name: plan.name, energyCents: energy, fixedCents, totalCents, withBatteryCents, differenceCents: 0, withBatteryDifferenceCents: null };
       }),
-    };
-  });
+    });
+  }
   const energyOnly = rows.some((row) => row.amber.fixedCents === null);
-  const total = totalOf(rows, plans, battery !== null);
+  const total = totalOf(rows, plans, battery !== null, { from, to });
   for (const row of [...rows, total]) finish(row, energyOnly);
   return {
     siteId: site.id,
@@ -198,7 +205,7 @@ export async function comparePlans(
   };
 }
 
-function totalOf(rows: readonly MonthComparison[], plans: readonly PlanSpec[], withBattery: boolean): MonthComparison {
+function totalOf(rows: readonly MonthComparison[], plans: readonly PlanSpec[], withBattery: boolean, range: { from: NemDate; to: NemDate }): MonthComparison {
   const add = (costs: readonly Costs[]): Costs => ({
     energyCents: Object.fromEntries(CHANNELS.map((c) => [c, costs.reduce((s, x) => s + x.energyCents[c], 0)])) as Costs['energyCents'],
     fixedCents: costs.some((x) => x.fixedCents === null) ? null : costs.reduce((s, x) => s + x.fixedCents!, 0),
@@ -207,6 +214,7 @@ function totalOf(rows: readonly MonthComparison[], plans: readonly PlanSpec[], w
   });
   return {
     month: 'total',
+    ...range,
     days: rows.reduce((s, r) => s + r.days, 0),
     usageKwh: Object.fromEntries(CHANNELS.map((c) => [c, rows.reduce((s, r) => s + r.usageKwh[c], 0)])) as Costs['energyCents'],
     amber: add(rows.map((r) => r.amber)),

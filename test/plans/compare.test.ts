@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareCommand, renderComparison } from '../../src/commands/compare.ts';
 import type { BatteryParams } from '../../src/domain/battery-limits.ts';
+import type { FixedCharges } from '../../src/domain/fixed-charges.ts';
 import { compareRoutes } from '../../src/http/compare-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { comparePlans, type CompareReport } from '../../src/plans/plan-comparison.ts';
 import { parsePlans } from '../../src/plans/plan-file.ts';
-import { dailyUsage } from '../../src/query/reports.ts';
 import { requireSite } from '../../src/query/site-selection.ts';
 import { defaultSites } from '../fake-amber/server.ts';
 import { captureLogger } from '../helpers/capture-logger.ts';
@@ -95,8 +95,8 @@ async function meteredByMonth(siteId: string) {
   return months;
 }
 
-async function compare(siteId: string, battery: BatteryParams | null = null): Promise<CompareReport> {
-  return comparePlans(h.pool, { site: await requireSite(h.pool, siteId), from: FROM, to: TO, plans, battery });
+async function compare(siteId: string, battery: BatteryParams | null = null, fixedCharges: FixedCharges | null = null): Promise<CompareReport> {
+  return comparePlans(h.pool, { site: await requireSite(h.pool, siteId), from: FROM, to: TO, plans, battery, fixedCharges });
 }
 
 describe('compare', () => {
@@ -143,7 +143,7 @@ describe('compare', () => {
     // Daylight saving matters: the same periods read in Brisbane time (no daylight saving) price October differently.
     const brisbane = parsePlans(PLANS_YAML.replace('  - name: TOU\n', '  - name: TOU\n    timeZone: Australia/Brisbane\n'), 'plans.yaml');
     const priced = async (from: string, to: string, p: typeof plans) =>
-      (await comparePlans(h.pool, { site: await requireSite(h.pool, FIVE), from, to, plans: p, battery: null })).total.plans[1]!.totalCents;
+      (await comparePlans(h.pool, { site: await requireSite(h.pool, FIVE), from, to, plans: p, battery: null, fixedCharges: null })).total.plans[1]!.totalCents;
     expect(await priced('2025-10-06', TO, brisbane)).not.toBeCloseTo(await priced('2025-10-06', TO, plans), 0);
     // Before daylight saving the two zones agree (both UTC+10).
     expect(await priced('2025-09-26', '2025-10-03', brisbane)).toBeCloseTo(await priced('2025-09-26', '2025-10-03', plans), 6);
@@ -171,12 +171,18 @@ describe('compare', () => {
     expect(Math.abs(report.total.plans[1]!.totalCents - (hand.rows[0]!.cents + hand.rows[0]!.days * 90))).toBeLessThan(0.02);
   });
 
-  it("Amber's column is what `query costs` shows, labelled energy only without fixed charges; differences compare energy", async () => {
+  it("Amber's column is the cost model's energy per channel, labelled energy only without fixed charges; differences then compare energy", async () => {
     const report = await compare(FIVE);
     expect(report.basis).toBe('energy only');
-    const days = await dailyUsage(h.pool, { siteIds: [FIVE], from: FROM, to: TO });
-    const amber = days.reduce((sum, d) => sum + d.costDollars * 100, 0);
-    expect(Math.abs(report.total.amber.totalCents - amber)).toBeLessThan(0.02);
+    // By hand: each register × its own price, summed per month and meter channel, each rounded to the cent as a bill line.
+    const hand = await h.pool.query<{ month: string; cents: number }>(
+      `SELECT month, sum(round(cents))::float8 AS cents FROM (
+         SELECT to_char(nem_date, 'YYYY-MM') AS month, channel_id, sum(abs(kwh) * per_kwh * CASE WHEN channel_type = 'feedIn' THEN 1 ELSE sign(kwh) END) AS cents
+         FROM usage_data WHERE site_id = $1 AND nem_date BETWEEN $2 AND $3 GROUP BY 1, 2) c
+       GROUP BY month ORDER BY month`,
+      [FIVE, FROM, TO],
+    );
+    expect(report.months.map((m) => m.amber.totalCents)).toEqual(hand.rows.map((r) => r.cents));
     expect(report.total.amber.fixedCents).toBeNull();
     for (const month of report.months) {
       for (const plan of month.plans) {
@@ -185,6 +191,18 @@ describe('compare', () => {
         expect(plan.differenceCents).toBeCloseTo(energy - amberEnergy, 1);
       }
     }
+  });
+
+  it("with FIXED_CHARGES_FILE's charges Amber's column adds supply and membership as the statement bills them, and differences compare totals", async () => {
+    const fixedCharges: FixedCharges = new Map([[FIVE, [{ from: '2025-09-01', supplyCentsPerDay: { E1: 90, E2: 5 }, membershipDollarsPerMonth: 15, otherFees: [] }]]]);
+    const report = await compare(FIVE, null, fixedCharges);
+    expect(report.basis).toBe('energy and fixed charges');
+    for (const month of report.months) {
+      const daysInMonth = month.month === '2025-09' ? 30 : 31;
+      expect(month.amber.fixedCents).toBe(Math.round(month.days * 90) + Math.round(month.days * 5) + Math.round((1500 * month.days) / daysInMonth));
+      for (const plan of month.plans) expect(plan.differenceCents).toBeCloseTo(plan.totalCents - month.amber.totalCents, 1);
+    }
+    expect(report.total.amber.fixedCents).toBeCloseTo(report.months.reduce((sum, m) => sum + m.amber.fixedCents!, 0), 6);
   });
 
   it('with the battery: every tariff costs no more than without it, month by month', async () => {
@@ -206,7 +224,7 @@ describe('compare', () => {
 describe('the command and the API', () => {
   function environment() {
     const { out, err, io } = captureIo();
-    const config = { database: { url: h.dbUrl, ssl: false as const }, battery: BATTERY, comparePlansFile: plansFile as string | null };
+    const config = { database: { url: h.dbUrl, ssl: false as const }, battery: BATTERY, comparePlansFile: plansFile as string | null, fixedCharges: null };
     return { out, err, env: { ...io, now: h.clock.now, readConfig: () => config, openDatabase: async () => ({ pool: h.pool, close: async () => {} }) } };
   }
 
