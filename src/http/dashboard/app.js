@@ -1,6 +1,6 @@
 // The amber-collector dashboard: reads the daemon's read API and fills the page's sections (loaded after
-// uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts`, battery.js as `dashboardBattery` and
-// accuracy.js as `dashboardAccuracy`).
+// uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts`, battery.js as `dashboardBattery`,
+// accuracy.js as `dashboardAccuracy` and compare.js as `dashboardCompare`).
 // Plain browser JavaScript, no build step. Every value from the API reaches the page through textContent, never
 // as HTML.
 'use strict';
@@ -20,6 +20,7 @@
   const { CHANNEL_COLOURS, drawChart, replaceChart, resizeCharts, readablePriceRange, line, markers, bars, kwh, dollars, nemTimeLegend, timeAxis } = dashboardCharts;
   const { runBattery } = dashboardBattery;
   const { renderAccuracy } = dashboardAccuracy;
+  const { renderCompare } = dashboardCompare;
 
   const channelName = (type) => CHANNEL_NAMES[type] || type;
 
@@ -283,6 +284,7 @@
     [renderPrices, ['prices-chart']],
     [renderUsage, ['energy-chart', 'cost-chart', 'usage-totals']],
     [() => renderAccuracy(state), ['accuracy-chart']],
+    [() => renderCompare(state), ['compare-table']],
     [renderCoverage, ['coverage']],
   ];
 
