@@ -43,6 +43,8 @@ const QUARTER_HOUR_MS = 15 * 60_000;
 export class WallClock {
   private readonly format: Intl.DateTimeFormat;
   private readonly offsets = new Map<number, number>();
+  private lastKey = Number.NaN;
+  private lastOffset = 0;
 
   constructor(timeZone: string) {
     this.format = new Intl.DateTimeFormat('en-US', {
@@ -59,6 +61,7 @@ export class WallClock {
   /** The local wall-clock time of `ms` as a number on a UTC scale: read it with getUTC* methods. */
   local(ms: number): number {
     const key = Math.floor(ms / QUARTER_HOUR_MS);
+    if (key === this.lastKey) return ms + this.lastOffset;
     let offset = this.offsets.get(key);
     if (offset === undefined) {
       const at = key * QUARTER_HOUR_MS;
@@ -66,6 +69,8 @@ export class WallClock {
       offset = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute)) - at;
       this.offsets.set(key, offset);
     }
+    this.lastKey = key;
+    this.lastOffset = offset;
     return ms + offset;
   }
 }

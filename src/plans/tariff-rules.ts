@@ -46,6 +46,7 @@ export interface PlanSpec {
 }
 
 const MINUTES = 1440;
+const DAY_MS = 86_400_000;
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** A tariff's rate for a month (0–11), a day kind and a minute of the local day. */
@@ -109,6 +110,7 @@ export class PlanPricer {
   private readonly holidays: ReadonlySet<string>;
   /** The IANA time zone the periods are read in. */
   readonly timeZone: string;
+  private day = { number: Number.NaN, month: 0, weekend: false };
 
   constructor(plan: PlanSpec, timeZone: string) {
     this.timeZone = timeZone;
@@ -129,10 +131,15 @@ export class PlanPricer {
   rate(channel: PlanChannel, startMs: number): number {
     const table = this.tables[channel];
     if (table === null) return 0;
-    const local = new Date(this.clock.local(startMs));
-    const day = local.getUTCDay();
-    const weekend = day === 0 || day === 6 || (this.holidays.size > 0 && this.holidays.has(local.toISOString().slice(0, 10)));
-    return table.rate(local.getUTCMonth(), weekend, local.getUTCHours() * 60 + local.getUTCMinutes());
+    const local = this.clock.local(startMs);
+    const day = Math.floor(local / DAY_MS);
+    // Intervals come in time order: the calendar of a local day is worked out once, not once per interval.
+    if (day !== this.day.number) {
+      const date = new Date(day * DAY_MS);
+      const weekday = date.getUTCDay();
+      this.day = { number: day, month: date.getUTCMonth(), weekend: weekday === 0 || weekday === 6 || this.holidays.has(date.toISOString().slice(0, 10)) };
+    }
+    return table.rate(this.day.month, this.day.weekend, Math.floor((local - day * DAY_MS) / 60_000));
   }
 
   /** What `kwh` on `channel` in the interval starting at `startMs` cost, in cents (negative: earned). */
