@@ -171,6 +171,16 @@ describe('compare', () => {
     expect(Math.abs(report.total.plans[1]!.totalCents - (hand.rows[0]!.cents + hand.rows[0]!.days * 90))).toBeLessThan(0.02);
   });
 
+  it('a site whose NMI names no state needs the plan to name its time zone', async () => {
+    const site = { ...(await requireSite(h.pool, FIVE)), nmi: 'X000000001' };
+    await expect(comparePlans(h.pool, { site, from: FROM, to: TO, plans, battery: null, fixedCharges: null })).rejects.toThrow(
+      'plan "Flat": site 01HQ7ZV3K8D4N5XWB2C9R6T1AE\'s NMI X000000001 does not say which state it is in: give the plan a timeZone',
+    );
+    const named = parsePlans(PLANS_YAML.replace('  - name: Flat\n', '  - name: Flat\n    timeZone: Australia/Sydney\n').replace('  - name: TOU\n', '  - name: TOU\n    timeZone: Australia/Sydney\n'), 'plans.yaml');
+    const report = await comparePlans(h.pool, { site, from: FROM, to: TO, plans: named, battery: null, fixedCharges: null });
+    expect(report.total.plans.map((p) => p.totalCents)).toEqual((await compare(FIVE)).total.plans.map((p) => p.totalCents));
+  });
+
   it("Amber's column is the cost model's energy per channel, labelled energy only without fixed charges; differences then compare energy", async () => {
     const report = await compare(FIVE);
     expect(report.basis).toBe('energy only');
