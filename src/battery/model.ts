@@ -76,7 +76,7 @@ export function exportRoom(series: Series, t: number, params: BatteryParams): nu
  * kept as metered. That overlap costs the same whatever the battery does, so this differs from `gridCost`
  * by a constant per interval and the strategies, which minimise `gridCost`, choose the same schedules.
  */
-export function meteredCost(series: Series, t: number, n: number): number {
+function meteredCost(series: Series, t: number, n: number): number {
   const both = series.importKwh !== undefined && series.exportKwh !== undefined ? Math.min(series.importKwh[t]!, series.exportKwh[t]!) : 0;
   return intervalCents({ ...registersAfterNetChange(both, n), importPrice: series.importPrice[t]!, feedInPrice: series.feedInPrice[t]! });
 }

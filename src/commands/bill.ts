@@ -9,7 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { readBillCommandConfig, type BillCommandConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
-import { isNemMonth, monthOf, nemToday, addDays, type NemMonth } from '../domain/nem-time.ts';
+import { isNemMonth, lastUsageDay, monthOf, type NemMonth } from '../domain/nem-time.ts';
 import { intervalCosts } from '../query/cost-model.ts';
 import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
 import { monthlyStatement } from '../query/statement.ts';
@@ -26,8 +26,8 @@ own price, import and feed-in apart), the fixed charges of FIXED_CHARGES_FILE (d
 membership pro rata, other fees), and the total. Without FIXED_CHARGES_FILE it is energy only, and says so.
 
   --site ID           the site (default: the first stored, active ones first)
-  --month YYYY-MM     the month, NEM days 1 to its last (default: last month); the month in progress runs
-                      to yesterday, the newest day usage can exist
+  --month YYYY-MM     the month, NEM days 1 to its last (default: the month of yesterday, the newest day
+                      usage can exist); the month in progress runs to yesterday
   --json              the statement as JSON
   --csv lines         its lines as CSV (amounts in dollars; the last row is the total)
   --csv intervals     every interval's cost per meter channel as CSV (kWh, c/kWh, cents), for a spreadsheet
@@ -97,7 +97,7 @@ export const billCommand = defineCommand({
 
 function parseInvocation({ values }: ParsedArguments<typeof BILL_OPTIONS, false>, now: Date): Invocation {
   const problems: string[] = [];
-  const month = values.month ?? monthOf(addDays(`${monthOf(nemToday(now))}-01`, -1));
+  const month = values.month ?? monthOf(lastUsageDay(now));
   if (!isNemMonth(month)) problems.push(`--month: expected a month as YYYY-MM, got ${JSON.stringify(month)}`);
   const csv = values.csv;
   if (csv !== undefined && csv !== 'lines' && csv !== 'intervals') problems.push(`--csv: expected lines or intervals, got ${JSON.stringify(csv)}`);

@@ -9,6 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import type { NemDate } from '../domain/models.ts';
+import type { PricedChannelType } from '../domain/pricing.ts';
 import { addDays, compareNemDates, daysBetween, isNemDate, nemDayStart, nemToday } from '../domain/nem-time.ts';
 import { readDatabaseConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
@@ -24,6 +25,7 @@ import { streamReadOnlySql, type SqlColumn, type SqlOutcome, type SqlSink } from
 import { renderCosts, renderPrices, renderRejected, renderSummary, renderUsage, sqlTableWriter } from './output/render.ts';
 import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
+import { ENERGY_ONLY } from '../query/statement.ts';
 import { selectSites } from '../query/site-selection.ts';
 import { ACCURACY_DAYS, channelList, runForecastAccuracy, type AccuracyInvocation } from './reports/forecast-accuracy-report.ts';
 
@@ -31,8 +33,10 @@ const QUERY_USAGE = `Usage: amber-collector query <report> [options]
 
 Reports:
   summary             sites, stored ranges and row counts, all-time usage totals
-  costs [DAYS]        per NEM day: import kWh and $, feed-in kWh and $, net $
-                      (default 7 days ending yesterday, the newest day usage can exist)
+  costs [DAYS] [--channel general,controlledLoad,feedIn]
+                      per NEM day: import kWh and $, feed-in kWh and $, net $, energy only (each
+                      meter channel at its own price; supply and fees are on \`amber-collector bill\`)
+                      (default 7 days ending yesterday, the newest day usage can exist; every channel)
   prices [DAYS]       per NEM day and channel: min / avg / max actual price (c/kWh), spike counts
                       (default 7 days ending today)
   usage [DAYS]        per NEM day and meter channel: kWh, cost, estimated vs billable intervals
@@ -69,7 +73,7 @@ type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'ra
 
 const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   summary: ['site', 'json'],
-  costs: ['site', 'from', 'to', 'json'],
+  costs: ['site', 'from', 'to', 'json', 'channel'],
   prices: ['site', 'from', 'to', 'json'],
   usage: ['site', 'from', 'to', 'json'],
   export: ['site', 'from', 'to', 'type', 'format', 'output', 'raw'],
@@ -132,7 +136,7 @@ export const queryCommand = defineCommand({
 type Invocation =
   | { report: 'help' }
   | { report: 'summary'; site: string | null; json: boolean }
-  | { report: 'costs' | 'prices' | 'usage'; site: string | null; json: boolean; from: NemDate; to: NemDate }
+  | { report: 'costs' | 'prices' | 'usage'; site: string | null; json: boolean; from: NemDate; to: NemDate; channels?: PricedChannelType[] | null }
   | {
       report: 'export';
       site: string | null;
@@ -168,7 +172,8 @@ function parseInvocation({ values, positionals }: ParsedArguments<typeof QUERY_O
     case 'usage': {
       if (rest.length > 1) throw usageError(`"${name}" takes at most one argument, the number of days`);
       const newest = name === 'prices' ? nemToday(now) : addDays(nemToday(now), -1);
-      return { report: name, site, json, ...dayRange(rest[0], values.from, values.to, newest) };
+      const channels = name === 'costs' ? { channels: channelList(values.channel) as PricedChannelType[] | null } : {};
+      return { report: name, site, json, ...dayRange(rest[0], values.from, values.to, newest), ...channels };
     }
     case 'export': {
       noPositionals(name, rest);
@@ -253,11 +258,13 @@ async function runReport(invocation: Exclude<Invocation, { report: 'help' }>, da
     case 'usage': {
       const sites = await selectSites(pool, invocation.site);
       if (sites.length === 0 && !invocation.json) return nothingCollectedYet(env, database.dataDir);
-      const filter = { siteIds: sites.map((s) => s.id), from: invocation.from, to: invocation.to };
+      const filter = { siteIds: sites.map((s) => s.id), from: invocation.from, to: invocation.to, channels: invocation.channels ?? null };
       const span = { from: invocation.from, to: invocation.to };
       const text =
         invocation.report === 'costs'
-          ? asText(invocation, await dailyCosts(pool, filter), (rows) => renderCosts(rows, sites, span))
+          ? invocation.json
+            ? jsonText({ from: invocation.from, to: invocation.to, basis: ENERGY_ONLY, days: await dailyCosts(pool, filter) })
+            : renderCosts(await dailyCosts(pool, filter), sites, span)
           : invocation.report === 'prices'
             ? asText(invocation, await dailyPrices(pool, filter), (rows) => renderPrices(rows, sites, span))
             : asText(invocation, await dailyUsage(pool, filter), (rows) => renderUsage(rows, sites, span));

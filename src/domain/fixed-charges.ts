@@ -39,7 +39,7 @@ export interface FixedLine {
 }
 
 /** The period in force on `day`, or null before the first one. */
-export function periodOn(periods: readonly FixedChargePeriod[], day: NemDate): FixedChargePeriod | null {
+function periodOn(periods: readonly FixedChargePeriod[], day: NemDate): FixedChargePeriod | null {
   let found: FixedChargePeriod | null = null;
   for (const period of periods) if (compareNemDates(period.from, day) <= 0) found = period;
   return found;

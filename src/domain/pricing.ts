@@ -23,7 +23,7 @@ export function flowOf(channelType: string): Flow {
 }
 
 /** What one register's energy cost in one interval: kWh (a magnitude) × that channel's own price. */
-export function registerCents(kwh: number, perKwh: number): number {
+function registerCents(kwh: number, perKwh: number): number {
   return kwh * perKwh;
 }
 

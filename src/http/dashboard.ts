@@ -29,6 +29,7 @@ const ASSETS: readonly Asset[] = [
   { path: '/dashboard/helpers.js', file: own('helpers.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/charts.js', file: own('charts.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/battery.js', file: own('battery.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
+  { path: '/dashboard/bill.js', file: own('bill.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/accuracy.js', file: own('accuracy.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/compare.js', file: own('compare.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/app.js', file: own('app.js'), contentType: 'text/javascript; charset=utf-8', protected: false },

@@ -9,7 +9,7 @@
  *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
  *   GET /api/prices/current         the current price and forecast of one site from the forecast archive (?site=)
  *   GET /api/costs                  import / feed-in / net dollars per NEM day, energy only (?site, from, to as dates)
- *   GET /api/bill                   one month's statement as on an Amber bill (?site, month=YYYY-MM; default last month)
+ *   GET /api/bill                   one month's statement as on an Amber bill (?site, month=YYYY-MM; default the month of yesterday)
  *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel;
  *                                   default the last 30 days, at most 366; see query/forecast-accuracy.ts)
  *
@@ -24,7 +24,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import { z } from 'zod';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, daysBetween, isNemDate, isNemMonth, monthOf, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
+import { addDays, daysBetween, isNemDate, isNemMonth, lastUsageDay, monthOf, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
 import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
@@ -113,7 +113,7 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
     jsonRoute('/api/bill', billQuery, async (query) => {
       const [site] = await selectSites(pool, query.site ?? null);
       if (site === undefined) throw badRequest(['site: no sites are stored yet; the collector reads them from Amber when it first runs']);
-      const month = query.month ?? monthOf(addDays(`${monthOf(nemToday(now()))}-01`, -1));
+      const month = query.month ?? monthOf(lastUsageDay(now()));
       return monthlyStatement(pool, { site, month, fixedCharges: deps.fixedCharges ?? null, now: now() });
     }),
     jsonRoute('/api/forecast-accuracy', accuracyQuery, async (query) => {

@@ -24,7 +24,19 @@ export function solveExactly(series: Series, params: BatteryParams, options: { t
   if (lp.Status !== 'Optimal') throw new Error(`LP relaxation: ${lp.Status}`);
   const mip = highs.solve(text, { output_flag: false, mip_rel_gap: 1e-7, time_limit: options.timeLimitSeconds ?? 120 });
   if (mip.Status !== 'Optimal') throw new Error(`MIP: ${mip.Status}`);
-  return { mipCents: mip.ObjectiveValue, lpCents: lp.ObjectiveValue, mipGap: (mip as { MipGap?: number }).MipGap ?? 0 };
+  const overlap = overlapCents(series);
+  return { mipCents: mip.ObjectiveValue + overlap, lpCents: lp.ObjectiveValue + overlap, mipGap: (mip as { MipGap?: number }).MipGap ?? 0 };
+}
+
+/**
+ * What was metered on both registers in one interval is billed on both (battery/model.ts, `meteredCost`) whatever
+ * the battery does: a constant the program leaves out and the scores include.
+ */
+function overlapCents(series: Series): number {
+  if (series.importKwh === undefined || series.exportKwh === undefined) return 0;
+  let cents = 0;
+  for (let t = 0; t < series.length; t++) cents += Math.min(series.importKwh[t]!, series.exportKwh[t]!) * (series.importPrice[t]! + series.feedInPrice[t]!);
+  return cents;
 }
 
 const num = (value: number) => {

@@ -135,6 +135,11 @@ describe('the monthly statement', () => {
     }
   });
 
+  it('bare, it shows the month of yesterday for the first site, the month in progress to date', async () => {
+    const text = await runBill([], charges);
+    expect(text).toMatch(/^Statement for site \S+, 2025-12: 2025-12-01 to 2025-12-01, 1 days/);
+  });
+
   it('checks its arguments before touching the database', async () => {
     for (const args of [['--month', '2025-13'], ['--month', 'November'], ['--csv', 'pdf'], ['--json', '--csv', 'lines']]) {
       const err: string[] = [];

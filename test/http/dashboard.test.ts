@@ -67,6 +67,7 @@ describe('dashboard assets', () => {
       ['/dashboard/helpers.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/charts.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/battery.js', 'text/javascript; charset=utf-8'],
+      ['/dashboard/bill.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/accuracy.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/compare.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/app.js', 'text/javascript; charset=utf-8'],
@@ -220,7 +221,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     const net = costs.days.filter((d: { intervals: number }) => d.intervals > 0).reduce((sum: number, d: { netDollars: number }) => sum + d.netDollars, 0);
     expect(await page.locator('#usage-totals').textContent()).toContain(`; net ${money(net)}`);
     await page.locator('#battery-results tbody tr').nth(3).waitFor({ timeout: 60_000 });
+    // The Bill panel: last month's statement, energy only without FIXED_CHARGES_FILE, and says so.
+    await page.locator('#bill-statement tbody tr.total').nth(2).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#bill-statement').textContent()).toContain('Total (energy only)');
+    expect(await page.locator('#usage-meta').textContent()).toContain('energy only');
     const amounts = [
+      ...(await page.locator('#bill-statement tr td:last-child').allTextContents()),
       ...(await page.locator('#cost-chart .u-legend .u-value').allTextContents()).slice(1),
       ...(await page.locator('#battery-results td.num').allTextContents()).filter((text) => text !== '' && text !== '–'), // – : no forecasts archived
       ...(await page.locator('#usage-totals').textContent())!.match(/\S*\$\S*/g)!.map((text) => text.replace(/[,;]$/, '')),

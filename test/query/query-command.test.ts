@@ -91,7 +91,7 @@ describe('reports', () => {
     expect(run.out).not.toMatch(/\$-/);
 
     const json = JSON.parse((await query(['costs', '3', '--json'])).out);
-    expect(json).toEqual({ from: '2025-11-18', to: '2025-11-20', days: await dailyCosts(db.pool, { siteIds: [SITE_5.id, SITE_30.id], from: '2025-11-18', to: '2025-11-20' }) });
+    expect(json).toEqual({ from: '2025-11-18', to: '2025-11-20', basis: 'energy only', days: await dailyCosts(db.pool, { siteIds: [SITE_5.id, SITE_30.id], from: '2025-11-18', to: '2025-11-20' }) });
   });
 
   it('with --site, names the site in the heading and drops the SITE column', async () => {

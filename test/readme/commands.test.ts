@@ -34,7 +34,7 @@ const EXERCISES: readonly Exercise[] = [
   { commands: /^npm test -- test\/config\.test\.ts$/, file: 'test/readme/without-docker.test.ts', test: 'runs one test file' },
   { commands: /^(git clone .*|git pull)$/, file: 'test/readme/without-docker.test.ts', test: '`git clone` then `cp .env.example .env`' },
   { commands: /^(createdb amber|echo 'DATABASE_URL=.*' >> \.env|npm run fake-amber|npm run dev)$/, file: 'test/readme/without-docker.test.ts', test: 'README, without Docker: a PostgreSQL of your own' },
-  { commands: /^amber-collector (run|status|backfill|query) ?/, file: 'test/readme/without-docker.test.ts', test: 'every command of "The command line" runs as written' },
+  { commands: /^amber-collector (run|status|backfill|query|bill) ?/, file: 'test/readme/without-docker.test.ts', test: 'every command of "The command line" runs as written' },
   { commands: /^amber-collector battery /, file: 'test/readme/without-docker.test.ts', test: 'battery what-if and plan run as the README shows them' },
   { commands: /^amber-collector compare /, file: 'test/plans/compare.test.ts', test: 'compare runs as the README shows it' },
   { commands: /^amber-collector (backup|restore)( |$)/, file: 'test/backup/backup-command.test.ts', test: 'backup and restore run as the README shows them' },

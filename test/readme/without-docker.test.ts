@@ -136,7 +136,7 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
 
   it('every command of "The command line" runs as written, bare and with every option, and each has --help', async () => {
     const outFile = join(dir, 'export.out');
-    const values = { ID: site, '--from DATE': lastDay, '--to DATE': lastDay, '--from D': firstDay, '--to D': lastDay, '--since DATE': firstDay, FILE: outFile, '"SELECT': '"SELECT count(*) FROM price_data', '…"': '"' };
+    const values = { ID: site, '--from DATE': lastDay, '--to DATE': lastDay, '--from D': firstDay, '--to D': lastDay, '--since DATE': firstDay, '--month YYYY-MM': lastDay.slice(0, 7), FILE: outFile, '"SELECT': '"SELECT count(*) FROM price_data', '…"': '"' };
     const table = commandTable();
     expect(table.length).toBeGreaterThanOrEqual(10);
     const jobs: (() => Promise<void>)[] = [];
@@ -161,9 +161,9 @@ describe.concurrent('README, without Docker: a PostgreSQL of your own, the fake 
       // status reports gaps (3) or staleness (4) through its exit status: usage lags a day.
       const ok = name === 'status' ? [0, 3, 4] : [0];
       // An export to a file says on stderr how many rows it wrote; nothing else may go there.
-      const stderr = result.stderr.replace(/^wrote \d+ (price|usage) rows to \S+\n/, '');
+      const stderr = result.stderr.replace(/^wrote \d+ (price|usage) rows to \S+\n/, '').replace(/^wrote the \d{4}-\d{2} statement of site \S+ to \S+\n/, '');
       expect({ command, status: ok.includes(result.status!) ? 'ok' : result.status, stderr }).toEqual({ command, status: 'ok', stderr: '' });
-      const output = command.includes('--output') ? await readFile(rowOutFile, 'utf8') : result.stdout;
+      const output = command.includes('--output') || command.includes('--out ') ? await readFile(rowOutFile, 'utf8') : result.stdout;
       expect(output, command).not.toBe('');
       if (command.includes('--json') || command.includes('--format json')) expect(() => JSON.parse(output), command).not.toThrow();
     }

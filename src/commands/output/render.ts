@@ -65,7 +65,7 @@ export function renderSummary(report: Summary): string {
 export function renderCosts(rows: readonly DailyCost[], sites: readonly SiteInfo[], range: DaySpan): string {
   const heading =
     `Costs per NEM day, ${range.from} to ${range.to}${siteHeading(sites)}\n` +
-    '(dollars incl. GST; FEED-IN $ is what feed-in earned; NET $ = IMPORT $ - FEED-IN $)\n';
+    '(energy only, no supply charges or fees: see `amber-collector bill`; dollars incl. GST; FEED-IN $ is what feed-in earned; NET $ = IMPORT $ - FEED-IN $)\n';
   if (rows.length === 0) return `${heading}No days in range.\n`;
   type Line = DailyCost & { label: string; note: string };
   const columns: TableColumn<Line>[] = [

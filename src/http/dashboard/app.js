@@ -1,6 +1,6 @@
 // The amber-collector dashboard: reads the daemon's read API and fills the page's sections (loaded after
 // uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts`, battery.js as `dashboardBattery`,
-// accuracy.js as `dashboardAccuracy` and compare.js as `dashboardCompare`).
+// bill.js as `dashboardBill`, accuracy.js as `dashboardAccuracy` and compare.js as `dashboardCompare`).
 // Plain browser JavaScript, no build step. Every value from the API reaches the page through textContent, never
 // as HTML.
 'use strict';
@@ -20,6 +20,7 @@
   const { CHANNEL_COLOURS, drawChart, replaceChart, resizeCharts, readablePriceRange, line, markers, bars, kwh, dollars, nemTimeLegend, timeAxis } = dashboardCharts;
   const { runBattery } = dashboardBattery;
   const { renderAccuracy } = dashboardAccuracy;
+  const { renderBill } = dashboardBill;
   const { renderCompare } = dashboardCompare;
 
   const channelName = (type) => CHANNEL_NAMES[type] || type;
@@ -199,7 +200,7 @@
     const days = Math.max(state.days, 7);
     const from = addDays(yesterday, -(days - 1));
     const data = await api('/api/costs', { site: state.site, from, to: yesterday });
-    document.getElementById('usage-meta').textContent = `${from} to ${yesterday} · usage arrives about a day late`;
+    document.getElementById('usage-meta').textContent = `${from} to ${yesterday} · ${data.basis}: supply and fees are on the Bill · usage arrives about a day late`;
     const withData = data.days.filter((d) => d.intervals > 0);
     if (withData.length === 0) {
       replaceChart('energy-chart', message('No usage stored for this range.'));
@@ -240,7 +241,7 @@
     document.getElementById('usage-totals').textContent =
       `Total: imported ${fixed(total('importKwh'), 1)} kWh for ${money(total('importDollars'))}` +
       (hasFeedIn ? `, exported ${fixed(total('feedInKwh'), 1)} kWh earning ${money(total('feedInDollars'))}` : '') +
-      `; net ${money(total('netDollars'))}` +
+      `; net ${money(total('netDollars'))} (${data.basis})` +
       (missing > 0 ? ` (${missing} day${missing === 1 ? '' : 's'} without usage)` : '');
   }
 
@@ -286,6 +287,7 @@
     [() => renderAccuracy(state), ['accuracy-chart']],
     [() => renderCompare(state), ['compare-table']],
     [renderCoverage, ['coverage']],
+    [() => renderBill(state), ['bill-statement']],
   ];
 
   async function refresh() {
@@ -349,6 +351,10 @@
       state.days = Number(rangeSelect.value);
       refresh();
       runBattery(state);
+    });
+    document.getElementById('bill-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      renderBill(state);
     });
     document.getElementById('battery-form').addEventListener('submit', (event) => {
       event.preventDefault();
