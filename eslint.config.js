@@ -50,7 +50,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'script',
       globals: Object.fromEntries(
-        ['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'setTimeout', 'clearTimeout', 'setInterval', 'console', 'uPlot', 'dashboardHelpers', 'dashboardCharts', 'dashboardBattery', 'dashboardAccuracy', 'dashboardBill'].map((name) => [name, 'readonly']),
+        ['document', 'window', 'location', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'setTimeout', 'clearTimeout', 'setInterval', 'console', 'uPlot', 'dashboardHelpers', 'dashboardCharts', 'dashboardBattery', 'dashboardAccuracy', 'dashboardBill', 'dashboardCompare'].map((name) => [name, 'readonly']),
       ),
     },
     rules: { '@typescript-eslint/no-unused-vars': 'off', 'no-unused-vars': 'error', 'no-redeclare': 'off' },

@@ -29,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<LoadedComm
     summary: "one month's statement as on an Amber bill: energy per channel, fixed charges, total: [--site ID] [--month YYYY-MM] [--json|--csv lines|intervals]",
     load: async () => (await import('./commands/bill.ts')).billCommand,
   },
+  compare: {
+    summary: 'would another plan be cheaper? your usage priced under plans you describe, per month beside Amber: --plans FILE',
+    load: async () => (await import('./commands/compare.ts')).compareCommand,
+  },
   backfill: {
     summary: 'collect a range again now: --site ID --from DATE --to DATE [--type price|usage] [--dry-run]',
     load: async () => (await import('./commands/backfill.ts')).backfillCommand,

@@ -20,6 +20,7 @@ import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';
 import { isCollectorError } from './errors.ts';
 import { batteryRoutes } from './http/battery-api.ts';
+import { compareRoutes } from './http/compare-api.ts';
 import { dashboardRoutes } from './http/dashboard.ts';
 import { healthRoutes, Readiness } from './http/health.ts';
 import { readRoutes } from './http/read-api.ts';
@@ -79,6 +80,7 @@ async function collectUntilStopped(config: Config, fixedCharges: FixedCharges | 
     ...healthRoutes({ readiness, metrics, liveness: () => server.problem() }),
     ...readRoutes({ pool: readPool, status: statusSettingsOf(config), fixedCharges }),
     ...batteryRoutes({ pool: readPool, connection, defaults: config.battery }),
+    ...compareRoutes({ pool: readPool, plansFile: config.comparePlansFile, fixedCharges }),
     ...dashboardRoutes(),
   ];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)

@@ -68,6 +68,7 @@ describe('parseConfig', () => {
         maxPerHour: 20,
       },
       battery: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
+      comparePlansFile: null,
       mqtt: null,
       homeAssistant: null,
       fixedChargesFile: null,

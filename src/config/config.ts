@@ -57,6 +57,8 @@ export interface Config {
   };
   /** Defaults of the battery what-if and schedule (each request may override them). */
   battery: BatteryParams;
+  /** The plans file of `compare` and /api/compare; null when COMPARE_PLANS_FILE is unset. */
+  comparePlansFile: string | null;
   alerts: AlertConfig;
   /** The live MQTT feed; null when MQTT_URL is unset. */
   mqtt: MqttConfig | null;
@@ -122,6 +124,7 @@ const SECTION_VARIABLES = {
   rateBudget: ['AMBER_RATE_LIMIT', 'AMBER_SITE_IDS'],
   cadence: ['COLLECTION_INTERVAL_MINUTES', 'USAGE_POLL_MINUTES', 'PRICE_REVISION_DAYS', 'USAGE_REVISION_DAYS'],
   battery: variablesStartingWith('BATTERY_'),
+  compare: ['COMPARE_PLANS_FILE'],
   alerts: variablesStartingWith('ALERT_'),
   publicUrl: ['PUBLIC_URL'],
   homeAssistant: ['HOME_ASSISTANT_URL', 'HOME_ASSISTANT_TOKEN'],
@@ -193,6 +196,21 @@ export function parseDatabaseConfig(env: Record<string, string | undefined>): Da
 export interface BatteryCommandConfig {
   database: Config['database'];
   battery: BatteryParams;
+}
+
+/** What `compare` needs: the database, the battery defaults (for --battery), COMPARE_PLANS_FILE and Amber's fixed charges. */
+export interface CompareCommandConfig extends BatteryCommandConfig {
+  comparePlansFile: string | null;
+  fixedCharges: FixedCharges | null;
+}
+
+/** Loads the env files like `readConfig`, reads the `CompareCommandConfig` variables and FIXED_CHARGES_FILE's file. */
+export function readCompareCommandConfig(): CompareCommandConfig {
+  const values = parseSections(['database', 'battery', 'compare', 'bill'], environment());
+  return {
+    ...deepFreeze({ database: databaseConfig(values), battery: batteryConfig(values), comparePlansFile: values.COMPARE_PLANS_FILE }),
+    fixedCharges: loadFixedCharges(values.FIXED_CHARGES_FILE),
+  };
 }
 
 /** Loads the env files like `readConfig` and reads the `BatteryCommandConfig` variables. */
@@ -302,6 +320,7 @@ function toConfig(env: Env): Config {
     http: { port: env.PORT ?? env.HTTP_PORT, apiToken: env.HTTP_API_TOKEN, allowedHosts: env.HTTP_ALLOWED_HOSTS, publicUrl: env.PUBLIC_URL },
     alerts: alertConfig(env),
     battery: batteryConfig(env),
+    comparePlansFile: env.COMPARE_PLANS_FILE,
     mqtt: mqttConfig(env),
     homeAssistant: homeAssistantConfig(env),
     fixedChargesFile: env.FIXED_CHARGES_FILE,

@@ -149,6 +149,9 @@ export function envSchema(today: string) {
     BATTERY_RESERVE: batteryValue('reserve', 0.1),
     // Most kW the battery may add to the export. Default unset: no limit.
     BATTERY_EXPORT_LIMIT_KW: batteryValue('exportLimitKw', null),
+    // YAML file of retail plans `compare`, /api/compare and the dashboard price your usage under. Default unset:
+    // no plans (the command then needs --plans).
+    COMPARE_PLANS_FILE: variable((raw) => raw ?? null),
     // MQTT broker the live prices, forecast and collector health are published to: mqtt:// or mqtts://, no
     // credentials in it. Default unset: MQTT is off.
     MQTT_URL: variable((raw) => (raw === undefined ? null : parseMqttUrl(raw))),

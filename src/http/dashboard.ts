@@ -31,6 +31,7 @@ const ASSETS: readonly Asset[] = [
   { path: '/dashboard/battery.js', file: own('battery.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/bill.js', file: own('bill.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/accuracy.js', file: own('accuracy.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
+  { path: '/dashboard/compare.js', file: own('compare.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/app.js', file: own('app.js'), contentType: 'text/javascript; charset=utf-8', protected: false },
   { path: '/dashboard/app.css', file: own('app.css'), contentType: 'text/css; charset=utf-8', protected: false },
   { path: '/dashboard/uPlot.iife.min.js', file: resolvePackageFile('uplot/dist/uPlot.iife.min.js'), contentType: 'text/javascript; charset=utf-8', protected: false },

@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, nemDayStart, nemToday } from '../../src/domain/nem-time.ts';
 import { batteryRoutes } from '../../src/http/battery-api.ts';
+import { compareRoutes } from '../../src/http/compare-api.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
@@ -68,6 +69,7 @@ describe('dashboard assets', () => {
       ['/dashboard/battery.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/bill.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/accuracy.js', 'text/javascript; charset=utf-8'],
+      ['/dashboard/compare.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/app.js', 'text/javascript; charset=utf-8'],
       ['/dashboard/app.css', 'text/css; charset=utf-8'],
       ['/dashboard/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
@@ -114,6 +116,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       routes: [
         ...readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS }),
         ...batteryRoutes({ pool: h.pool, defaults: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null } }),
+        ...compareRoutes({ pool: h.pool, plansFile: fileURLToPath(new URL('../../examples/compare-plans.yaml', import.meta.url)) }),
         ...dashboardRoutes(),
       ],
       apiToken: TOKEN,
@@ -302,6 +305,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.locator('#accuracy-meta').textContent()).toMatch(/^General channel, \d{4}-\d{2}-\d{2} to now · \d+ archived forecasts against the settled price/);
     const accuracyAxis = (await page.evaluate<Record<string, string[]>>('window.drawnText'))['accuracy-chart'] ?? [];
     expect(accuracyAxis).toEqual(expect.arrayContaining(['0-5m', '30m-2h', '2-6h']));
+    // Other plans: the example plans beside Amber, per month and in total, money as on a bill.
+    await page.locator('#compare-table tbody tr').first().waitFor({ timeout: 30_000 });
+    expect(await page.locator('#compare-table thead th').allTextContents()).toEqual(['Month', 'Amber (energy only)', 'Example flat rate', 'vs Amber', 'Example time of use', 'vs Amber']);
+    expect(await page.locator('#compare-table tbody tr:last-child td:first-child').textContent()).toBe('Total');
+    for (const cell of await page.locator('#compare-table tbody td.num').allTextContents()) expect(cell).toMatch(/^-?\$[\d,]+\.\d\d$/);
+    expect(await page.locator('#compare-meta').textContent()).toContain('Amber is energy only');
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);

@@ -36,6 +36,7 @@ const EXERCISES: readonly Exercise[] = [
   { commands: /^(createdb amber|echo 'DATABASE_URL=.*' >> \.env|npm run fake-amber|npm run dev)$/, file: 'test/readme/without-docker.test.ts', test: 'README, without Docker: a PostgreSQL of your own' },
   { commands: /^amber-collector (run|status|backfill|query|bill) ?/, file: 'test/readme/without-docker.test.ts', test: 'every command of "The command line" runs as written' },
   { commands: /^amber-collector battery /, file: 'test/readme/without-docker.test.ts', test: 'battery what-if and plan run as the README shows them' },
+  { commands: /^amber-collector compare /, file: 'test/plans/compare.test.ts', test: 'compare runs as the README shows it' },
   { commands: /^amber-collector (backup|restore)( |$)/, file: 'test/backup/backup-command.test.ts', test: 'backup and restore run as the README shows them' },
   { commands: /^amber-collector alerts test$/, file: 'test/readme/without-docker.test.ts', test: '`alerts test` reaches an ntfy and a Discord target' },
   { commands: /^amber-collector home-assistant (check|sync)/, file: 'test/home-assistant/home-assistant-daemon.test.ts', test: 'check and sync run as the README shows them' },

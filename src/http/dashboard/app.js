@@ -1,6 +1,6 @@
 // The amber-collector dashboard: reads the daemon's read API and fills the page's sections (loaded after
 // uPlot, helpers.js as `dashboardHelpers`, charts.js as `dashboardCharts`, battery.js as `dashboardBattery`,
-// bill.js as `dashboardBill` and accuracy.js as `dashboardAccuracy`).
+// bill.js as `dashboardBill`, accuracy.js as `dashboardAccuracy` and compare.js as `dashboardCompare`).
 // Plain browser JavaScript, no build step. Every value from the API reaches the page through textContent, never
 // as HTML.
 'use strict';
@@ -21,6 +21,7 @@
   const { runBattery } = dashboardBattery;
   const { renderAccuracy } = dashboardAccuracy;
   const { renderBill } = dashboardBill;
+  const { renderCompare } = dashboardCompare;
 
   const channelName = (type) => CHANNEL_NAMES[type] || type;
 
@@ -284,6 +285,7 @@
     [renderPrices, ['prices-chart']],
     [renderUsage, ['energy-chart', 'cost-chart', 'usage-totals']],
     [() => renderAccuracy(state), ['accuracy-chart']],
+    [() => renderCompare(state), ['compare-table']],
     [renderCoverage, ['coverage']],
     [() => renderBill(state), ['bill-statement']],
   ];
