@@ -5,8 +5,8 @@
  *
  * A battery of capacity C keeps its state of charge in [reserve·C, C], starts at reserve·C and ends at least
  * there. In each interval it either charges (`charge` kWh drawn at the meter, of which √η is stored) or
- * discharges (`discharge` kWh delivered at the meter, √η of what leaves the cells), at most power·hours
- * either way. The meter nets per interval: grid flow n = d + charge − discharge, cost p·max(n,0) +
+ * discharges (`discharge` kWh delivered at the meter, √η of what leaves the cells), at most the charge
+ * power·hours in, the discharge power·hours out. The meter nets per interval: grid flow n = d + charge − discharge, cost p·max(n,0) +
  * f·max(−n,0). With an export limit L (kW) the battery may not push the export past L·hours (solar alone
  * may, as the data says it did).
  */
@@ -85,9 +85,10 @@ export function score(series: Series, params: BatteryParams, schedule: Schedule,
   for (let t = 0; t < series.length; t++) {
     const charge = schedule.chargeKwh[t]!;
     const discharge = schedule.dischargeKwh[t]!;
-    const maxFlow = params.powerKw * series.hours[t]! + slack;
-    if (charge < 0 || discharge < 0 || (charge > 0 && discharge > 0) || charge > maxFlow || discharge > maxFlow) {
-      throw new Error(`infeasible schedule at interval ${t}: charge ${charge}, discharge ${discharge}, limit ${maxFlow}`);
+    const maxIn = params.chargeKw * series.hours[t]! + slack;
+    const maxOut = params.dischargeKw * series.hours[t]! + slack;
+    if (charge < 0 || discharge < 0 || (charge > 0 && discharge > 0) || charge > maxIn || discharge > maxOut) {
+      throw new Error(`infeasible schedule at interval ${t}: charge ${charge} (limit ${maxIn}), discharge ${discharge} (limit ${maxOut})`);
     }
     if (discharge > exportRoom(series, t, params) + slack) throw new Error(`infeasible schedule at interval ${t}: discharge ${discharge} exceeds the export limit`);
     soc += charge * oneWay - discharge / oneWay;

@@ -15,11 +15,11 @@ import { figuresOf, type Figure } from './figures.ts';
 import type { Benchmark } from './run.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 
-const PARAMS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+const PARAMS: BatteryParams = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 const MINUTE_MS = 60_000;
 const EPOCH = Date.parse('2025-01-01T00:00:00+10:00');
 
-function syntheticSite(days: number, minutes: number, seed: number): Series {
+export function syntheticSite(days: number, minutes: number, seed: number): Series {
   const random = seededRandom(seed);
   const n = (days * 24 * 60) / minutes;
   const series: Series = {
