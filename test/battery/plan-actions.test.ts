@@ -49,7 +49,7 @@ it('the kept load forecast is the mean of the same slot on the 7 most recent day
     demandByStart.set(ms, random());
   }
   const load = new LoadForecast(demandByStart, 5);
-  for (let atMs = 9 * DAY_MS; atMs < 373 * DAY_MS; atMs += 6 * 3_600_000) {
+  for (let atMs = 9 * DAY_MS; atMs < 373 * DAY_MS; atMs += 18 * 3_600_000) {
     // A forecast of 5-minute steps for the first hour, then 30-minute ones, as the API sends it.
     const steps: ForecastStep[] = [];
     for (let start = atMs; start < atMs + 48 * 3_600_000; ) {

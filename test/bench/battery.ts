@@ -4,7 +4,7 @@
  * forecast), each beside the self-consumption pass over the same data as the baseline; and the dynamic
  * programme's distance from HiGHS's exact optimum on 3-day windows (≤ 1% of the savings). The data is a
  * seeded synthetic site (solar, evening peak, price spikes, negative midday prices) so the figures are
- * comparable from run to run without collecting a year first.
+ * comparable from run to run without collecting a year first (battery-accuracy.ts uses it too).
  */
 import { forecastDrivenSchedule, type ForecastStep } from '../../src/battery/forecast-driven.ts';
 import { baselineCost, score, type BatteryParams, type Series } from '../../src/battery/model.ts';
