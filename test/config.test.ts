@@ -67,7 +67,7 @@ describe('parseConfig', () => {
         quietHours: null,
         maxPerHour: 20,
       },
-      battery: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
+      battery: { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null },
       comparePlansFile: null,
       mqtt: null,
       homeAssistant: null,
@@ -141,6 +141,7 @@ describe('parseConfig', () => {
       PUBLIC_URL: 'http://amber.local:8080',
       BATTERY_CAPACITY_KWH: '27',
       BATTERY_POWER_KW: '10.5',
+      BATTERY_CHARGE_KW: '3',
       BATTERY_EFFICIENCY: '1',
       BATTERY_RESERVE: '0',
       BATTERY_EXPORT_LIMIT_KW: '5',
@@ -164,14 +165,15 @@ describe('parseConfig', () => {
     });
     expect(config.log).toEqual({ level: 'warn', format: 'pretty' });
     expect(config.http).toEqual({ port: 9000, apiToken: 'token', allowedHosts: ['collector.example.com', 'nas.local'], publicUrl: 'http://amber.local:8080' });
-    expect(config.battery).toEqual({ capacityKwh: 27, powerKw: 10.5, efficiency: 1, reserve: 0, exportLimitKw: 5 });
+    expect(config.battery).toEqual({ capacityKwh: 27, chargeKw: 3, dischargeKw: 10.5, efficiency: 1, reserve: 0, exportLimitKw: 5 });
   });
 
   it('names every bad battery default', () => {
-    const problems = problemsOf({ ...REQUIRED, BATTERY_CAPACITY_KWH: '0', BATTERY_POWER_KW: 'five', BATTERY_EFFICIENCY: '1.1', BATTERY_RESERVE: '1', BATTERY_EXPORT_LIMIT_KW: '-1' });
+    const problems = problemsOf({ ...REQUIRED, BATTERY_CAPACITY_KWH: '0', BATTERY_POWER_KW: 'five', BATTERY_DISCHARGE_KW: '0', BATTERY_EFFICIENCY: '1.1', BATTERY_RESERVE: '1', BATTERY_EXPORT_LIMIT_KW: '-1' });
     expect(problems).toEqual([
       'BATTERY_CAPACITY_KWH: expected a number of kWh greater than 0 and at most 10000, got "0"',
       'BATTERY_POWER_KW: expected a number of kW greater than 0 and at most 10000, got "five"',
+      'BATTERY_DISCHARGE_KW: expected a number of kW greater than 0 and at most 10000, got "0"',
       'BATTERY_EFFICIENCY: expected a round-trip efficiency from 0.5 to 1, got "1.1"',
       'BATTERY_RESERVE: expected a share of the capacity from 0 up to (not including) 1, got "1"',
       'BATTERY_EXPORT_LIMIT_KW: expected a number of kW from 0 to 10000, got "-1"',

@@ -1,8 +1,10 @@
 /**
  * A controller that only knows what was known at the time: every `replanMinutes` it plans the cheapest
  * schedule over the price forecast in force then (from the forecast archive) and a load forecast from the
- * previous 7 days, carries the plan out against what really happened until the next decision, and plans
- * again from the state of charge it actually reached. Where no forecast was in force the battery rests.
+ * usage it could have had then (load-forecast.ts: none of the last 24 hours), carries the plan out against
+ * what really happened until the next decision, and plans again from the state of charge it actually
+ * reached. Where no forecast was in force the battery rests. Nothing after a decision's time reaches it:
+ * the actual series is only read to carry out the interval being played.
  */
 import { LoadForecast } from './load-forecast.ts';
 import { exportRoom, limitsOf, type BatteryParams, type Schedule, type Series } from './model.ts';
@@ -19,7 +21,7 @@ export interface ForecastStep {
 export interface ForecastDrivenInput {
   /** The intervals to run over, as they really happened. */
   series: Series;
-  /** Net demand (kWh) by interval start, including the 7 days before the series: the load forecast's source. */
+  /** Net demand (kWh) by interval start, including LOAD_HISTORY_MS before the series: the load forecast's source. */
   demandByStart: ReadonlyMap<number, number>;
   /** The site's interval length. */
   intervalMinutes: number;
@@ -30,6 +32,8 @@ export interface ForecastDrivenInput {
    */
   forecastAt(atMs: number): ForecastStep[] | Promise<ForecastStep[]>;
   params: BatteryParams;
+  /** Default: the reserve. */
+  startSocKwh?: number;
   /** Default 30: the half-hourly pre-dispatch cadence. */
   replanMinutes?: number;
 }
@@ -49,7 +53,7 @@ export async function forecastDrivenSchedule(input: ForecastDrivenInput): Promis
   const { oneWay, minSoc, maxSoc } = limitsOf(params);
   const replanMs = (input.replanMinutes ?? 30) * MINUTE_MS;
   const schedule: Schedule = { chargeKwh: new Float64Array(series.length), dischargeKwh: new Float64Array(series.length) };
-  let soc = minSoc;
+  let soc = input.startSocKwh ?? minSoc;
   let plan: Plan | null = null;
   let coveredIntervals = 0;
   const load = new LoadForecast(input.demandByStart, input.intervalMinutes);
@@ -62,9 +66,9 @@ export async function forecastDrivenSchedule(input: ForecastDrivenInput): Promis
     if (plan === null || step === undefined) continue;
     coveredIntervals += 1;
     const share = series.hours[t]! / plan.hours[step]!;
-    const flow = params.powerKw * series.hours[t]!;
-    const charge = Math.min(plan.schedule.chargeKwh[step]! * share, flow, Math.max(0, (maxSoc - soc) / oneWay));
-    const discharge = Math.min(plan.schedule.dischargeKwh[step]! * share, flow, exportRoom(series, t, params), Math.max(0, (soc - minSoc) * oneWay));
+    const hours = series.hours[t]!;
+    const charge = Math.min(plan.schedule.chargeKwh[step]! * share, params.chargeKw * hours, Math.max(0, (maxSoc - soc) / oneWay));
+    const discharge = Math.min(plan.schedule.dischargeKwh[step]! * share, params.dischargeKw * hours, exportRoom(series, t, params), Math.max(0, (soc - minSoc) * oneWay));
     schedule.chargeKwh[t] = charge;
     schedule.dischargeKwh[t] = discharge;
     soc = Math.min(maxSoc, Math.max(minSoc, soc + charge * oneWay - discharge / oneWay));
@@ -83,7 +87,7 @@ interface Plan {
 async function makePlan(input: ForecastDrivenInput, load: LoadForecast, atMs: number, soc: number, nextDecisionMs: number): Promise<Plan | null> {
   const steps = await input.forecastAt(atMs);
   if (steps.length === 0) return null;
-  const planSeries = forecastSeries(steps, load);
+  const planSeries = forecastSeries(steps, load, atMs);
   const validUntilMs = Math.min(nextDecisionMs, steps[steps.length - 1]!.endMs);
   // Only the steps before the next decision are carried out: their actions are all the plan needs to give.
   const followed = steps.findIndex((step) => step.startMs >= validUntilMs);
@@ -99,8 +103,12 @@ async function makePlan(input: ForecastDrivenInput, load: LoadForecast, atMs: nu
   };
 }
 
-/** A forecast as a series: its prices, and each interval's load as the mean of the same time on the previous 7 days. */
-export function forecastSeries(steps: readonly ForecastStep[], load: LoadForecast): Series {
+/**
+ * A forecast as a series for a plan made at `atMs`: its prices, and each interval's load as known then
+ * (load-forecast.ts). The running interval counts from `atMs` only: at 06:12:30 the 06:00–06:30 step has
+ * 17.5 minutes left, so its energy limits and its share of the load are 17.5 minutes' worth.
+ */
+export function forecastSeries(steps: readonly ForecastStep[], load: LoadForecast, atMs: number): Series {
   const length = steps.length;
   const series: Series = {
     length,
@@ -111,7 +119,8 @@ export function forecastSeries(steps: readonly ForecastStep[], load: LoadForecas
     feedInPrice: new Float64Array(length),
   };
   const { slotMs } = load;
-  steps.forEach((step, i) => {
+  steps.forEach((whole, i) => {
+    const step = whole.startMs < atMs && atMs < whole.endMs ? { ...whole, startMs: atMs } : whole;
     series.startMs[i] = step.startMs;
     series.hours[i] = (step.endMs - step.startMs) / 3_600_000;
     series.importPrice[i] = step.importPrice;
@@ -120,7 +129,7 @@ export function forecastSeries(steps: readonly ForecastStep[], load: LoadForecas
     // The step may be longer (a 30-minute forecast of a 5-minute site) or shorter than the site's interval.
     for (let slot = Math.floor(step.startMs / slotMs) * slotMs; slot < step.endMs; slot += slotMs) {
       const overlap = (Math.min(slot + slotMs, step.endMs) - Math.max(slot, step.startMs)) / slotMs;
-      const mean = load.meanAt(slot);
+      const mean = load.meanAt(slot, atMs);
       if (!Number.isNaN(mean)) demand += mean * overlap;
     }
     series.demandKwh[i] = demand;

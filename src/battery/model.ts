@@ -3,12 +3,14 @@
  * net demand `d` (kWh imported minus kWh exported at the meter without a battery), import price `p` and
  * feed-in price `f` (c/kWh; exporting x kWh costs f·x, so a negative f earns), and its length in hours.
  *
- * A battery of capacity C keeps its state of charge in [reserve·C, C], starts at reserve·C and ends at least
+ * A battery of capacity C keeps its state of charge in [reserve·C, C], starts at reserve·C (or a starting
+ * charge given) and ends at least at the reserve
  * there. In each interval it either charges (`charge` kWh drawn at the meter, of which √η is stored) or
- * discharges (`discharge` kWh delivered at the meter, √η of what leaves the cells), at most power·hours
- * either way. The battery moves the interval's grid flow to n = d + charge − discharge; the bill prices
- * the import and export registers apart (`meteredCost`): p·(max(n,0) + o) + f·(max(−n,0) + o), where o is
- * what was metered on both registers at once. With an export limit L (kW) the battery may not push the export past L·hours (solar alone
+ * discharges (`discharge` kWh delivered at the meter, √η of what leaves the cells), at most the charge
+ * power·hours in, the discharge power·hours out. The battery moves the interval's grid flow to
+ * n = d + charge − discharge; the bill prices the import and export registers apart (`meteredCost`):
+ * p·(max(n,0) + o) + f·(max(−n,0) + o), where o is what was metered on both registers at once. With an export
+ * limit L (kW) the battery may not push the export past L·hours (solar alone
  * may, as the data says it did).
  */
 import type { BatteryParams } from '../domain/battery-limits.ts';
@@ -109,9 +111,10 @@ export function score(series: Series, params: BatteryParams, schedule: Schedule,
   for (let t = 0; t < series.length; t++) {
     const charge = schedule.chargeKwh[t]!;
     const discharge = schedule.dischargeKwh[t]!;
-    const maxFlow = params.powerKw * series.hours[t]! + slack;
-    if (charge < 0 || discharge < 0 || (charge > 0 && discharge > 0) || charge > maxFlow || discharge > maxFlow) {
-      throw new Error(`infeasible schedule at interval ${t}: charge ${charge}, discharge ${discharge}, limit ${maxFlow}`);
+    const maxIn = params.chargeKw * series.hours[t]! + slack;
+    const maxOut = params.dischargeKw * series.hours[t]! + slack;
+    if (charge < 0 || discharge < 0 || (charge > 0 && discharge > 0) || charge > maxIn || discharge > maxOut) {
+      throw new Error(`infeasible schedule at interval ${t}: charge ${charge} (limit ${maxIn}), discharge ${discharge} (limit ${maxOut})`);
     }
     if (discharge > exportRoom(series, t, params) + slack) throw new Error(`infeasible schedule at interval ${t}: discharge ${discharge} exceeds the export limit`);
     soc += charge * oneWay - discharge / oneWay;

@@ -68,7 +68,7 @@ export function optimalSchedule(series: Series, params: BatteryParams, options: 
     for (let t = start; t < Math.min(end, wanted); t++) {
       const delta = grid.forward(t, soc, blockValues[t - start]!);
       const { oneWay } = grid;
-      if (delta > 0) schedule.chargeKwh[t] = Math.min(delta / oneWay, params.powerKw * series.hours[t]!);
+      if (delta > 0) schedule.chargeKwh[t] = Math.min(delta / oneWay, params.chargeKw * series.hours[t]!);
       else if (delta < 0) schedule.dischargeKwh[t] = Math.min(-delta * oneWay, grid.maxDelivery(t));
       soc += schedule.chargeKwh[t]! * oneWay - schedule.dischargeKwh[t]! / oneWay;
       soc = Math.min(Math.max(soc, minSoc), params.capacityKwh);
@@ -81,7 +81,8 @@ function defaultGridSteps(series: Series, params: BatteryParams): number {
   const { oneWay, minSoc, maxSoc } = limitsOf(params);
   let shortest = Infinity;
   for (let t = 0; t < series.length; t++) shortest = Math.min(shortest, series.hours[t]!);
-  const fullCharge = params.powerKw * shortest * oneWay;
+  // The smaller move in the cells either way sets the grid: a full interval's charge or discharge.
+  const fullCharge = Math.min(params.chargeKw * shortest * oneWay, (params.dischargeKw * shortest) / oneWay);
   const steps = Math.round(((maxSoc - minSoc) / fullCharge) * STEPS_PER_FULL_CHARGE);
   return Math.min(MAX_GRID_STEPS, Math.max(MIN_GRID_STEPS, steps));
 }
@@ -117,7 +118,7 @@ class Grid {
   }
 
   maxDelivery(t: number): number {
-    return Math.min(this.params.powerKw * this.series.hours[t]!, exportRoom(this.series, t, this.params));
+    return Math.min(this.params.dischargeKw * this.series.hours[t]!, exportRoom(this.series, t, this.params));
   }
 
   /** The stage cost of changing the stored energy by `delta` in interval t. */
@@ -129,7 +130,7 @@ class Grid {
 
   /** Fills the move costs and the exact (off-grid) moves of interval t. */
   private prepare(t: number): void {
-    const maxIn = this.params.powerKw * this.series.hours[t]! * this.oneWay;
+    const maxIn = this.params.chargeKw * this.series.hours[t]! * this.oneWay;
     const maxOut = this.maxDelivery(t) / this.oneWay;
     this.up = Math.min(this.K, Math.floor(maxIn / this.step + 1e-9));
     this.down = Math.min(this.K, Math.floor(maxOut / this.step + 1e-9));
@@ -191,7 +192,7 @@ class Grid {
         bestDelta = delta;
       }
     };
-    const maxIn = this.params.powerKw * this.series.hours[t]! * this.oneWay;
+    const maxIn = this.params.chargeKw * this.series.hours[t]! * this.oneWay;
     const maxOut = this.maxDelivery(t) / this.oneWay;
     const first = Math.max(0, Math.ceil(position - maxOut / step - 1e-9));
     const last = Math.min(K, Math.floor(position + maxIn / step + 1e-9));

@@ -1,7 +1,8 @@
 /**
  * A schedule for the hours ahead: the cheapest plan over the latest archived price forecast and a load
- * forecast from the previous 7 days, from the battery's present state of charge, with what it is expected
- * to cost against no battery.
+ * forecast from the previous days' usage (load-forecast.ts), from the battery's present state of charge,
+ * with what it is expected to cost against no battery. The running interval is planned for the time it
+ * has left, not as a whole one.
  */
 import { forecastSeries, type ForecastStep } from './forecast-driven.ts';
 import { LoadForecast } from './load-forecast.ts';
@@ -13,7 +14,7 @@ export interface PlannedInterval {
   endMs: number;
   importPrice: number;
   feedInPrice: number;
-  /** Forecast net demand (import − export) without the battery, kWh. */
+  /** Forecast net demand (import − export) without the battery, kWh (for the running interval: its time left). */
   demandKwh: number;
   action: 'charge' | 'discharge' | 'idle';
   chargeKwh: number;
@@ -39,8 +40,10 @@ export function planAhead(args: {
   intervalMinutes: number;
   params: BatteryParams;
   startSocKwh: number;
+  /** The time of the plan: the first step, if running, counts from it. */
+  nowMs: number;
 }): BatteryPlan {
-  const series = forecastSeries(args.steps, new LoadForecast(args.demandByStart, args.intervalMinutes));
+  const series = forecastSeries(args.steps, new LoadForecast(args.demandByStart, args.intervalMinutes), args.nowMs);
   const schedule = optimalSchedule(series, args.params, { startSocKwh: args.startSocKwh });
   const scored = score(series, args.params, schedule, args.startSocKwh);
   const intervals = args.steps.map((step, t): PlannedInterval => {

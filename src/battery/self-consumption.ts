@@ -4,19 +4,19 @@
  */
 import { limitsOf, type BatteryParams, type Schedule, type Series } from './model.ts';
 
-export function selfConsumptionSchedule(series: Series, params: BatteryParams): Schedule {
+/** `startSocKwh` defaults to the reserve. */
+export function selfConsumptionSchedule(series: Series, params: BatteryParams, startSocKwh?: number): Schedule {
   const { oneWay, minSoc, maxSoc } = limitsOf(params);
   const schedule: Schedule = { chargeKwh: new Float64Array(series.length), dischargeKwh: new Float64Array(series.length) };
-  let soc = minSoc;
+  let soc = startSocKwh ?? minSoc;
   for (let t = 0; t < series.length; t++) {
     const d = series.demandKwh[t]!;
-    const flow = params.powerKw * series.hours[t]!;
     if (d < 0) {
-      const charge = Math.min(-d, flow, Math.max(0, (maxSoc - soc) / oneWay));
+      const charge = Math.min(-d, params.chargeKw * series.hours[t]!, Math.max(0, (maxSoc - soc) / oneWay));
       schedule.chargeKwh[t] = charge;
       soc += charge * oneWay;
     } else if (d > 0) {
-      const discharge = Math.min(d, flow, Math.max(0, (soc - minSoc) * oneWay));
+      const discharge = Math.min(d, params.dischargeKw * series.hours[t]!, Math.max(0, (soc - minSoc) * oneWay));
       schedule.dischargeKwh[t] = discharge;
       soc -= discharge / oneWay;
     }

@@ -14,6 +14,7 @@ import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
 import { DAY_RANGE_OPTIONS, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
 import { defineCommand, type CommandIo, type ParsedArguments } from './frame/define-command.ts';
 import { runCollectorFirst } from './frame/run-hint.ts';
+import { describeBattery } from './output/battery-text.ts';
 import { fixed, formatTable, jsonText, money, type TableColumn } from './output/format.ts';
 
 const DEFAULT_MONTHS = 12;
@@ -159,7 +160,7 @@ export function renderComparison(report: CompareReport): string {
     const b = report.battery;
     lines.push(
       '',
-      `With a battery (${b.capacityKwh} kWh, ${b.powerKw} kW, ${Math.round(b.efficiency * 100)}% round trip, ${Math.round(b.reserve * 100)}% reserve), scheduled with perfect foresight for each tariff's own prices`,
+      `With a battery (${describeBattery(b)}), scheduled with perfect foresight for each tariff's own prices`,
       `over ${b.intervals} intervals with usage and Amber prices (${b.skippedIntervals} skipped):`,
       '',
       moneyTable(report, rows, true),

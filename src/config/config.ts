@@ -330,7 +330,8 @@ function toConfig(env: Env): Config {
 function batteryConfig(env: SectionValues<'battery'>): BatteryParams {
   return {
     capacityKwh: env.BATTERY_CAPACITY_KWH,
-    powerKw: env.BATTERY_POWER_KW,
+    chargeKw: env.BATTERY_CHARGE_KW ?? env.BATTERY_POWER_KW,
+    dischargeKw: env.BATTERY_DISCHARGE_KW ?? env.BATTERY_POWER_KW,
     efficiency: env.BATTERY_EFFICIENCY,
     reserve: env.BATTERY_RESERVE,
     exportLimitKw: env.BATTERY_EXPORT_LIMIT_KW,

@@ -4,7 +4,7 @@
  * expected; `variable` turns such a parser into a zod field whose problems are reported by variable name.
  */
 import { z } from 'zod';
-import { checkBatteryValue, type BatteryParams } from '../domain/battery-limits.ts';
+import { checkBatteryValue, type BatteryField } from '../domain/battery-limits.ts';
 import { ALERT_FORMATS, type AlertFormat } from '../domain/alert-formats.ts';
 import { isNemDate } from '../domain/nem-time.ts';
 
@@ -44,7 +44,7 @@ export function wholeNumber<F extends number | null>(options: { min: number; max
   });
 }
 
-export function batteryValue<F extends number | null>(field: keyof BatteryParams, fallback: F) {
+export function batteryValue<F extends number | null>(field: BatteryField, fallback: F) {
   return variable((raw): number | F | Problem => {
     if (raw === undefined) return fallback;
     const checked = checkBatteryValue(field, raw);

@@ -141,8 +141,12 @@ export function envSchema(today: string) {
     ALERT_MAX_PER_HOUR: wholeNumber({ min: 1, max: 1000, fallback: 20 }),
     // Battery what-if and schedule defaults. Usable capacity in kWh, > 0. Default 13.5.
     BATTERY_CAPACITY_KWH: batteryValue('capacityKwh', 13.5),
-    // Most charge or discharge power in kW, > 0. Default 5.
+    // Most charge or discharge power in kW, > 0: both directions unless set apart below. Default 5.
     BATTERY_POWER_KW: batteryValue('powerKw', 5),
+    // Most charge power in kW (drawn at the meter), > 0. Default unset: BATTERY_POWER_KW.
+    BATTERY_CHARGE_KW: batteryValue('chargeKw', null),
+    // Most discharge power in kW (delivered at the meter), > 0. Default unset: BATTERY_POWER_KW.
+    BATTERY_DISCHARGE_KW: batteryValue('dischargeKw', null),
     // Round-trip efficiency, from 0.5 to 1. Default 0.9.
     BATTERY_EFFICIENCY: batteryValue('efficiency', 0.9),
     // Share of the capacity never used, in [0, 1). Default 0.1.

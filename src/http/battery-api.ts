@@ -1,12 +1,13 @@
 /**
  * The battery routes on the daemon's HTTP server, protected like the read API:
  *
- *   GET  /api/battery/what-if     what a battery would have saved (?site, from, to, day, capacity, power,
- *                                 efficiency, reserve, exportLimit; dates are NEM days, `to` inclusive)
- *   GET  /api/optimize/{siteId}   a schedule over the latest archived forecast (?capacity, power, efficiency,
- *                                 reserve, exportLimit, soc, horizon; BATTERY_* defaults)
- *   POST /api/optimize            the same from a JSON body: {site, battery: {capacityKwh, powerKw, efficiency,
- *                                 reserve, exportLimitKw}, socKwh, horizonHours}
+ *   GET  /api/battery/what-if     what a battery would have saved (?site, from, to, day, soc, capacity, power,
+ *                                 chargePower, dischargePower, efficiency, reserve, exportLimit; dates are NEM
+ *                                 days, `to` inclusive; soc in kWh or a percentage such as 50%)
+ *   GET  /api/optimize/{siteId}   a schedule over the latest archived forecast (?capacity, power, chargePower,
+ *                                 dischargePower, efficiency, reserve, exportLimit, soc, horizon; BATTERY_* defaults)
+ *   POST /api/optimize            the same from a JSON body: {site, battery: {capacityKwh, powerKw, chargeKw,
+ *                                 dischargeKw, efficiency, reserve, exportLimitKw}, socKwh or socPercent, horizonHours}
  *
  * The work is CPU-bound (a year of 5-minute intervals takes tens of seconds), so it runs in a worker thread
  * (http/battery-thread.ts) with a deadline and a heap of its own: health checks, metrics, the read API and
@@ -17,10 +18,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { z } from 'zod';
-import { batteryParamsFrom, parseDecimal, type BatteryParams } from '../domain/battery-limits.ts';
+import { batteryParamsFrom, parseDecimal, parseStartCharge, startChargeKwh, type BatteryParams, type StartCharge } from '../domain/battery-limits.ts';
 import { addDays, nemToday } from '../domain/nem-time.ts';
 import type { DatabaseConnection } from '../config/database.ts';
-import { checkStartSoc, checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery-analysis.ts';
+import { checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery-analysis.ts';
 import { runBatteryJob, type BatteryThreadLimits } from './battery-thread.ts';
 import { selectSites } from '../query/site-selection.ts';
 import { ReadGate } from './read-gate.ts';
@@ -51,10 +52,20 @@ const DEFAULT_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96
 export const MAX_BODY_BYTES = 16 * 1024;
 const DEFAULT_WHAT_IF_DAYS = 30;
 
-const QUERY_NAMES = { capacityKwh: 'capacity', powerKw: 'power', efficiency: 'efficiency', reserve: 'reserve', exportLimitKw: 'exportLimit' } as const;
+const QUERY_NAMES = {
+  capacityKwh: 'capacity',
+  powerKw: 'power',
+  chargeKw: 'chargePower',
+  dischargeKw: 'dischargePower',
+  efficiency: 'efficiency',
+  reserve: 'reserve',
+  exportLimitKw: 'exportLimit',
+} as const;
 const BODY_NAMES = {
   capacityKwh: 'battery.capacityKwh',
   powerKw: 'battery.powerKw',
+  chargeKw: 'battery.chargeKw',
+  dischargeKw: 'battery.dischargeKw',
   efficiency: 'battery.efficiency',
   reserve: 'battery.reserve',
   exportLimitKw: 'battery.exportLimitKw',
@@ -63,21 +74,39 @@ const BODY_NAMES = {
 const batteryQuery = {
   capacity: z.string().optional(),
   power: z.string().optional(),
+  chargePower: z.string().optional(),
+  dischargePower: z.string().optional(),
   efficiency: z.string().optional(),
   reserve: z.string().optional(),
   exportLimit: z.string().optional(),
 };
 
-const whatIfQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional(), day: dateParam.optional(), ...batteryQuery });
+const whatIfQuery = z.strictObject({
+  site: siteParam.optional(),
+  from: dateParam.optional(),
+  to: dateParam.optional(),
+  day: dateParam.optional(),
+  soc: z.string().optional(),
+  ...batteryQuery,
+});
 const optimizeQuery = z.strictObject({ soc: z.string().optional(), horizon: z.string().optional(), ...batteryQuery });
 
 const finite = z.number({ error: (issue) => `expected a number, got ${JSON.stringify(issue.input) ?? String(issue.input)}` });
 const optimizeBody = z.strictObject({
   site: z.string({ error: 'expected a site id' }).trim().min(1, { error: 'expected a site id' }).max(200),
   battery: z
-    .strictObject({ capacityKwh: finite.optional(), powerKw: finite.optional(), efficiency: finite.optional(), reserve: finite.optional(), exportLimitKw: finite.nullable().optional() })
+    .strictObject({
+      capacityKwh: finite.optional(),
+      powerKw: finite.optional(),
+      chargeKw: finite.optional(),
+      dischargeKw: finite.optional(),
+      efficiency: finite.optional(),
+      reserve: finite.optional(),
+      exportLimitKw: finite.nullable().optional(),
+    })
     .optional(),
   socKwh: finite.optional(),
+  socPercent: finite.optional(),
   horizonHours: finite.optional(),
 });
 
@@ -91,9 +120,17 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
   const gate = new ReadGate({ concurrency: 1, queueLength: 0, maxWaitMs: 5_000 });
   const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => gate.run(work);
 
-  const battery = (query: { capacity?: string; power?: string; efficiency?: string; reserve?: string; exportLimit?: string }, problems: string[]) => {
+  const battery = (query: z.infer<z.ZodObject<typeof batteryQuery>>, problems: string[]) => {
     const checked = batteryParamsFrom(
-      { capacityKwh: query.capacity, powerKw: query.power, efficiency: query.efficiency, reserve: query.reserve, exportLimitKw: query.exportLimit },
+      {
+        capacityKwh: query.capacity,
+        powerKw: query.power,
+        chargeKw: query.chargePower,
+        dischargeKw: query.dischargePower,
+        efficiency: query.efficiency,
+        reserve: query.reserve,
+        exportLimitKw: query.exportLimit,
+      },
       QUERY_NAMES,
       defaults,
     );
@@ -101,27 +138,45 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
     return checked.params;
   };
 
-  const plan = async (args: { siteId: string; params: BatteryParams; socKwh: number | null; horizonHours: number | null }, problems: string[], names: { soc: string; horizon: string }) => {
-    if (args.socKwh !== null && problems.length === 0) problems.push(...checkStartSoc(args.socKwh, args.params, names.soc));
+  /** `soc=` as kWh or a percentage; null when not given, and when it is wrong (its problem is added). */
+  const socParam = (raw: string | undefined, problems: string[]): StartCharge | null => {
+    if (raw === undefined) return null;
+    const given = parseStartCharge(raw);
+    if (given === null) problems.push(`soc: expected kWh or a percentage of the capacity such as 50%, got ${JSON.stringify(raw.slice(0, 40))}`);
+    return given;
+  };
+
+  /** The starting charge in kWh once the battery is valid; null when none was given. */
+  const startSoc = (given: StartCharge | null, params: BatteryParams, name: string, problems: string[]): number | null => {
+    if (given === null || problems.length > 0) return null;
+    const checked = startChargeKwh(given, params, name);
+    if ('kwh' in checked) return checked.kwh;
+    problems.push(checked.problem);
+    return null;
+  };
+
+  const plan = async (args: { siteId: string; params: BatteryParams; soc: StartCharge | null; horizonHours: number | null }, problems: string[], names: { soc: string; horizon: string }) => {
+    const socKwh = startSoc(args.soc, args.params, names.soc, problems);
     if (args.horizonHours !== null && !(args.horizonHours > 0 && args.horizonHours <= MAX_HORIZON_HOURS)) {
       problems.push(`${names.horizon}: expected hours greater than 0 and at most ${MAX_HORIZON_HOURS}, got ${args.horizonHours}`);
     }
     if (problems.length > 0) throw badRequest(problems);
     const [site] = await selectSites(pool, args.siteId);
-    return oneAtATime(() => runBatteryJob({ kind: 'plan', args: { site: site!, params: args.params, socKwh: args.socKwh, horizonHours: args.horizonHours, now: now() } }, connection, limits));
+    return oneAtATime(() => runBatteryJob({ kind: 'plan', args: { site: site!, params: args.params, socKwh, horizonHours: args.horizonHours, now: now() } }, connection, limits));
   };
 
   return [
     gatedJsonRoute('/api/battery/what-if', whatIfQuery, async (query) => {
       const problems: string[] = [];
       const params = battery(query, problems);
+      const startSocKwh = startSoc(socParam(query.soc, problems), params, 'soc', problems);
       const to = query.to ?? addDays(nemToday(now()), -1);
       const from = query.from ?? addDays(to, -(DEFAULT_WHAT_IF_DAYS - 1));
       problems.push(...checkWhatIfRange(from, to, query.day ?? null, { from: 'from', to: 'to', day: 'day' }));
       if (problems.length > 0) throw badRequest(problems);
       const [site] = await selectSites(pool, query.site ?? null);
       if (site === undefined) throw badRequest(['site: no sites are stored yet']);
-      return oneAtATime(() => runBatteryJob({ kind: 'what-if', args: { site, from, to, params, day: query.day ?? null } }, connection, limits));
+      return oneAtATime(() => runBatteryJob({ kind: 'what-if', args: { site, from, to, params, day: query.day ?? null, startSocKwh } }, connection, limits));
     }),
     gatedJsonRoute('/api/optimize/*', optimizeQuery, async (query, url) => {
       const problems: string[] = [];
@@ -134,9 +189,9 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
         if (value === null) problems.push(`${name}: expected a number, got ${JSON.stringify(raw.slice(0, 40))}`);
         return value;
       };
-      const socKwh = number('soc', query.soc);
+      const soc = socParam(query.soc, problems);
       const horizonHours = number('horizon', query.horizon);
-      return plan({ siteId, params, socKwh, horizonHours }, problems, { soc: 'soc', horizon: 'horizon' });
+      return plan({ siteId, params, soc, horizonHours }, problems, { soc: 'soc', horizon: 'horizon' });
     }),
     {
       method: 'POST',
@@ -150,13 +205,16 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
           if (!parsed.success) {
             throw badRequest(parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)));
           }
-          const { site, socKwh, horizonHours } = parsed.data;
+          const { site, socKwh, socPercent, horizonHours } = parsed.data;
           // An explicit null export limit means none, whatever the default.
           const { exportLimitKw, ...given } = parsed.data.battery ?? {};
           const checked = batteryParamsFrom({ ...given, exportLimitKw: exportLimitKw ?? undefined }, BODY_NAMES, defaults);
           const params = { ...checked.params, exportLimitKw: exportLimitKw === null ? null : checked.params.exportLimitKw };
-          const result = await plan({ siteId: site, params, socKwh: socKwh ?? null, horizonHours: horizonHours ?? null }, [...checked.problems], {
-            soc: 'socKwh',
+          const problems = [...checked.problems];
+          if (socKwh !== undefined && socPercent !== undefined) problems.push('socKwh/socPercent: give the starting charge one way, not both');
+          const soc = socPercent !== undefined ? { percent: socPercent } : socKwh !== undefined ? { kwh: socKwh } : null;
+          const result = await plan({ siteId: site, params, soc, horizonHours: horizonHours ?? null }, problems, {
+            soc: socPercent !== undefined ? 'socPercent' : 'socKwh',
             horizon: 'horizonHours',
           });
           sendJson(res, 200, result);

@@ -5,9 +5,10 @@
  */
 import type { NemDate } from '../domain/models.ts';
 import { addDays, daysBetween, nemDayStart, nemIsoInstant, nemToday } from '../domain/nem-time.ts';
-import type { BatteryParams } from '../domain/battery-limits.ts';
+import { batteryEcho, type BatteryParams } from '../domain/battery-limits.ts';
+import { LOAD_HISTORY_MS } from '../battery/load-forecast.ts';
 import { planAhead, type PlannedInterval } from '../battery/schedule.ts';
-import { whatIf } from '../battery/what-if.ts';
+import { MIN_FORECAST_COVERAGE, whatIf } from '../battery/what-if.ts';
 import type { Queryable } from '../db/pool.ts';
 import { CollectorError } from '../errors.ts';
 import { hasUsage, loadBatteryHistory } from './battery-data.ts';
@@ -17,8 +18,6 @@ import type { SiteInfo } from './site-selection.ts';
 
 /** A year (a leap one too): perfect foresight over a year of 5-minute data takes a few seconds. */
 const MAX_WHAT_IF_DAYS = 366;
-const LOAD_HISTORY_DAYS = 7;
-const DAY_MS = 86_400_000;
 
 export interface WhatIfReport {
   siteId: string;
@@ -26,7 +25,9 @@ export interface WhatIfReport {
   to: NemDate;
   intervalMinutes: number;
   hasFeedIn: boolean;
-  battery: BatteryParams;
+  battery: ReturnType<typeof batteryEcho>;
+  /** Every strategy's state of charge at the start of the range. */
+  startSocKwh: number;
   intervals: number;
   skippedIntervals: { total: number; missingUsage: number; missingPrices: number };
   baselineCostCents: number;
@@ -34,7 +35,11 @@ export interface WhatIfReport {
   perfectForesightCostCents: number;
   forecastDrivenCostCents: number | null;
   savingsCents: { selfConsumption: number; perfectForesight: number; forecastDriven: number | null };
-  forecastDriven: { coveredIntervals: number; coveredShare: number };
+  /**
+   * How much of the range archived forecasts covered; below `minimumShare` the forecast-driven figure and
+   * its savings are withheld (null) and `withheld` is true.
+   */
+  forecastDriven: { coveredIntervals: number; coveredShare: number; minimumShare: number; withheld: boolean };
   /** One day interval by interval: prices, net demand and each strategy's state of charge at the interval's end. */
   day: { date: NemDate; intervals: DayReport[] } | null;
 }
@@ -57,9 +62,10 @@ export function checkWhatIfRange(from: NemDate, to: NemDate, day: NemDate | null
 
 export async function batteryWhatIf(
   db: Queryable,
-  args: { site: SiteInfo; from: NemDate; to: NemDate; params: BatteryParams; day: NemDate | null },
+  args: { site: SiteInfo; from: NemDate; to: NemDate; params: BatteryParams; day: NemDate | null; startSocKwh: number | null },
 ): Promise<WhatIfReport> {
   const { site, params } = args;
+  const startSocKwh = args.startSocKwh ?? params.reserve * params.capacityKwh;
   const hasFeedIn = site.channels.some((c) => c.type === 'feedIn');
   const from = nemDayStart(args.from);
   const to = nemDayStart(addDays(args.to, 1));
@@ -69,7 +75,7 @@ export async function batteryWhatIf(
     hasFeedIn,
     from,
     to,
-    historyFrom: new Date(from.getTime() - LOAD_HISTORY_DAYS * DAY_MS),
+    historyFrom: new Date(from.getTime() - LOAD_HISTORY_MS),
   });
   if (history.series.length === 0) throw await nothingToScore(db, site, args.from, args.to, history.expectedIntervals);
   const forecasts = new ArchivedForecasts(db, { siteId: site.id, hasFeedIn });
@@ -80,6 +86,7 @@ export async function batteryWhatIf(
     demandByStart: history.demandByStart,
     intervalMinutes: site.intervalLength,
     params,
+    startSocKwh,
     forecastAt: (atMs) => forecasts.stepsAt(atMs),
     day: { fromMs: nemDayStart(day).getTime(), toMs: nemDayStart(addDays(day, 1)).getTime() },
   });
@@ -92,7 +99,8 @@ export async function batteryWhatIf(
     to: args.to,
     intervalMinutes: site.intervalLength,
     hasFeedIn,
-    battery: params,
+    battery: batteryEcho(params),
+    startSocKwh,
     intervals: history.series.length,
     skippedIntervals: {
       total: history.missingUsage + history.missingPrices,
@@ -108,7 +116,12 @@ export async function batteryWhatIf(
       perfectForesight: savings(result.perfectForesightCostCents)!,
       forecastDriven: savings(result.forecastDrivenCostCents),
     },
-    forecastDriven: { coveredIntervals: result.forecastCoveredIntervals, coveredShare: Math.round(result.forecastCoveredShare * 10_000) / 10_000 },
+    forecastDriven: {
+      coveredIntervals: result.forecastCoveredIntervals,
+      coveredShare: Math.round(result.forecastCoveredShare * 10_000) / 10_000,
+      minimumShare: MIN_FORECAST_COVERAGE,
+      withheld: result.forecastWithheld,
+    },
     day:
       result.dayIntervals.length === 0
         ? null
@@ -143,19 +156,12 @@ async function nothingToScore(db: Queryable, site: SiteInfo, from: NemDate, to: 
 export interface PlanReport {
   siteId: string;
   forecastFetchedAt: string | null;
-  battery: BatteryParams;
+  battery: ReturnType<typeof batteryEcho>;
   startSocKwh: number;
   intervals: Array<Omit<PlannedInterval, 'startMs' | 'endMs'> & { start: string; end: string }>;
   expectedCostCents: number;
   noBatteryCostCents: number;
   savingsCents: number;
-}
-
-/** Refuses a state of charge outside the battery's usable range; `name` is how the caller calls it. */
-export function checkStartSoc(socKwh: number, params: BatteryParams, name: string): string[] {
-  const min = params.reserve * params.capacityKwh;
-  if (socKwh >= min - 1e-9 && socKwh <= params.capacityKwh + 1e-9) return [];
-  return [`${name}: expected kWh from the reserve (${min}) to the capacity (${params.capacityKwh}), got ${socKwh}`];
 }
 
 export const MAX_HORIZON_HOURS = FORECAST_REACH_MS / 3_600_000;
@@ -172,7 +178,7 @@ export async function batteryPlan(
   const startSocKwh = args.socKwh ?? params.reserve * params.capacityKwh;
   const forecastFetchedAt = prices.length === 0 ? null : new Date(Math.max(...prices.map((p) => p.fetchedMs))).toISOString();
   if (steps.length === 0) {
-    return { siteId: site.id, forecastFetchedAt, battery: params, startSocKwh, intervals: [], expectedCostCents: 0, noBatteryCostCents: 0, savingsCents: 0 };
+    return { siteId: site.id, forecastFetchedAt, battery: batteryEcho(params), startSocKwh, intervals: [], expectedCostCents: 0, noBatteryCostCents: 0, savingsCents: 0 };
   }
   const history = await loadBatteryHistory(db, {
     siteId: site.id,
@@ -180,15 +186,15 @@ export async function batteryPlan(
     hasFeedIn,
     from: now,
     to: now,
-    historyFrom: new Date(now.getTime() - (LOAD_HISTORY_DAYS + 1) * DAY_MS),
+    historyFrom: new Date(now.getTime() - LOAD_HISTORY_MS),
   });
-  const plan = planAhead({ steps, demandByStart: history.demandByStart, intervalMinutes: site.intervalLength, params, startSocKwh });
+  const plan = planAhead({ steps, demandByStart: history.demandByStart, intervalMinutes: site.intervalLength, params, startSocKwh, nowMs: now.getTime() });
   const cents = (value: number) => Math.round(value * 100) / 100;
   const kwh = (value: number) => Math.round(value * 1000) / 1000;
   return {
     siteId: site.id,
     forecastFetchedAt,
-    battery: params,
+    battery: batteryEcho(params),
     startSocKwh,
     intervals: plan.intervals.map(({ startMs, endMs, ...rest }) => ({
       start: nemIsoInstant(startMs),

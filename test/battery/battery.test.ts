@@ -24,7 +24,9 @@ const THIRTY = '01JB2WXYZ3M4N5P6Q7R8S9T0VA'; // general only
 const NEW_SITE = '01NEWSITE0000000000000000P'; // pending, active from the last day: no usage yet
 const START = new Date('2025-11-20T00:00:00Z'); // 10:00 NEM time
 const HOUR = 3_600_000;
-const DEFAULTS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+const DEFAULTS: BatteryParams = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+/** The battery as reports echo it: the single power too, while both directions are the same. */
+const ECHOED = { ...DEFAULTS, powerKw: 5 };
 
 let h: Harness;
 let server: HttpServer;
@@ -78,7 +80,7 @@ describe('perfect foresight against the exact optimum (HiGHS)', () => {
   const cases: Array<[string, string, number, boolean, Partial<BatteryParams>]> = [
     ['5-minute site with feed-in, 3 days', FIVE, 5, true, {}],
     ['30-minute site without feed-in, 3 days', THIRTY, 30, false, {}],
-    ['5-minute site, export limit 1 kW, small slow battery', FIVE, 5, true, { exportLimitKw: 1, capacityKwh: 5, powerKw: 2.5, efficiency: 0.85, reserve: 0.2 }],
+    ['5-minute site, export limit 1 kW, small slow battery', FIVE, 5, true, { exportLimitKw: 1, capacityKwh: 5, chargeKw: 2.5, dischargeKw: 2.5, efficiency: 0.85, reserve: 0.2 }],
   ];
   it.each(cases)('%s: never below the MIP optimum, within 1 percent of its savings', (_name, siteId, minutes, hasFeedIn, overrides) => {
     return (async () => {
@@ -101,21 +103,27 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 }
 
 describe('GET /api/battery/what-if', () => {
-  it('a 5-minute site with feed-in: every strategy side by side, the forecast archive replayed', async () => {
+  it('a 5-minute site with feed-in: every strategy side by side; forecast-driven withheld where forecasts cover too little', async () => {
     const { status, body } = await get(`/api/battery/what-if?site=${FIVE}&from=2025-11-14&to=${ARCHIVED_DAY}&day=${ARCHIVED_DAY}`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ siteId: FIVE, from: '2025-11-14', to: ARCHIVED_DAY, intervalMinutes: 5, hasFeedIn: true, battery: DEFAULTS });
+    expect(body).toMatchObject({ siteId: FIVE, from: '2025-11-14', to: ARCHIVED_DAY, intervalMinutes: 5, hasFeedIn: true, battery: ECHOED, startSocKwh: 1.35 });
     expect(body.intervals + body.skippedIntervals.total).toBe(7 * 288);
     expect(body.intervals).toBe(7 * 288);
     const { baselineCostCents: baseline, selfConsumptionCostCents: self, perfectForesightCostCents: perfect, forecastDrivenCostCents: driven } = body;
     expect(perfect).toBeLessThan(self);
     expect(self).toBeLessThan(baseline);
-    expect(driven).not.toBeNull();
-    expect(driven).toBeGreaterThanOrEqual(perfect);
     expect(body.savingsCents.perfectForesight).toBeCloseTo(baseline - perfect, 1);
-    // Forecasts were archived only through the 20th (and reach 48 hours ahead of the last fetch).
+    // Forecasts were archived only through the 20th (and reach 48 hours ahead of the last fetch): under 80%, no figure.
     expect(body.forecastDriven.coveredShare).toBeGreaterThan(0.1);
     expect(body.forecastDriven.coveredShare).toBeLessThan(0.2);
+    expect(body.forecastDriven).toMatchObject({ minimumShare: 0.8, withheld: true });
+    expect(driven).toBeNull();
+    expect(body.savingsCents.forecastDriven).toBeNull();
+    // The archived day alone is covered: the figure is given.
+    const covered = (await get(`/api/battery/what-if?site=${FIVE}&from=${ARCHIVED_DAY}&to=${ARCHIVED_DAY}`)).body;
+    expect(covered.forecastDriven.coveredShare).toBeGreaterThanOrEqual(0.8);
+    expect(covered.forecastDriven.withheld).toBe(false);
+    expect(covered.forecastDrivenCostCents).toBeGreaterThanOrEqual(covered.perfectForesightCostCents);
     expect(body.day.date).toBe(ARCHIVED_DAY);
     expect(body.day.intervals).toHaveLength(288);
     for (const interval of body.day.intervals) {
@@ -129,14 +137,30 @@ describe('GET /api/battery/what-if', () => {
   it('a 30-minute site without feed-in; days without archived forecasts give null; missing usage is skipped and counted', async () => {
     const { status, body } = await get(`/api/battery/what-if?site=${THIRTY}&from=2025-11-12&to=2025-11-22&capacity=10&power=3&efficiency=1&reserve=0`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ intervalMinutes: 30, hasFeedIn: false, battery: { capacityKwh: 10, powerKw: 3, efficiency: 1, reserve: 0, exportLimitKw: null } });
+    expect(body).toMatchObject({ intervalMinutes: 30, hasFeedIn: false, battery: { capacityKwh: 10, powerKw: 3, chargeKw: 3, dischargeKw: 3, efficiency: 1, reserve: 0, exportLimitKw: null } });
     // Usage of the 21st and 22nd has not arrived by noon on the 22nd (it lands about a day late).
     expect(body.skippedIntervals.missingUsage).toBeGreaterThanOrEqual(48);
     expect(body.intervals + body.skippedIntervals.total).toBe(11 * 48);
     expect(body.perfectForesightCostCents).toBeLessThan(body.baselineCostCents);
     const early = await get(`/api/battery/what-if?site=${THIRTY}&from=2025-11-12&to=2025-11-14`);
     expect(early.body.forecastDrivenCostCents).toBeNull();
-    expect(early.body.forecastDriven.coveredShare).toBe(0);
+    expect(early.body.forecastDriven).toEqual({ coveredIntervals: 0, coveredShare: 0, minimumShare: 0.8, withheld: false });
+  });
+
+  it('a charge power apart from the discharge power, and a starting charge, through the API and the command', async () => {
+    const query = `site=${THIRTY}&from=2025-11-18&to=2025-11-20&day=2025-11-18`;
+    const plain = (await get(`/api/battery/what-if?${query}&chargePower=3&dischargePower=5`)).body;
+    const { status, body } = await get(`/api/battery/what-if?${query}&chargePower=3&dischargePower=5&soc=100%25`);
+    expect(status).toBe(200);
+    expect(body.battery).toEqual({ capacityKwh: 13.5, powerKw: null, chargeKw: 3, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null });
+    expect(body.startSocKwh).toBe(13.5);
+    // Starting full, each strategy has a battery's worth of energy more to use.
+    expect(body.perfectForesightCostCents).toBeLessThan(plain.perfectForesightCostCents);
+    expect(body.selfConsumptionCostCents).toBeLessThan(plain.selfConsumptionCostCents);
+    expect(body.day.intervals[0].socKwh.selfConsumption).toBeLessThanOrEqual(13.5);
+    expect(body.day.intervals[0].socKwh.selfConsumption).toBeGreaterThan(13.5 - 5 * 0.5 / Math.sqrt(0.9) - 1e-3);
+    const byKwh = (await get(`/api/battery/what-if?${query}&chargePower=3&dischargePower=5&soc=13.5`)).body;
+    expect(byKwh).toEqual(body);
   });
 
   it('defaults to the 30 days ending yesterday and the first site', async () => {
@@ -175,6 +199,15 @@ describe('GET /api/battery/what-if', () => {
     ['site=NOPE', 'no site "NOPE"'],
     ['capacity=1&capacity=2', 'capacity: given more than once'],
     ['volts=240', 'Unrecognized key: "volts"'],
+    ['chargePower=0', 'chargePower: expected a number of kW greater than 0'],
+    ['dischargePower=abc', 'dischargePower: expected a number of kW greater than 0'],
+    ['dischargePower=28', 'dischargePower: the power may be at most 2 kW per kWh of capacity (27 kW for 13.5 kWh), got 28 kW'],
+    ['capacity=2&chargePower=1', 'capacity: the power may be at most 2 kW per kWh of capacity (4 kW for 2 kWh), got 5 kW'],
+    ['soc=150%25', 'soc: expected a percentage of the capacity from the reserve (10%) to 100%, got 150%'],
+    ['soc=5%25', 'soc: expected a percentage of the capacity from the reserve (10%) to 100%, got 5%'],
+    ['soc=14', 'soc: expected kWh from the reserve (1.35) to the capacity (13.5), or a percentage such as 50%, got 14'],
+    ['soc=half', 'soc: expected kWh or a percentage of the capacity such as 50%, got "half"'],
+    ['soc=%25', 'soc: expected kWh or a percentage'],
   ];
   it.each(bad)('%s → 400 naming the parameter', async (query, problem) => {
     const { status, body } = await get(`/api/battery/what-if?${query}`);
@@ -239,7 +272,7 @@ describe('the schedule ahead', () => {
   it('GET /api/optimize/{siteId}: a plan over the latest archived forecast with the configured defaults', async () => {
     const { status, body } = await get(`/api/optimize/${FIVE}`);
     expect(status).toBe(200);
-    expect(body.battery).toEqual(DEFAULTS);
+    expect(body.battery).toEqual(ECHOED);
     expect(body.startSocKwh).toBeCloseTo(1.35);
     expect(body.intervals.length).toBeGreaterThan(20);
     const first = body.intervals[0];
@@ -259,7 +292,7 @@ describe('the schedule ahead', () => {
   it('POST /api/optimize: site, battery, state of charge and horizon from the body', async () => {
     const { status, body } = await post(JSON.stringify({ site: THIRTY, battery: { capacityKwh: 10, powerKw: 3, efficiency: 0.95, reserve: 0 }, socKwh: 10, horizonHours: 6 }));
     expect(status).toBe(200);
-    expect(body.battery).toEqual({ capacityKwh: 10, powerKw: 3, efficiency: 0.95, reserve: 0, exportLimitKw: null });
+    expect(body.battery).toEqual({ capacityKwh: 10, powerKw: 3, chargeKw: 3, dischargeKw: 3, efficiency: 0.95, reserve: 0, exportLimitKw: null });
     expect(body.startSocKwh).toBe(10);
     expect(body.intervals.length).toBeGreaterThan(0);
     expect(body.intervals.length).toBeLessThanOrEqual(13);
@@ -279,7 +312,12 @@ describe('the schedule ahead', () => {
     ['an efficiency of 1e-300', 400, JSON.stringify({ site: FIVE, battery: { efficiency: 1e-300 } }), 'battery.efficiency: expected a round-trip efficiency from 0.5 to 1'],
     ['a power of 10000 kW', 400, JSON.stringify({ site: FIVE, battery: { powerKw: 10_000 } }), 'battery.powerKw: the power may be at most 2 kW per kWh'],
     ['a huge number', 400, '{"site": "x", "socKwh": 1e999}', 'socKwh: expected a number'],
-    ['a state of charge below the reserve', 400, JSON.stringify({ site: FIVE, socKwh: 0.5 }), 'socKwh: expected kWh from the reserve (1.35) to the capacity (13.5), got 0.5'],
+    ['both a charge in kWh and in percent', 400, JSON.stringify({ site: FIVE, socKwh: 5, socPercent: 50 }), 'socKwh/socPercent: give the starting charge one way, not both'],
+    ['a percentage over 100', 400, JSON.stringify({ site: FIVE, socPercent: 101 }), 'socPercent: expected a percentage of the capacity from the reserve (10%) to 100%, got 101%'],
+    ['a string charge power', 400, JSON.stringify({ site: FIVE, battery: { chargeKw: '3' } }), 'battery.chargeKw: expected a number'],
+    ['a discharge power over 2 kW per kWh', 400, JSON.stringify({ site: FIVE, battery: { capacityKwh: 2, chargeKw: 1, dischargeKw: 5 } }), 'battery.dischargeKw: the power may be at most 2 kW per kWh'],
+    ['a charge power, a discharge power and a percentage', 200, JSON.stringify({ site: FIVE, battery: { chargeKw: 3, dischargeKw: 5 }, socPercent: 50, horizonHours: 1 }), ':6.75,'],
+    ['a state of charge below the reserve', 400, JSON.stringify({ site: FIVE, socKwh: 0.5 }), 'socKwh: expected kWh from the reserve (1.35) to the capacity (13.5), or a percentage such as 50%, got 0.5'],
     ['a horizon of 100 hours', 400, JSON.stringify({ site: FIVE, horizonHours: 100 }), 'horizonHours: expected hours greater than 0 and at most 48'],
     ['an unknown field', 400, JSON.stringify({ site: FIVE, volts: 240 }), 'Unrecognized key: "volts"'],
     ['a body over the limit', 413, JSON.stringify({ site: FIVE, pad: 'x'.repeat(MAX_BODY_BYTES) }), 'at most'],
@@ -311,29 +349,59 @@ describe('the schedule ahead', () => {
     expect(log.lines.filter((line) => line['level'] === 50)).toEqual([]);
   });
 
+  it('the running interval counts for the time it has left: at 12:12:30 the 12:00–12:30 step has 17.5 minutes', async () => {
+    const at = (iso: string) => {
+      const other = batteryRoutes({ pool: h.pool, defaults: DEFAULTS, now: () => new Date(iso) });
+      return startHttpServer({ port: 0, host: '127.0.0.1', routes: other, apiToken: null, logger: log.logger });
+    };
+    const query = `/api/optimize/${THIRTY}?capacity=100&power=0.5&soc=50%25&horizon=3`;
+    const plans: any[] = [];
+    for (const iso of ['2025-11-22T02:00:00Z', '2025-11-22T02:12:30Z']) {
+      const other = await at(iso);
+      onTestFinished(() => other.close());
+      const response = await fetch(`http://127.0.0.1:${other.port}${query}`);
+      expect(response.status).toBe(200);
+      plans.push(await response.json());
+    }
+    const [whole, running] = plans;
+    expect(running.intervals[0]).toMatchObject({ start: '2025-11-22T12:00:00+10:00', end: '2025-11-22T12:30:00+10:00' });
+    // The load forecast and the energy limits are 17.5 minutes' worth, not 30 (0.5 kW for 17.5 minutes: 0.146 kWh).
+    expect(running.intervals[0].demandKwh).toBeCloseTo((whole.intervals[0].demandKwh * 17.5) / 30, 2);
+    expect(running.intervals[0].chargeKwh).toBeLessThanOrEqual((0.5 * 17.5) / 60 + 1e-3);
+    expect(running.intervals[0].dischargeKwh).toBeLessThanOrEqual((0.5 * 17.5) / 60 + 1e-3);
+    expect(running.intervals[0].socKwh).toBeCloseTo(50 + running.intervals[0].chargeKwh * Math.sqrt(0.9) - running.intervals[0].dischargeKwh / Math.sqrt(0.9), 2);
+    expect(running.intervals.slice(1).map((i: any) => i.start)).toEqual(whole.intervals.slice(1).map((i: any) => i.start));
+    // The command plans the same from the same instant.
+    const run = environmentAt(new Date('2025-11-22T02:12:30Z'));
+    expect(await batteryCommand.run(['plan', '--site', THIRTY, '--capacity', '100', '--power', '0.5', '--soc', '50%', '--horizon', '3', '--json'], run.env)).toBe(0);
+    expect(JSON.parse(run.out.join(''))).toEqual(running);
+  });
+
   it('GET /api/optimize with bad numbers names them', async () => {
     const { status, body } = await get(`/api/optimize/${FIVE}?soc=lots&horizon=0&capacity=0`);
     expect(status).toBe(400);
-    expect(body.problems).toEqual(expect.arrayContaining([expect.stringContaining('soc: expected a number'), expect.stringContaining('horizon: expected hours'), expect.stringContaining('capacity: expected')]));
+    expect(body.problems).toEqual(expect.arrayContaining([expect.stringContaining('soc: expected kWh or a percentage of the capacity such as 50%'), expect.stringContaining('horizon: expected hours'), expect.stringContaining('capacity: expected')]));
   });
 });
 
+function environmentAt(now: Date) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    env: {
+      out: { write: async (text: string) => void out.push(text) },
+      err: { write: async (text: string) => void err.push(text) },
+      now,
+      readConfig: () => ({ database: { url: h.dbUrl, ssl: false as const }, battery: DEFAULTS }),
+      openDatabase: async () => ({ pool: h.pool, close: async () => {} }),
+    },
+  };
+}
+
 describe('amber-collector battery', () => {
-  function environment() {
-    const out: string[] = [];
-    const err: string[] = [];
-    return {
-      out,
-      err,
-      env: {
-        out: { write: async (text: string) => void out.push(text) },
-        err: { write: async (text: string) => void err.push(text) },
-        now: h.clock.now,
-        readConfig: () => ({ database: { url: h.dbUrl, ssl: false as const }, battery: DEFAULTS }),
-        openDatabase: async () => ({ pool: h.pool, close: async () => {} }),
-      },
-    };
-  }
+  const environment = () => environmentAt(h.clock.now);
 
   it('what-if --json prints what the API returns; the text names every strategy', async () => {
     const json = environment();
@@ -346,6 +414,10 @@ describe('amber-collector battery', () => {
     const printed = text.out.join('');
     for (const name of ['No battery', 'Self-consumption', 'Perfect foresight', 'Forecast-driven']) expect(printed).toContain(name);
     expect(printed).toContain('144 scored, 0 skipped');
+    expect(printed).toContain('Forecast-driven: not given: archived forecasts cover only');
+    const asymmetric = environment();
+    expect(await batteryCommand.run([...args, '--charge-power', '3', '--discharge-power', '5', '--soc', '100%'], asymmetric.env)).toBe(0);
+    expect(asymmetric.out.join('')).toContain('Battery: 13.5 kWh, 3 kW charge / 5 kW discharge, 90% round trip, 10% reserve, starting at 13.5 kWh');
   });
 
   it('plan prints the schedule', async () => {
@@ -362,6 +434,10 @@ describe('amber-collector battery', () => {
     [['what-if', '--from', '2025-11-20', '--to', '2025-11-01'], '--from: 2025-11-20 is after --to 2025-11-01'],
     [['what-if', '--site', 'NOPE'], 'no site "NOPE"'],
     [['plan', '--soc', '20'], '--soc: expected kWh from the reserve'],
+    [['what-if', '--soc', '101%'], '--soc: expected a percentage of the capacity from the reserve (10%) to 100%, got 101%'],
+    [['what-if', '--soc', 'full'], '--soc: expected kWh or a percentage of the capacity such as 50%, got "full"'],
+    [['plan', '--charge-power', '0'], '--charge-power: expected a number of kW greater than 0'],
+    [['what-if', '--capacity', '2', '--charge-power', '1', '--discharge-power', '4.5'], '--discharge-power: the power may be at most 2 kW per kWh of capacity'],
     [['plan', '--from', '2025-11-01'], '--from: not an option of battery plan'],
     [['simulate'], 'unknown subcommand "simulate"'],
   ])('%j → exit 2 naming the parameter', async (args, problem) => {

@@ -52,19 +52,20 @@ function lpText(series: Series, params: BatteryParams): string {
   const bounds: string[] = [];
   const binaries: string[] = [];
   for (let t = 0; t < series.length; t++) {
-    const flow = params.powerKw * series.hours[t]!;
+    const flowIn = params.chargeKw * series.hours[t]!;
+    const flowOut = params.dischargeKw * series.hours[t]!;
     const d = series.demandKwh[t]!;
-    const big = Math.abs(d) + 2 * flow + 1;
+    const big = Math.abs(d) + flowIn + flowOut + 1;
     objective.push(term(series.importPrice[t]!, `i${t}`), term(series.feedInPrice[t]!, `x${t}`));
     // s_t = s_{t-1} + η c_t − e_t / η
     const previous = t === 0 ? '' : ` - s${t - 1}`;
     rows.push(`soc${t}: s${t}${previous} ${term(-oneWay, `c${t}`)} ${term(1 / oneWay, `e${t}`)} = ${num(t === 0 ? minSoc : 0)}`);
     rows.push(`net${t}: i${t} - x${t} - c${t} + e${t} = ${num(d)}`);
-    rows.push(`chg${t}: c${t} ${term(-flow, `b${t}`)} <= 0`);
-    rows.push(`dis${t}: e${t} ${term(flow, `b${t}`)} <= ${num(flow)}`);
+    rows.push(`chg${t}: c${t} ${term(-flowIn, `b${t}`)} <= 0`);
+    rows.push(`dis${t}: e${t} ${term(flowOut, `b${t}`)} <= ${num(flowOut)}`);
     rows.push(`imp${t}: i${t} ${term(-big, `z${t}`)} <= 0`);
     rows.push(`exp${t}: x${t} ${term(big, `z${t}`)} <= ${num(big)}`);
-    bounds.push(`0 <= c${t} <= ${num(flow)}`, `0 <= e${t} <= ${num(Math.min(flow, exportRoom(series, t, params)))}`);
+    bounds.push(`0 <= c${t} <= ${num(flowIn)}`, `0 <= e${t} <= ${num(Math.min(flowOut, exportRoom(series, t, params)))}`);
     bounds.push(`${num(minSoc)} <= s${t} <= ${num(maxSoc)}`, `0 <= b${t} <= 1`, `0 <= z${t} <= 1`);
     binaries.push(`b${t}`, `z${t}`);
   }

@@ -1,8 +1,8 @@
 /**
  * The shortcuts the forecast-driven strategy takes to make its thousands of plans quickly give the same
  * numbers as the long way: a plan asked only for the actions until the next decision gives exactly the
- * actions the whole plan starts with, and the kept load forecast gives exactly the mean of the previous
- * 7 days, also after old slots are let go.
+ * actions the whole plan starts with, and the kept load forecast gives exactly the mean of the 7 most
+ * recent days known at the decision (usage a day late), also after old slots are let go.
  */
 import { expect, it } from 'vitest';
 import { forecastSeries, type ForecastStep } from '../../src/battery/forecast-driven.ts';
@@ -11,7 +11,7 @@ import type { BatteryParams, Series } from '../../src/battery/model.ts';
 import { optimalSchedule } from '../../src/battery/optimal.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 
-const PARAMS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: 3 };
+const PARAMS: BatteryParams = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: 3 };
 const FIVE_MINUTES = 300_000;
 const DAY_MS = 86_400_000;
 
@@ -40,7 +40,7 @@ it('a plan asked for its first actions only gives the same ones as the whole pla
   }
 });
 
-it('the kept load forecast is the mean of the same slot on the previous 7 days, over a year of plans', () => {
+it('the kept load forecast is the mean of the same slot on the 7 most recent days known at the decision, over a year of plans', () => {
   const random = seededRandom(7);
   const demandByStart = new Map<number, number>();
   // A year and a week of usage, with gaps (a slot missing on some days, one week missing altogether).
@@ -49,7 +49,7 @@ it('the kept load forecast is the mean of the same slot on the previous 7 days, 
     demandByStart.set(ms, random());
   }
   const load = new LoadForecast(demandByStart, 5);
-  for (let atMs = 7 * DAY_MS; atMs < 373 * DAY_MS; atMs += 6 * 3_600_000) {
+  for (let atMs = 9 * DAY_MS; atMs < 373 * DAY_MS; atMs += 18 * 3_600_000) {
     // A forecast of 5-minute steps for the first hour, then 30-minute ones, as the API sends it.
     const steps: ForecastStep[] = [];
     for (let start = atMs; start < atMs + 48 * 3_600_000; ) {
@@ -57,11 +57,15 @@ it('the kept load forecast is the mean of the same slot on the previous 7 days, 
       steps.push({ startMs: start, endMs: start + length, importPrice: 20, feedInPrice: 5 });
       start += length;
     }
-    const series = forecastSeries(steps, load);
+    const series = forecastSeries(steps, load, atMs);
     steps.forEach((step, i) => {
       let expected = 0;
       for (let slot = step.startMs; slot < step.endMs; slot += FIVE_MINUTES) {
-        const past = [1, 2, 3, 4, 5, 6, 7].map((back) => demandByStart.get(slot - back * DAY_MS)).filter((v) => v !== undefined);
+        // Known: slots that ended a day before the decision. The first such day back, then 6 more.
+        let first = 1;
+        while (slot - first * DAY_MS + FIVE_MINUTES > atMs - DAY_MS) first += 1;
+        const days = [0, 1, 2, 3, 4, 5, 6].map((k) => first + k);
+        const past = days.map((back) => demandByStart.get(slot - back * DAY_MS)).filter((v) => v !== undefined);
         if (past.length > 0) expected += (past.reduce((sum, v) => sum + v, 0) / past.length) * 1;
       }
       expect(series.demandKwh[i]).toBe(expected);

@@ -22,7 +22,7 @@ import type { Benchmark } from './run.ts';
 const DAYS = 366;
 const IDLE_PROBES = 100;
 /** The daemon's built-in defaults (BATTERY_* unset), which the request above ran with. */
-const BATTERY_DEFAULTS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+const BATTERY_DEFAULTS: BatteryParams = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 const PROBE_EVERY_MS = 100;
 
 export const batteryWorkerBenchmark: Benchmark = { name: 'battery-worker', run };
@@ -91,7 +91,7 @@ async function wholeWhatIf(databaseUrl: string, from: NemDate, to: NemDate): Pro
   const started = performance.now();
   // The thread does not keep a process alive (a stopping daemon must not wait for it); this wait does.
   const keepAlive = setInterval(() => {}, 1_000);
-  const report = await runBatteryJob({ kind: 'what-if', args: { site: site!, from, to, params: BATTERY_DEFAULTS, day: null } }, { url: databaseUrl, ssl: false }, { deadlineMs: 900_000, maxHeapMb: 96 }).finally(() =>
+  const report = await runBatteryJob({ kind: 'what-if', args: { site: site!, from, to, params: BATTERY_DEFAULTS, day: null, startSocKwh: null } }, { url: databaseUrl, ssl: false }, { deadlineMs: 900_000, maxHeapMb: 96 }).finally(() =>
     clearInterval(keepAlive),
   );
   return { seconds: (performance.now() - started) / 1000, intervals: report.intervals, coveredShare: report.forecastDriven.coveredShare };

@@ -4,7 +4,7 @@
  * forecast), each beside the self-consumption pass over the same data as the baseline; and the dynamic
  * programme's distance from HiGHS's exact optimum on 3-day windows (≤ 1% of the savings). The data is a
  * seeded synthetic site (solar, evening peak, price spikes, negative midday prices) so the figures are
- * comparable from run to run without collecting a year first.
+ * comparable from run to run without collecting a year first (battery-accuracy.ts uses it too).
  */
 import { forecastDrivenSchedule, type ForecastStep } from '../../src/battery/forecast-driven.ts';
 import { baselineCost, score, type BatteryParams, type Series } from '../../src/battery/model.ts';
@@ -15,11 +15,11 @@ import { figuresOf, type Figure } from './figures.ts';
 import type { Benchmark } from './run.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 
-const PARAMS: BatteryParams = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+const PARAMS: BatteryParams = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 const MINUTE_MS = 60_000;
 const EPOCH = Date.parse('2025-01-01T00:00:00+10:00');
 
-function syntheticSite(days: number, minutes: number, seed: number): Series {
+export function syntheticSite(days: number, minutes: number, seed: number): Series {
   const random = seededRandom(seed);
   const n = (days * 24 * 60) / minutes;
   const series: Series = {

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { backfillPacingBenchmark } from './backfill-pacing.ts';
 import { backupBenchmark } from './backup.ts';
 import { batteryBenchmark } from './battery.ts';
+import { batteryAccuracyBenchmark } from './battery-accuracy.ts';
 import { batteryWorkerBenchmark } from './battery-worker.ts';
 import { benchServerUrl, serverVersion } from './bench-database.ts';
 import { daemonProcessBenchmark } from './daemon-process.ts';
@@ -45,6 +46,7 @@ const BENCHMARKS: Benchmark[] = [
   readLoadBenchmark,
   embeddedPostgresBenchmark,
   batteryBenchmark,
+  batteryAccuracyBenchmark,
   firstContactBenchmark,
   backupBenchmark,
   batteryWorkerBenchmark,

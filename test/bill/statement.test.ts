@@ -152,8 +152,8 @@ describe('the monthly statement', () => {
 describe('one cost model', () => {
   it("the what-if's no-battery cost is `query costs` for general and feed-in, to the cent, and not the netted figure", async () => {
     const site = await requireSite(h.pool, FIVE);
-    const params = { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
-    const report = await batteryWhatIf(h.pool, { site, from: '2025-11-10', to: '2025-11-16', params, day: null });
+    const params = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+    const report = await batteryWhatIf(h.pool, { site, from: '2025-11-10', to: '2025-11-16', params, day: null, startSocKwh: null });
     const days = await dailyCosts(h.pool, { siteIds: [FIVE], from: '2025-11-10', to: '2025-11-16', channels: ['general', 'feedIn'] });
     const net = days.reduce((sum, d) => sum + d.netDollars!, 0);
     expect(Math.round(report.baselineCostCents)).toBe(Math.round(net * 100));

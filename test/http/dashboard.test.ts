@@ -115,7 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       host: '127.0.0.1',
       routes: [
         ...readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS }),
-        ...batteryRoutes({ pool: h.pool, defaults: { capacityKwh: 13.5, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null } }),
+        ...batteryRoutes({ pool: h.pool, defaults: { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null } }),
         ...compareRoutes({ pool: h.pool, plansFile: fileURLToPath(new URL('../../examples/compare-plans.yaml', import.meta.url)) }),
         ...dashboardRoutes(),
       ],

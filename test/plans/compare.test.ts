@@ -29,7 +29,7 @@ const START = new Date('2025-10-10T02:00:00Z');
 const FROM = '2025-09-28';
 const TO = '2025-10-09';
 const EXAMPLE_PLANS = new URL('../../examples/compare-plans.yaml', import.meta.url).pathname;
-const BATTERY: BatteryParams = { capacityKwh: 10, powerKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
+const BATTERY: BatteryParams = { capacityKwh: 10, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 
 const PLANS_YAML = `plans:
   - name: Flat

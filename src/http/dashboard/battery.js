@@ -27,7 +27,10 @@ const dashboardBattery = (() => {
     const form = document.getElementById('battery-form');
     const to = addDays(nemToday(), -1);
     const from = addDays(to, -(Math.max(state.days, 1) - 1));
-    const inputs = Object.fromEntries(['capacity', 'power', 'efficiency', 'reserve'].map((name) => [name, form.elements[name].value]));
+    const inputs = Object.fromEntries(['capacity', 'chargePower', 'dischargePower', 'efficiency', 'reserve'].map((name) => [name, form.elements[name].value]));
+    // The starting charge as a share of the capacity; left empty, the battery starts at its reserve.
+    const soc = form.elements.soc.value.trim();
+    if (soc !== '') inputs.soc = `${soc}%`;
     show('battery-results', message('Calculating…'));
     const r = await api('/api/battery/what-if', { site: state.site, from, to, ...inputs });
     const inDollars = (cents) => money(cents === null ? null : cents / 100);
@@ -37,14 +40,24 @@ const dashboardBattery = (() => {
       ['Perfect foresight', r.perfectForesightCostCents, r.savingsCents.perfectForesight],
       ['Forecast-driven', r.forecastDrivenCostCents, r.savingsCents.forecastDriven],
     ];
+    const fd = r.forecastDriven;
+    const share = `${(fd.coveredShare * 100).toFixed(0)}%`;
+    // Next to the forecast-driven figure: how much of the range archived forecasts covered, and why a figure is missing.
+    const coverage =
+      fd.coveredIntervals === 0
+        ? 'no archived forecasts in this range'
+        : fd.withheld
+          ? `not given: forecasts for only ${share} of the range (${(fd.minimumShare * 100).toFixed(0)}% needed)`
+          : `forecasts for ${share} of the range`;
     const head = el('tr', {}, ['Strategy', 'Cost', 'Saved'].map((h, i) => el('th', { className: i > 0 ? 'num' : '', text: h })));
     const body = rows.map(([name, cost, saved]) =>
       el('tr', {}, [el('td', { text: name }), el('td', { className: 'num', text: inDollars(cost) }), el('td', { className: 'num', text: saved === null ? '' : inDollars(saved) })]),
     );
-    show('battery-results', el('table', { className: 'forecast' }, [el('thead', {}, head), el('tbody', {}, body)]));
-    const covered = r.forecastDrivenCostCents === null ? 'no archived forecasts in this range' : `forecasts archived for ${(r.forecastDriven.coveredShare * 100).toFixed(0)}% of it`;
+    // Right under the forecast-driven row, wrapping on a phone rather than widening the table.
+    const note = el('tr', {}, el('td', { colspan: 3, className: fd.withheld ? 'warning' : 'coverage', text: `Forecast-driven: ${coverage}` }));
+    show('battery-results', el('table', { className: 'forecast' }, [el('thead', {}, head), el('tbody', {}, body), el('tfoot', {}, note)]));
     document.getElementById('battery-meta').textContent =
-      `${r.from} to ${r.to} · ${r.intervals} intervals, ${r.skippedIntervals.total} skipped (missing usage or prices) · forecast-driven: ${covered}` +
+      `${r.from} to ${r.to} · ${r.intervals} intervals, ${r.skippedIntervals.total} skipped (missing usage or prices)` +
       (r.day ? ` · state of charge on ${r.day.date}` : '');
     if (!r.day) {
       replaceChart('battery-chart');
