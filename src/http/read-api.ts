@@ -9,8 +9,9 @@
  *   GET /api/usage                  usage series (same parameters; channel also takes meter ids like E1)
  *   GET /api/prices/current         the current price and forecast of one site from the forecast archive (?site=)
  *   GET /api/costs                  import / feed-in / net dollars per NEM day (?site, from, to as dates)
- *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel;
- *                                   default the last 30 days, at most 366; see query/forecast-accuracy.ts)
+ *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel,
+ *                                   by=time-of-day adds the figures per NEM hour; default the last 30 days, at most
+ *                                   366; see query/forecast-accuracy.ts)
  *   GET /api/feeds/emhass           EMHASS runtime parameters: import and export prices per step (?site, horizon_hours,
  *                                   step_minutes, source, align; see query/emhass-feed.ts)
  *   GET /api/feeds/forecast         the forecast in Home Assistant's core Amber shape (?site, channel; mqtt/forecast-list.ts)
@@ -118,8 +119,9 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
       if (from.getTime() >= to.getTime()) throw badRequest([`from: must be before to (${nemIsoInstant(from)} is not before ${nemIsoInstant(to)})`]);
       if (to.getTime() - from.getTime() > MAX_ACCURACY_DAYS * 86_400_000) throw badRequest([`from/to: at most ${MAX_ACCURACY_DAYS} days at a time`]);
       const range = { siteId: site?.id ?? null, from: nemIsoInstant(from), to: nemIsoInstant(to), unit: 'c/kWh' };
-      if (site === undefined) return { ...range, buckets: [], spikeWarnings: [] };
-      return { ...range, ...(await forecastAccuracy(pool, { siteId: site.id, from, to, channels: query.channel ?? null })) };
+      const byTimeOfDay = query.by === 'time-of-day';
+      if (site === undefined) return { ...range, buckets: [], spikeWarnings: [], ...(byTimeOfDay ? { timeOfDay: [] } : {}) };
+      return { ...range, ...(await forecastAccuracy(pool, { siteId: site.id, from, to, channels: query.channel ?? null, byTimeOfDay })) };
     }),
     jsonRoute('/api/feeds/emhass', emhassQuery, async (query) => {
       const [site] = await selectSites(pool, query.site ?? null);
@@ -199,6 +201,9 @@ const seriesQuery = z.strictObject({
 
 const CHANNEL_TYPES = ['general', 'controlledLoad', 'feedIn'] as const;
 
+/** `lead` (the default): by lead bucket only; `time-of-day` adds the figures per NEM hour. */
+const ACCURACY_VIEWS = ['lead', 'time-of-day'] as const;
+
 const accuracyQuery = z.strictObject({
   ...rangeParams,
   channel: commaList
@@ -206,6 +211,7 @@ const accuracyQuery = z.strictObject({
       error: (issue) => `expected channel types from ${CHANNEL_TYPES.join(', ')}, comma separated, got ${JSON.stringify(issue.input)}`,
     })
     .optional(),
+  by: z.enum(ACCURACY_VIEWS, { error: (issue) => `expected one of ${ACCURACY_VIEWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
 });
 
 /** A whole number written as digits only (no sign, exponent or fraction), then checked against its range. */

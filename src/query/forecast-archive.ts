@@ -126,7 +126,8 @@ function withoutOverlaps<T extends Snapshot>(prices: readonly T[]): T[] {
   return kept;
 }
 
-function channelRank(channelType: string): number {
+/** The API's order of channel types: general, controlled load, feed-in, then anything new. */
+export function channelRank(channelType: string): number {
   const rank = ['general', 'controlledLoad', 'feedIn'].indexOf(channelType);
   return rank === -1 ? 99 : rank;
 }

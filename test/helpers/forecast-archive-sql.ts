@@ -1,7 +1,7 @@
 /**
  * A battery site's prices, usage and forecast archive generated in SQL at the densities the README gives: a
  * 5-minute site with feed-in; every interval and channel with 6 forecast snapshots (compacted), and over the
- * last 7 days 85 (uncompacted, one every 30 minutes over 42 hours). For the what-if's memory test and bench.
+ * last 7 days (or `uncompactedDays`) 85 (uncompacted, one every 30 minutes over 42 hours). For the what-if's memory test and bench.
  */
 import type pg from 'pg';
 import { upsertSites } from '../../src/db/sites-store.ts';
@@ -12,9 +12,9 @@ export const ARCHIVE_SITE = testSite('01MEMORYSITE00000000000001', 5, [['E1', 'g
 const UNCOMPACTED_DAYS = 7;
 
 /** Stores the site and its data for the NEM days [from, to]; returns the forecast rows written. */
-export async function seedForecastArchive(pool: pg.Pool, from: string, to: string): Promise<number> {
+export async function seedForecastArchive(pool: pg.Pool, from: string, to: string, uncompactedDays = UNCOMPACTED_DAYS): Promise<number> {
   await upsertSites(pool, [ARCHIVE_SITE]);
-  const compactedUntil = nemDayStart(addDays(to, -(UNCOMPACTED_DAYS - 1)));
+  const compactedUntil = nemDayStart(addDays(to, -(uncompactedDays - 1)));
   const range = [ARCHIVE_SITE.id, new Date(nemDayStart(from).getTime() + 5 * 60_000), nemDayStart(addDays(to, 1))];
   const ends = `generate_series($2::timestamptz, $3::timestamptz, interval '5 minutes') AS e`;
   const day = `((e - interval '1 second') AT TIME ZONE 'Australia/Brisbane')::date`;
