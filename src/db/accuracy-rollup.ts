@@ -168,12 +168,18 @@ export async function rolledThrough(db: Queryable, siteId: string): Promise<stri
 
 const channelFilter = `($4::text[] IS NULL OR channel_type = ANY ($4::text[]))`;
 
-/** The rolled-up sums of NEM days [fromDay, toDay]. */
+/**
+ * The rolled-up sums of NEM days [fromDay, toDay], added up over the days in SQL (a year is ~100k rows; what
+ * leaves the server is one row per channel, hour and bucket, `day` the range's first).
+ */
 export async function rolledUpSums(db: Queryable, siteId: string, fromDay: string, toDay: string, channels: readonly string[] | null): Promise<AccuracySums[]> {
+  const total = (column: string, type: 'int' | 'float8') => `sum(${column})::${type} AS ${column}`;
   const result = await db.query<AccuracySums>(
-    `SELECT channel_type, to_char(day, 'YYYY-MM-DD') AS day, hour, bucket, forecasts, per_kwh_count, per_kwh_abs, per_kwh_sum,
-            predicted_count, predicted_abs, predicted_sum, range_count, range_inside, hits, misses, false_alarms
-     FROM forecast_accuracy_daily WHERE site_id = $1 AND day BETWEEN $2 AND $3 AND ${channelFilter}`,
+    `SELECT channel_type, $2::text AS day, hour, bucket, ${total('forecasts', 'int')}, ${total('per_kwh_count', 'int')}, ${total('per_kwh_abs', 'float8')},
+            ${total('per_kwh_sum', 'float8')}, ${total('predicted_count', 'int')}, ${total('predicted_abs', 'float8')}, ${total('predicted_sum', 'float8')},
+            ${total('range_count', 'int')}, ${total('range_inside', 'int')}, ${total('hits', 'int')}, ${total('misses', 'int')}, ${total('false_alarms', 'int')}
+     FROM forecast_accuracy_daily WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date AND ${channelFilter}
+     GROUP BY channel_type, hour, bucket`,
     [siteId, fromDay, toDay, channels === null ? null : [...channels]],
   );
   return result.rows;

@@ -5,6 +5,10 @@
  * forecast extended from settled history and marked; the Home Assistant core forecast shape; and hostile
  * parameters refused with a 400 naming the range. Golden files in test/fixtures/feeds/ hold the shapes.
  */
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRoutes } from '../../src/http/read-api.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
@@ -12,6 +16,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 import { expectGolden } from '../helpers/golden.ts';
 import { DEFAULT_STATUS_SETTINGS } from '../helpers/status-settings.ts';
+import { everyCommand } from '../readme/readme-text.ts';
 
 const FIVE_MINUTE_SITE = '01HQ7ZV3K8D4N5XWB2C9R6T1AE'; // general, controlled load, feed-in
 const THIRTY_MINUTE_SITE = '01JB2WXYZ3M4N5P6Q7R8S9T0VA'; // general only
@@ -150,6 +155,35 @@ describe('GET /api/feeds/emhass', () => {
       const { status, body } = await get(`/api/feeds/emhass?${query}`);
       expect(status, query).toBe(400);
       expect(body.problems.join('\n'), query).toMatch(problem);
+    }
+  });
+});
+
+describe("the README's EMHASS command", () => {
+  it('runs as written: the feed, piped through jq, is what EMHASS receives', async () => {
+    const command = everyCommand().find((line) => line.includes('/api/feeds/emhass'))!;
+    const received: Array<{ url: string; body: string }> = [];
+    const emhass = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ url: req.url!, body });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => emhass.listen(0, '127.0.0.1', resolve));
+    try {
+      readClock.now = FETCH;
+      const local = command
+        .replace('http://localhost:8080', `http://127.0.0.1:${server.port}`)
+        .replace('http://emhass:5000', `http://127.0.0.1:${(emhass.address() as AddressInfo).port}`);
+      await promisify(execFile)('bash', ['-o', 'pipefail', '-c', local], { env: { ...process.env, HTTP_API_TOKEN: '' }, timeout: 20_000 });
+      expect(received.map((r) => r.url)).toEqual(['/action/naive-mpc-optim']);
+      const posted = JSON.parse(received[0]!.body);
+      expect(Object.keys(posted).sort()).toEqual(['load_cost_forecast', 'prediction_horizon', 'prod_price_forecast', 'soc_init']);
+      expect([posted.load_cost_forecast.length, posted.prod_price_forecast.length, posted.prediction_horizon]).toEqual([48, 48, 48]);
+    } finally {
+      await new Promise((resolve) => emhass.close(resolve));
     }
   });
 });
