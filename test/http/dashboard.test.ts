@@ -281,6 +281,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.locator('#accuracy-meta').textContent()).toMatch(/^General channel, \d{4}-\d{2}-\d{2} to now · \d+ archived forecasts against the settled price/);
     const accuracyAxis = (await page.evaluate<Record<string, string[]>>('window.drawnText'))['accuracy-chart'] ?? [];
     expect(accuracyAxis).toEqual(expect.arrayContaining(['0-5m', '30m-2h', '2-6h']));
+    // The same error by hour of the day.
+    await page.waitForSelector('#accuracy-hour-chart canvas');
+    expect(await page.locator('#accuracy-hour-chart .u-legend th').allTextContents()).toEqual(['Hour', 'perKwh', 'Advanced predicted']);
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);

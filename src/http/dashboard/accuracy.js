@@ -53,7 +53,7 @@ const dashboardAccuracy = (() => {
       'accuracy-hour-chart',
       {
         series: [
-          { label: 'Hour', value: (_u, i) => (i === null || i === undefined ? '–' : label(hours[i].hour)) },
+          { label: 'Hour', value: (_u, hour) => (hour === null || hour === undefined ? '–' : label(hour)) },
           line('perKwh', CHANNEL_COLOURS.general, { width: 2, ...withPoints }),
           line('Advanced predicted', CHANNEL_COLOURS.feedIn, { width: 2, ...withPoints }),
         ],
