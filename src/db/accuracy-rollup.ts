@@ -13,7 +13,7 @@
  *
  * Final means: compacted (FORECAST_COMPACT_AFTER_DAYS; compaction deletes rows the direct answer would no
  * longer see, so summing earlier would disagree with it), or, with compaction off, ended ROLLUP_AFTER_DAYS
- * ago, past any price revision. Days whose forecasts FORECAST_RETENTION_DAYS later prunes stay rolled up:
+ * ago, past any price revision; and every settled price of the day stored (lastSettledDay). Days whose forecasts FORECAST_RETENTION_DAYS later prunes stay rolled up:
  * the report keeps their accuracy, which the direct computation alone would have lost.
  */
 import type pg from 'pg';
@@ -201,10 +201,41 @@ export interface RolledUpSlice {
 }
 
 /**
+ * The last day of [fromDay, toDay] before the first whose general prices are not all settled and stored, or null.
+ * A day summed without its settled prices would count fewer forecasts than it will once they arrive: after an
+ * outage the cycle archives forecasts before it fetches the missed days, and a gap waits for repair. A day
+ * with no prices at all and no forecasts (before the site existed) counts as settled: it has nothing to sum.
+ */
+async function lastSettledDay(pool: pg.Pool, siteId: string, fromDay: string, toDay: string): Promise<string | null> {
+  const result = await pool.query<{ day: string | null }>(
+    `WITH days AS (
+       SELECT d::date AS day FROM generate_series($2::date, $3::date, interval '1 day') AS d
+     ), settled AS (
+       SELECT p.nem_date AS day, count(*) AS n FROM price_data p JOIN sites s ON s.id = p.site_id AND p.duration = s.interval_length
+       WHERE p.site_id = $1 AND p.channel_type = 'general' AND p.interval_type = 'ActualInterval' AND p.nem_date BETWEEN $2::date AND $3::date
+       GROUP BY 1
+     ), forecast AS (
+       SELECT DISTINCT f.nem_date AS day FROM price_forecasts f
+       WHERE f.site_id = $1 AND f.channel_type = 'general' AND f.nem_date BETWEEN $2::date AND $3::date
+     )
+     SELECT to_char(min(d.day) - 1, 'YYYY-MM-DD') AS day
+     FROM days d JOIN sites s ON s.id = $1
+     LEFT JOIN settled ON settled.day = d.day
+     WHERE coalesce(settled.n, 0) < 1440 / s.interval_length
+       AND (settled.n IS NOT NULL OR EXISTS (SELECT 1 FROM forecast WHERE forecast.day = d.day))`,
+    [siteId, fromDay, toDay],
+  );
+  const beforeGap = result.rows[0]!.day;
+  if (beforeGap === null) return toDay;
+  return beforeGap < fromDay ? null : beforeGap;
+}
+
+/**
  * Rolls up the site's next slice of final days (at most ROLLUP_SLICE_DAYS) and advances its marker, all in one
  * transaction: an interrupted slice is redone whole, and redoing one writes the same rows. `readyBefore` is
  * the instant by which every interval a day needs has ended and settled (now − ROLLUP_AFTER_DAYS); with
- * `compacting`, also no later than the site's compaction marker. Returns the slice, or null when nothing is ready.
+ * `compacting`, also no later than the site's compaction marker; and never past a day whose prices are not all
+ * settled yet (lastSettledDay). Returns the slice, or null when nothing is ready.
  */
 export async function rollUpForecastAccuracy(pool: pg.Pool, siteId: string, readyBefore: Date, compacting: boolean): Promise<RolledUpSlice | null> {
   const plan = await pool.query<{ marker: string | null; first: Date | null; compacted: Date | null }>(
@@ -216,14 +247,15 @@ export async function rollUpForecastAccuracy(pool: pg.Pool, siteId: string, read
   );
   const { marker, first, compacted } = plan.rows[0]!;
   if (compacting && compacted === null) return null;
-  const ready = new Date(Math.min(readyBefore.getTime(), compacting ? compacted!.getTime() : Infinity) - 30 * 60_000);
-  // The last day whose intervals (a half-hour's included) all ended by `ready`.
+  const ready = new Date(Math.min(readyBefore.getTime(), compacting ? compacted!.getTime() : Infinity));
+  // The last day whose intervals all ended by `ready` (one starting in a NEM day ends by the next day's start).
   const lastReady = addDays(nemToday(ready), -1);
   // Without a marker, the day of the earliest archived interval (an interval belongs to the NEM day of its end − 1 ms, as its start does).
   const fromDay = marker !== null ? addDays(marker, 1) : first !== null ? nemDateOf(first) : null;
   if (fromDay === null || fromDay > lastReady) return null;
   const sliceEnd = addDays(fromDay, ROLLUP_SLICE_DAYS - 1);
-  const throughDay = sliceEnd < lastReady ? sliceEnd : lastReady;
+  const throughDay = await lastSettledDay(pool, siteId, fromDay, sliceEnd < lastReady ? sliceEnd : lastReady);
+  if (throughDay === null) return null;
   const range: AccuracyRange = { siteId, from: nemDayStart(fromDay), to: nemDayStart(addDays(throughDay, 1)), channels: null };
   await withTransaction(pool, async (tx) => {
     await tx.query('DELETE FROM forecast_accuracy_daily WHERE site_id = $1 AND day BETWEEN $2 AND $3', [siteId, fromDay, throughDay]);

@@ -3,12 +3,13 @@
  * (5-minute and 30-minute forecasts, advanced ranges, spikes with and without warning) reported over a range
  * with partial days at both ends, with nothing, part and all of it rolled up. Also: a day is rolled up only
  * once final (compacted when compaction is on), a slice at a time, and the breakdown by time of day adds up to
- * the lead buckets.
+ * the lead buckets; and the real collector rolls days up by itself as its cycles go by.
  */
 import { describe, expect, it } from 'vitest';
 import { ROLLUP_SLICE_DAYS, rollUpForecastAccuracy } from '../../src/db/accuracy-rollup.ts';
 import { addDays } from '../../src/domain/nem-time.ts';
 import { forecastAccuracy, type AccuracyFilter } from '../../src/query/forecast-accuracy.ts';
+import { startHarness } from '../helpers/collector-harness.ts';
 import { databaseForFile } from '../helpers/database.ts';
 import { ARCHIVE_SITE as SITE, seedForecastArchive } from '../helpers/forecast-archive-sql.ts';
 
@@ -90,8 +91,47 @@ describe('the forecast accuracy roll-up', () => {
     await db.pool.query(`INSERT INTO forecast_compaction (site_id, compacted_through) VALUES ($1, '2025-10-04T00:30:00+10:00')`, [SITE.id]);
     expect(await rollUpForecastAccuracy(db.pool, SITE.id, FAR_FUTURE, true)).toEqual({ fromDay: FIRST_DAY, throughDay: '2025-10-03' });
     await db.pool.query(`UPDATE forecast_compaction SET compacted_through = '2030-01-01Z' WHERE site_id = $1`, [SITE.id]);
-    // A backlog: one slice of ROLLUP_SLICE_DAYS, days without data included (they are final too).
+    // A backlog: one slice of ROLLUP_SLICE_DAYS; the days past the seed hold neither prices nor forecasts, nothing to wait for.
     expect(await rollUpForecastAccuracy(db.pool, SITE.id, FAR_FUTURE, true)).toEqual({ fromDay: '2025-10-04', throughDay: addDays('2025-10-04', ROLLUP_SLICE_DAYS - 1) });
+    // A day with forecasts whose settled prices are missing stops the next slice before it.
+    await db.pool.query(`DELETE FROM forecast_accuracy_rollup WHERE site_id = $1`, [SITE.id]);
+    await db.pool.query(`DELETE FROM price_data WHERE site_id = $1 AND channel_type = 'general' AND nem_date = '2025-10-08' AND extract(minute FROM nem_time) = 5`, [SITE.id]);
+    expect(await rollUpForecastAccuracy(db.pool, SITE.id, FAR_FUTURE, true)).toEqual({ fromDay: FIRST_DAY, throughDay: '2025-10-07' });
+    expect(await rollUpForecastAccuracy(db.pool, SITE.id, FAR_FUTURE, true)).toBeNull();
     expect(await forecastAccuracy(db.pool, FILTER)).toEqual(await forecastAccuracy(db.pool, { ...FILTER, direct: true }));
   });
+});
+
+describe('the collector rolls forecast accuracy up after its cycles', () => {
+  it('a week and a half later, the compacted days are rolled up and report as computed directly', async () => {
+    const start = new Date('2025-11-20T03:00:00Z');
+    const h = await startHarness({ now: start });
+    try {
+      const collector = h.newCollector({ historicalStartDate: '2025-11-19', forecastCompactAfterDays: 1 });
+      await collector.discoverSites(AbortSignal.timeout(10_000));
+      await collector.backfill(AbortSignal.timeout(60_000));
+      // Forecasts archived every three hours for a day and a half.
+      for (let hours = 0; hours <= 36; hours += 3) {
+        h.clock.now = new Date(start.getTime() + hours * 3_600_000);
+        await collector.runCycle(AbortSignal.timeout(30_000));
+      }
+      // Ten days on, the first cycle archives and compacts before it fetches the missed days' prices, so it rolls
+      // nothing up that lacks them; the next one, five minutes later, rolls the final days up.
+      h.clock.now = new Date(start.getTime() + 10 * 24 * 3_600_000);
+      await collector.runCycle(AbortSignal.timeout(60_000));
+      h.clock.now = new Date(h.clock.now.getTime() + 5 * 60_000);
+      await collector.runCycle(AbortSignal.timeout(60_000));
+      await collector.settle();
+      const marker = await h.pool.query<{ site_id: string; day: string }>(`SELECT site_id, to_char(rolled_through, 'YYYY-MM-DD') AS day FROM forecast_accuracy_rollup`);
+      expect(marker.rows.length).toBeGreaterThan(0);
+      const site = marker.rows.find((row) => row.site_id === '01HQ7ZV3K8D4N5XWB2C9R6T1AE')!;
+      expect(site.day >= '2025-11-21').toBe(true);
+      const filter: AccuracyFilter = { siteId: site.site_id, from: new Date('2025-11-20T00:00:00+10:00'), to: new Date('2025-11-23T00:00:00+10:00'), channels: null, byTimeOfDay: true };
+      const rolled = await forecastAccuracy(h.pool, filter);
+      expect(rolled.buckets.length).toBeGreaterThan(3);
+      expect(rolled).toEqual(await forecastAccuracy(h.pool, { ...filter, direct: true }));
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
 });
