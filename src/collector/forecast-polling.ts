@@ -9,6 +9,7 @@ import { currentPricesRange, type CurrentPricesParams } from '../amber/request-p
 import type { PriceInterval, Site } from '../domain/models.ts';
 import { isCollectorError, isFatal } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { ROLLUP_AFTER_DAYS, rollUpForecastAccuracy } from '../db/accuracy-rollup.ts';
 import { compactForecasts, pruneForecasts, storeForecastSnapshots } from '../db/forecast-store.ts';
 import { withTransaction } from '../db/pool.ts';
 import { pruneRejectedIntervals, recordRejectedIntervals } from '../db/rejected-intervals.ts';
@@ -91,6 +92,7 @@ export async function archiveForecasts(deps: ForecastDeps, sites: readonly Site[
         if (deps.compactAfterDays !== null) {
           summary.compacted += await compactSlice(deps, site.id, new Date(fetchedAt.getTime() - deps.compactAfterDays * DAY_MS));
         }
+        await rollUpSlice(deps, site.id, fetchedAt);
       } catch (err) {
         if (isCollectorError(err, 'ABORTED') || signal.aborted) return;
         if (isFatal(err)) throw err;
@@ -117,6 +119,20 @@ async function compactSlice(deps: ForecastDeps, siteId: string, through: Date): 
     'price forecasts compacted',
   );
   return slice.deleted;
+}
+
+/**
+ * Rolls up the site's next slice of final days of forecast accuracy (db/accuracy-rollup.ts), after compaction
+ * so a day is summed as compacted. A failure waits for the next cycle: the report computes unrolled days directly.
+ */
+async function rollUpSlice(deps: ForecastDeps, siteId: string, fetchedAt: Date): Promise<void> {
+  try {
+    const readyBefore = new Date(fetchedAt.getTime() - ROLLUP_AFTER_DAYS * DAY_MS);
+    const slice = await rollUpForecastAccuracy(deps.pool, siteId, readyBefore, deps.compactAfterDays !== null);
+    if (slice !== null) deps.logger.debug({ site: siteId, ...slice }, 'forecast accuracy rolled up');
+  } catch (err) {
+    deps.logger.warn({ site: siteId, err }, 'could not roll up forecast accuracy; the next cycle tries again');
+  }
 }
 
 /** Forgets refused elements not seen for REJECTED_RETENTION_DAYS, with the compaction; a failure waits for the next cycle. */

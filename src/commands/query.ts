@@ -27,7 +27,7 @@ import { readRejectedIntervals } from '../db/rejected-intervals.ts';
 import { dailyCosts, dailyPrices, dailyUsage, summary } from '../query/reports.ts';
 import { ENERGY_ONLY } from '../query/statement.ts';
 import { selectSites } from '../query/site-selection.ts';
-import { ACCURACY_DAYS, channelList, runForecastAccuracy, type AccuracyInvocation } from './reports/forecast-accuracy-report.ts';
+import { ACCURACY_DAYS, accuracyView, channelList, runForecastAccuracy, type AccuracyInvocation } from './reports/forecast-accuracy-report.ts';
 
 const QUERY_USAGE = `Usage: amber-collector query <report> [options]
 
@@ -46,10 +46,11 @@ Reports:
                       json is one array, ndjson one object per line; --raw adds the API object as received)
   sql "STATEMENT"     one SQL statement in a READ ONLY transaction, rolled back afterwards
                       (--timeout SECONDS, default 30)
-  forecast-accuracy [--channel general,feedIn,...]
+  forecast-accuracy [--channel general,feedIn,...] [--by lead|time-of-day]
                       archived forecasts against settled prices by lead time (0-5 min .. 24-48 h): error
                       of perKwh and advanced predicted, share inside advanced low-high, spike detection
-                      (one site: --site or the first; default the last 30 days through today)
+                      (one site: --site or the first; default the last 30 days through today);
+                      --by time-of-day adds the same error per NEM hour of the day
   rejected [--since DATE]
                       elements the API sent that failed validation and were kept instead of stored
                       (newest first): the rule broken, the range asked for, how often, a short sample;
@@ -69,7 +70,7 @@ DATA_DIR (the running one, or started for this command). No Amber API key is nee
 `;
 
 type Report = 'summary' | 'costs' | 'prices' | 'usage' | 'export' | 'sql' | 'rejected' | 'forecast-accuracy';
-type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout' | 'since' | 'channel';
+type Flag = 'site' | 'from' | 'to' | 'json' | 'type' | 'format' | 'output' | 'raw' | 'timeout' | 'since' | 'channel' | 'by';
 
 const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   summary: ['site', 'json'],
@@ -79,7 +80,7 @@ const REPORT_FLAGS: Record<Report, readonly Flag[]> = {
   export: ['site', 'from', 'to', 'type', 'format', 'output', 'raw'],
   sql: ['json', 'timeout'],
   rejected: ['site', 'since', 'json'],
-  'forecast-accuracy': ['site', 'from', 'to', 'channel', 'json'],
+  'forecast-accuracy': ['site', 'from', 'to', 'channel', 'by', 'json'],
 };
 
 const REPORT_NAMES = 'summary, costs, prices, usage, export, sql, rejected or forecast-accuracy';
@@ -101,6 +102,7 @@ const QUERY_OPTIONS = {
   timeout: { type: 'string' },
   since: { type: 'string' },
   channel: { type: 'string' },
+  by: { type: 'string' },
 } as const;
 
 export interface QueryEnvironment extends CommandIo {
@@ -204,7 +206,7 @@ function parseInvocation({ values, positionals }: ParsedArguments<typeof QUERY_O
     }
     case 'forecast-accuracy':
       noPositionals(name, rest);
-      return { report: name, site, json, ...dayRange(undefined, values.from, values.to, nemToday(now), ACCURACY_DAYS), channels: channelList(values.channel) };
+      return { report: name, site, json, ...dayRange(undefined, values.from, values.to, nemToday(now), ACCURACY_DAYS), channels: channelList(values.channel), byTimeOfDay: accuracyView(values.by) };
   }
 }
 

@@ -10,8 +10,12 @@
  *   GET /api/prices/current         the current price and forecast of one site from the forecast archive (?site=)
  *   GET /api/costs                  import / feed-in / net dollars per NEM day, energy only (?site, from, to as dates)
  *   GET /api/bill                   one month's statement as on an Amber bill (?site, month=YYYY-MM; default the month of yesterday)
- *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel;
- *                                   default the last 30 days, at most 366; see query/forecast-accuracy.ts)
+ *   GET /api/forecast-accuracy      archived forecasts against settled prices by lead time (?site, from, to, channel,
+ *                                   by=time-of-day adds the figures per NEM hour; default the last 30 days, at most
+ *                                   366; see query/forecast-accuracy.ts)
+ *   GET /api/feeds/emhass           EMHASS runtime parameters: import and export prices per step (?site, horizon_hours,
+ *                                   step_minutes, source, align; see query/emhass-feed.ts)
+ *   GET /api/feeds/forecast         the forecast in Home Assistant's core Amber shape (?site, channel; mqtt/forecast-list.ts)
  *
  * Series parameters: `from`/`to` are NEM dates (YYYY-MM-DD; `to` inclusive) or ISO 8601 instants with an
  * offset (`to` exclusive); intervals are selected and bucketed by their START, in NEM time. Defaults: the
@@ -29,7 +33,10 @@ import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
 import { readPricesNow } from '../query/current.ts';
+import { archivedForecastEntries } from '../mqtt/forecast-list.ts';
+import { emhassFeed, FEED_ALIGNMENTS, FEED_SOURCES, MAX_HORIZON_HOURS, STEP_MINUTES } from '../query/emhass-feed.ts';
 import { forecastAccuracy } from '../query/forecast-accuracy.ts';
+import { forecastInForce } from '../query/forecast-archive.ts';
 import { dailyCosts, summary } from '../query/reports.ts';
 import { ENERGY_ONLY, monthlyStatement } from '../query/statement.ts';
 import type { FixedCharges } from '../domain/fixed-charges.ts';
@@ -124,8 +131,35 @@ export function readRoutes(deps: ReadApiDeps): Route[] {
       if (from.getTime() >= to.getTime()) throw badRequest([`from: must be before to (${nemIsoInstant(from)} is not before ${nemIsoInstant(to)})`]);
       if (to.getTime() - from.getTime() > MAX_ACCURACY_DAYS * 86_400_000) throw badRequest([`from/to: at most ${MAX_ACCURACY_DAYS} days at a time`]);
       const range = { siteId: site?.id ?? null, from: nemIsoInstant(from), to: nemIsoInstant(to), unit: 'c/kWh' };
-      if (site === undefined) return { ...range, buckets: [], spikeWarnings: [] };
-      return { ...range, ...(await forecastAccuracy(pool, { siteId: site.id, from, to, channels: query.channel ?? null })) };
+      const byTimeOfDay = query.by === 'time-of-day';
+      if (site === undefined) return { ...range, buckets: [], spikeWarnings: [], ...(byTimeOfDay ? { timeOfDay: [] } : {}) };
+      return { ...range, ...(await forecastAccuracy(pool, { siteId: site.id, from, to, channels: query.channel ?? null, byTimeOfDay })) };
+    }),
+    jsonRoute('/api/feeds/emhass', emhassQuery, async (query) => {
+      const [site] = await selectSites(pool, query.site ?? null);
+      if (site === undefined) throw badRequest(['site: no sites are stored yet']);
+      return {
+        site_id: site.id,
+        ...(await emhassFeed(pool, {
+          siteId: site.id,
+          hasFeedIn: site.channels.some((c) => c.type === 'feedIn'),
+          now: now(),
+          horizonHours: query.horizon_hours ?? 24,
+          stepMinutes: query.step_minutes ?? 30,
+          source: query.source ?? 'perKwh',
+          align: query.align ?? 'next',
+        })),
+      };
+    }),
+    jsonRoute('/api/feeds/forecast', forecastFeedQuery, async (query) => {
+      const [site] = await selectSites(pool, query.site ?? null);
+      const channel = query.channel ?? 'general';
+      if (site === undefined) return { site_id: null, channel_type: channel, forecasts: [] };
+      const at = now();
+      const archived = await forecastInForce(pool, { siteId: site.id, at, until: new Date(at.getTime() + FORECAST_FEED_HOURS * 3_600_000) });
+      // Intervals starting after now, as the core integration's forecast sensor lists them (the running one is its price sensor).
+      const forecast = archived.filter((price) => price.channelType === channel && price.startMs > at.getTime());
+      return { site_id: site.id, channel_type: channel, forecasts: archivedForecastEntries(forecast) };
     }),
   ];
 }
@@ -179,6 +213,9 @@ const seriesQuery = z.strictObject({
 
 const CHANNEL_TYPES = ['general', 'controlledLoad', 'feedIn'] as const;
 
+/** `lead` (the default): by lead bucket only; `time-of-day` adds the figures per NEM hour. */
+const ACCURACY_VIEWS = ['lead', 'time-of-day'] as const;
+
 const accuracyQuery = z.strictObject({
   ...rangeParams,
   channel: commaList
@@ -186,6 +223,31 @@ const accuracyQuery = z.strictObject({
       error: (issue) => `expected channel types from ${CHANNEL_TYPES.join(', ')}, comma separated, got ${JSON.stringify(issue.input)}`,
     })
     .optional(),
+  by: z.enum(ACCURACY_VIEWS, { error: (issue) => `expected one of ${ACCURACY_VIEWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+});
+
+/** A whole number written as digits only (no sign, exponent or fraction), then checked against its range. */
+const wholeParam = (name: string, check: (value: number) => boolean, range: string) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, { error: (issue) => `expected ${name} as a whole number, ${range}, got ${JSON.stringify(issue.input)}` })
+    .transform(Number)
+    .refine(check, { error: (issue) => `expected ${name} ${range}, got ${JSON.stringify(issue.input)}` });
+
+const emhassQuery = z.strictObject({
+  site: siteParam.optional(),
+  horizon_hours: wholeParam('hours', (h) => h >= 1 && h <= MAX_HORIZON_HOURS, `from 1 to ${MAX_HORIZON_HOURS}`).optional(),
+  step_minutes: wholeParam('minutes', (m) => (STEP_MINUTES as readonly number[]).includes(m), `one of ${STEP_MINUTES.join(', ')}`).optional(),
+  source: z.enum(FEED_SOURCES, { error: (issue) => `expected one of ${FEED_SOURCES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  align: z.enum(FEED_ALIGNMENTS, { error: (issue) => `expected one of ${FEED_ALIGNMENTS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+});
+
+/** Amber's forecast reaches the end of the next NEM day: 48 hours at most. */
+const FORECAST_FEED_HOURS = 48;
+
+const forecastFeedQuery = z.strictObject({
+  site: siteParam.optional(),
+  channel: z.enum(CHANNEL_TYPES, { error: (issue) => `expected one of ${CHANNEL_TYPES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
 });
 
 const costsQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional() });

@@ -4,8 +4,13 @@
  * in $/kWh, and on feed-in `per_kwh` is what exporting earns (the core integration's sign: positive when you are
  * paid), the opposite of Amber's raw feed-in sign.
  */
+import { customerDollars, dollarsPerKwh } from '../domain/customer-price.ts';
 import type { PriceInterval } from '../domain/models.ts';
-import type { StoredPrice } from '../query/current.ts';
+import { nemIsoInstant } from '../domain/nem-time.ts';
+import { fromArchive, type StoredPrice } from '../query/current.ts';
+import type { ArchivedPrice } from '../query/forecast-archive.ts';
+
+export { customerDollars } from '../domain/customer-price.ts';
 
 /**
  * Home Assistant's recorder drops a state's attributes over 16,384 bytes of JSON. The attributes topic stays
@@ -30,27 +35,19 @@ export interface ForecastEntry {
   advanced_price_high?: number;
 }
 
-/** c/kWh to $/kWh, exact to a ten-millionth of a cent (Amber sends five decimals of a cent) without float noise. */
-function dollarsPerKwh(cents: number): number {
-  return Math.round(cents * 1e7) / 1e9;
-}
-
-/** The price a customer sees: on feed-in, positive means exporting earns money. */
-export function customerDollars(channelType: string, cents: number): number {
-  const dollars = dollarsPerKwh(cents);
-  return channelType === 'feedIn' ? -dollars || 0 : dollars;
-}
-
 /** Amber's camelCase descriptor as the core integration shows it (`extremelyLow` → `extremely_low`). */
 export function descriptorSlug(descriptor: string | null): string | null {
   return descriptor === null ? null : descriptor.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** What an entry takes from a fetched (or archived) interval beyond the stored price: Amber's range and advanced price. */
+export type IntervalExtras = Pick<PriceInterval, 'channelType' | 'endTime' | 'range' | 'advancedPrice'>;
+
 /**
  * One entry per forecast interval, from the stored forecast (the numbers `/api/prices/current` returns), with
  * Amber's range and advanced price added from the snapshot the cycle fetched, where it has them.
  */
-export function forecastEntries(forecast: readonly StoredPrice[], snapshot: readonly PriceInterval[]): ForecastEntry[] {
+export function forecastEntries(forecast: readonly StoredPrice[], snapshot: readonly IntervalExtras[]): ForecastEntry[] {
   const extras = new Map(snapshot.map((interval) => [`${interval.channelType}|${Date.parse(interval.endTime)}`, interval]));
   return forecast.map((price) => {
     const sent = extras.get(`${price.channelType}|${Date.parse(price.end)}`);
@@ -79,6 +76,12 @@ export function forecastEntries(forecast: readonly StoredPrice[], snapshot: read
     }
     return entry;
   });
+}
+
+/** The same entries built from the forecast archive alone (the read API's `/api/feeds/forecast`), range and advanced price as archived. */
+export function archivedForecastEntries(archived: readonly ArchivedPrice[]): ForecastEntry[] {
+  const extras = archived.map((price) => ({ channelType: price.channelType, endTime: nemIsoInstant(price.endMs), range: price.range, advancedPrice: price.advancedPrice }));
+  return forecastEntries(archived.map(fromArchive), extras);
 }
 
 /**

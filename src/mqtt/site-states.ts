@@ -32,7 +32,7 @@ export interface SiteCostToday {
 export interface SiteStateInput {
   siteId: string;
   prices: PricesNow;
-  /** The intervals this cycle fetched (for Amber's range and advanced price, which the archive does not keep). */
+  /** The intervals this cycle fetched (Amber's range and advanced price as fetched; the archive keeps them too). */
   snapshot: readonly PriceInterval[];
   cost: SiteCostToday;
   health: SiteHealth;

@@ -142,7 +142,8 @@ function fromPriceData(row: PriceRow): StoredPrice {
   };
 }
 
-function fromArchive(price: ArchivedPrice): StoredPrice {
+/** An archived price as the read API shows it (Amber's range and advanced price left out). */
+export function fromArchive(price: ArchivedPrice): StoredPrice {
   return {
     channelType: price.channelType,
     start: nemIsoInstant(price.startMs),

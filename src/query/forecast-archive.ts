@@ -23,7 +23,13 @@ export interface PriceValues {
   estimate: boolean | null;
 }
 
-export interface ArchivedPrice extends Snapshot, PriceValues {}
+/** Amber's range and advanced price as archived with a forecast (null where Amber sent none). */
+export interface ArchivedExtras {
+  range: { min: number; max: number } | null;
+  advancedPrice: { low: number; predicted: number | null; high: number } | null;
+}
+
+export interface ArchivedPrice extends Snapshot, PriceValues, ArchivedExtras {}
 
 interface ArchiveRow {
   channel_type: string;
@@ -37,6 +43,11 @@ interface ArchiveRow {
   descriptor: string | null;
   interval_type: string;
   estimate: boolean | null;
+  range_min: number | null;
+  range_max: number | null;
+  advanced_low: number | null;
+  advanced_predicted: number | null;
+  advanced_high: number | null;
 }
 
 /**
@@ -49,7 +60,8 @@ export async function forecastInForce(db: Queryable, args: { siteId: string; at:
     `SELECT DISTINCT ON (f.channel_type, f.nem_time, f.duration)
             f.channel_type, f.nem_time, f.duration, f.fetched_at, f.per_kwh::float8 AS per_kwh,
             f.spot_per_kwh::float8 AS spot_per_kwh, f.renewables::float8 AS renewables, f.spike_status,
-            f.descriptor, f.interval_type, f.estimate
+            f.descriptor, f.interval_type, f.estimate, f.range_min::float8 AS range_min, f.range_max::float8 AS range_max,
+            f.advanced_low::float8 AS advanced_low, f.advanced_predicted::float8 AS advanced_predicted, f.advanced_high::float8 AS advanced_high
      FROM price_forecasts f
      WHERE f.site_id = $1 AND f.fetched_at <= $2 AND f.nem_time > $2 AND f.nem_time <= $3
      ORDER BY f.channel_type, f.nem_time, f.duration, f.fetched_at DESC`,
@@ -69,6 +81,9 @@ export async function forecastInForce(db: Queryable, args: { siteId: string; at:
       descriptor: row.descriptor,
       intervalType: row.interval_type,
       estimate: row.estimate,
+      range: row.range_min === null || row.range_max === null ? null : { min: row.range_min, max: row.range_max },
+      advancedPrice:
+        row.advanced_low === null || row.advanced_high === null ? null : { low: row.advanced_low, predicted: row.advanced_predicted, high: row.advanced_high },
     }),
   );
   return withoutOverlaps(prices).sort((a, b) => a.startMs - b.startMs || channelRank(a.channelType) - channelRank(b.channelType));
@@ -111,7 +126,8 @@ function withoutOverlaps<T extends Snapshot>(prices: readonly T[]): T[] {
   return kept;
 }
 
-function channelRank(channelType: string): number {
+/** The API's order of channel types: general, controlled load, feed-in, then anything new. */
+export function channelRank(channelType: string): number {
   const rank = ['general', 'controlledLoad', 'feedIn'].indexOf(channelType);
   return rank === -1 ? 99 : rank;
 }

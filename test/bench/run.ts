@@ -22,6 +22,7 @@ import { daemonProcessBenchmark } from './daemon-process.ts';
 import { embeddedPostgresBenchmark } from './embedded.ts';
 import { firstContactBenchmark } from './first-contact.ts';
 import { formatNotes, formatTable, type Figure } from './figures.ts';
+import { forecastAccuracyBenchmark } from './forecast-accuracy.ts';
 import { pacingBenchmark } from './pacing.ts';
 import { readLoadBenchmark } from './read-load.ts';
 import { remoteDatabaseBenchmark } from './remote-db.ts';
@@ -50,6 +51,7 @@ const BENCHMARKS: Benchmark[] = [
   firstContactBenchmark,
   backupBenchmark,
   batteryWorkerBenchmark,
+  forecastAccuracyBenchmark,
 ];
 
 const RESULTS_FILE = 'bench-results/bench.json';

@@ -40,6 +40,20 @@ describe('query forecast-accuracy', () => {
     expect(expected.buckets.map((b) => b.channelType)).toEqual(['feedIn']);
   });
 
+  it('--by time-of-day adds the error per NEM hour of the interval start, as the read model has it', async () => {
+    const range = { siteId: ACCURACY_SITE.id, from: nemDayStart('2025-11-20'), to: nemDayStart('2025-11-21'), channels: null, byTimeOfDay: true };
+    const expected = await forecastAccuracy(db.pool, range);
+    // Every seeded interval starts between 10:00 and 11:00 NEM time (00:00–01:00Z).
+    const general = expected.buckets.filter((b) => b.channelType === 'general').reduce((sum, b) => sum + b.forecasts, 0);
+    expect(expected.timeOfDay!.filter((h) => h.channelType === 'general')).toMatchObject([{ hour: 10, forecasts: general }]);
+    const table = await query(['forecast-accuracy', '--from', '2025-11-20', '--to', '2025-11-20', '--by', 'time-of-day']);
+    expect(table.out).toContain('By time of day');
+    expect(table.out).toMatch(new RegExp(`general\\s+10:00\\s+${general}\\s`));
+    const json = await query(['forecast-accuracy', '--from', '2025-11-20', '--to', '2025-11-20', '--by', 'time-of-day', '--json']);
+    expect(JSON.parse(json.out).timeOfDay).toEqual(expected.timeOfDay);
+    expect((await query(['forecast-accuracy', '--from', '2025-11-20', '--to', '2025-11-20'])).out).not.toContain('By time of day');
+  });
+
   it('a range with no forecasts says so', async () => {
     const run = await query(['forecast-accuracy', '--from', '2025-10-01', '--to', '2025-10-02']);
     expect(run.code).toBe(0);
@@ -49,6 +63,8 @@ describe('query forecast-accuracy', () => {
   it.each([
     [['forecast-accuracy', '--channel', 'spot'], /--channel takes channel types/],
     [['forecast-accuracy', '--channel', ','], /--channel takes channel types/],
+    [['forecast-accuracy', '--by', 'hour'], /--by takes lead or time-of-day/],
+    [['prices', '--by', 'time-of-day'], /--by does not apply to "prices"/],
     [['forecast-accuracy', '--from', '2024-01-01', '--to', '2025-11-20'], /at most 366 days/],
     [['forecast-accuracy', '--from', 'yesterday'], /--from must be a date/],
     [['forecast-accuracy', 'extra'], /takes no arguments/],

@@ -7,7 +7,8 @@
  * every poll is a row: 13 to 18 per 5-minute interval, about 400 per 30-minute one, ~24,000 rows a day per
  * channel, the README's 73,000 a day for three channels. Older intervals are compacted as the collector does:
  * the first and last snapshot and the ones in force 5 min, 30 min, 1, 2, 4, 8, 12, 24 and 36 hours before the
- * interval's start, about 5 rows per interval and channel. For the what-if's memory test and bench.
+ * interval's start, about 5 rows per interval and channel (`uncompactedDays` moves the line). For the what-if's
+ * memory test, the forecast-accuracy roll-up test and the benches.
  */
 import type pg from 'pg';
 import { upsertSites } from '../../src/db/sites-store.ts';
@@ -20,10 +21,10 @@ const UNCOMPACTED_DAYS = 7;
 const COMPACTION_LEADS = ['5 minutes', '30 minutes', '1 hour', '2 hours', '4 hours', '8 hours', '12 hours', '24 hours', '36 hours'];
 
 /** Stores the site and its data for the NEM days [from, to]; returns the forecast rows written. */
-export async function seedForecastArchive(pool: pg.Pool, from: string, to: string): Promise<number> {
+export async function seedForecastArchive(pool: pg.Pool, from: string, to: string, uncompactedDays = UNCOMPACTED_DAYS): Promise<number> {
   await upsertSites(pool, [ARCHIVE_SITE]);
   await pool.query('SET statement_timeout = 0');
-  const compactedUntil = nemDayStart(addDays(to, -(UNCOMPACTED_DAYS - 1)));
+  const compactedUntil = nemDayStart(addDays(to, -(uncompactedDays - 1)));
   const range = [ARCHIVE_SITE.id, new Date(nemDayStart(from).getTime() + 5 * 60_000), nemDayStart(addDays(to, 1))];
   const ends = `generate_series($2::timestamptz, $3::timestamptz, interval '5 minutes') AS e`;
   const day = `((e - interval '1 second') AT TIME ZONE 'Australia/Brisbane')::date`;

@@ -305,6 +305,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.locator('#accuracy-meta').textContent()).toMatch(/^General channel, \d{4}-\d{2}-\d{2} to now · \d+ archived forecasts against the settled price/);
     const accuracyAxis = (await page.evaluate<Record<string, string[]>>('window.drawnText'))['accuracy-chart'] ?? [];
     expect(accuracyAxis).toEqual(expect.arrayContaining(['0-5m', '30m-2h', '2-6h']));
+    // The same error by hour of the day.
+    await page.waitForSelector('#accuracy-hour-chart canvas');
+    expect(await page.locator('#accuracy-hour-chart .u-legend th').allTextContents()).toEqual(['Hour', 'perKwh', 'Advanced predicted']);
     // Other plans: the example plans beside Amber, per month and in total, money as on a bill.
     await page.locator('#compare-table tbody tr').first().waitFor({ timeout: 30_000 });
     expect(await page.locator('#compare-table thead th').allTextContents()).toEqual(['Month', 'Amber (energy only)', 'Example flat rate', 'vs Amber', 'Example time of use', 'vs Amber']);

@@ -72,6 +72,17 @@ describe('GET /api/forecast-accuracy', () => {
     }
   });
 
+  it('by=time-of-day adds the figures per NEM hour, which add up to the lead buckets', async () => {
+    const { status, body } = await get(`?site=${FIVE_MINUTE_SITE}&from=${TARGET_FROM.toISOString()}&to=${TARGET_TO.toISOString()}&by=time-of-day`);
+    expect(status).toBe(200);
+    const hours = body.timeOfDay.filter((h: any) => h.channelType === 'general');
+    // Two hours of intervals from 04:12:30 NEM time: the hours 4, 5 and 6.
+    expect(hours.map((h: any) => h.hour)).toEqual([4, 5, 6]);
+    const total = (rows: any[]) => rows.reduce((sum, r) => sum + r.forecasts, 0);
+    expect(total(hours)).toBe(total(body.buckets.filter((b: any) => b.channelType === 'general')));
+    expect((await get(`?site=${FIVE_MINUTE_SITE}`)).body).not.toHaveProperty('timeOfDay');
+  });
+
   it('without parameters: the first site over the last 30 days', async () => {
     const { status, body } = await get('');
     expect(status).toBe(200);
@@ -90,6 +101,7 @@ describe('GET /api/forecast-accuracy', () => {
     ['?site=%00', /control characters/],
     ['?site=a&site=b', /site: given more than once/],
     ['?window=1d', /Unrecognized key|window/],
+    ['?by=hour', /by: expected one of lead, time-of-day/],
     ['?site=NOSUCHSITE', /no site "NOSUCHSITE"/],
   ])('%s is refused with a 400 that says why', async (query, problem) => {
     const { status, body } = await get(query);

@@ -41,6 +41,7 @@ const EXERCISES: readonly Exercise[] = [
   { commands: /^amber-collector alerts test$/, file: 'test/readme/without-docker.test.ts', test: '`alerts test` reaches an ntfy and a Discord target' },
   { commands: /^amber-collector home-assistant (check|sync)/, file: 'test/home-assistant/home-assistant-daemon.test.ts', test: 'check and sync run as the README shows them' },
   { commands: /^curl -s localhost:8080\//, file: 'test/readme/without-docker.test.ts', test: 'the curl checks answer from the running daemon' },
+  { commands: /^curl -s 'http:\/\/localhost:8080\/api\/feeds\/emhass/, file: 'test/http/feeds-api.test.ts', test: 'runs as written: the feed, piped through jq, is what EMHASS receives' },
   { commands: /openssl rand -hex/, file: 'test/readme/without-docker.test.ts', test: 'the openssl passwords are letters and digits only' },
   { commands: /^npm run (lint|typecheck)$/, file: 'test/lint.test.ts', test: 'npm run lint' },
   { commands: /^kubectl kustomize$/, file: 'test/deploy/kubernetes.test.ts', test: "kubectl', ['kustomize'" },

@@ -24,6 +24,8 @@ export interface AccuracyInvocation {
   from: NemDate;
   to: NemDate;
   channels: string[] | null;
+  /** Add the figures per NEM hour of the day (`--by time-of-day`). */
+  byTimeOfDay: boolean;
 }
 
 /** `--channel general,feedIn`: channel types, checked; null (every channel) without the flag. */
@@ -35,13 +37,20 @@ export function channelList(raw: string | undefined): string[] | null {
   return channels;
 }
 
+/** `--by lead|time-of-day`: true for the breakdown by hour of the day; lead (the default) without the flag. */
+export function accuracyView(raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'lead') return false;
+  if (raw === 'time-of-day') return true;
+  throw usageError(`--by takes lead or time-of-day, got "${raw}"`);
+}
+
 export async function runForecastAccuracy(invocation: AccuracyInvocation, pool: pg.Pool, env: { out: Output }): Promise<number> {
   if (daysBetween(invocation.from, invocation.to) >= MAX_ACCURACY_DAYS) throw usageError(`forecast-accuracy covers at most ${MAX_ACCURACY_DAYS} days`);
   // Without --site the first listed site (active ones first), as the read API does.
   const [site] = await selectSites(pool, invocation.site);
   const range = { from: invocation.from, to: invocation.to };
   if (site === undefined) {
-    await env.out.write(invocation.json ? jsonText({ siteId: null, ...range, buckets: [], spikeWarnings: [] }) : 'No sites are stored yet.\n');
+    await env.out.write(invocation.json ? jsonText({ siteId: null, ...range, buckets: [], spikeWarnings: [], ...(invocation.byTimeOfDay ? { timeOfDay: [] } : {}) }) : 'No sites are stored yet.\n');
     return 0;
   }
   const report = await forecastAccuracy(pool, {
@@ -49,6 +58,7 @@ export async function runForecastAccuracy(invocation: AccuracyInvocation, pool: 
     from: nemDayStart(invocation.from),
     to: nemDayStart(addDays(invocation.to, 1)),
     channels: invocation.channels,
+    byTimeOfDay: invocation.byTimeOfDay,
   });
   const heading = `Forecast accuracy of site ${site.id}, NEM days ${invocation.from} to ${invocation.to}`;
   await env.out.write(invocation.json ? jsonText({ siteId: site.id, ...range, unit: 'c/kWh', ...report }) : renderForecastAccuracy(report, heading));
