@@ -17,9 +17,9 @@ const FIRST_DAY = '2025-10-01';
 const LAST_DAY = '2025-10-12';
 const FAR_FUTURE = new Date('2030-01-01T00:00:00Z');
 
-/** The generated archive, with what it lacks for this test: spikes, warnings, advanced prices and 30-minute forecasts. */
+/** The generated archive, with what it lacks for this test: spikes, warnings and advanced prices. */
 async function seed(pool: import('pg').Pool): Promise<void> {
-  // One uncompacted day (85 snapshots an interval) is enough to mix both densities, and keeps the seed quick.
+  // One uncompacted day (a snapshot per poll) is enough to mix both densities, and keeps the seed quick.
   await seedForecastArchive(pool, FIRST_DAY, LAST_DAY, 1);
   await pool.query(`UPDATE price_data SET spike_status = 'spike' WHERE per_kwh > 200`);
   await pool.query(
@@ -27,12 +27,16 @@ async function seed(pool: import('pg').Pool): Promise<void> {
             advanced_predicted = per_kwh - 0.37, advanced_low = per_kwh - 0.05 * (extract(epoch FROM nem_time)::bigint / 300 % 10), advanced_high = per_kwh + 1.5
      WHERE extract(epoch FROM fetched_at)::bigint / 300 % 3 <> 0`,
   );
-  // A 30-minute forecast of every half-hour, 3 and 20 hours ahead, compared with the mean of its six settled prices.
+  // A 30-minute forecast of every half-hour, 3 and 20 hours ahead, compared with the mean of its six settled prices,
+  // with a warning of a spike at 07:00 (the generator's own 30-minute forecasts carry none): where the generator
+  // already holds a forecast fetched at that moment, this one replaces it.
   await pool.query(
     `INSERT INTO price_forecasts (site_id, channel_type, nem_time, duration, fetched_at, nem_date, interval_type, per_kwh, spot_per_kwh, renewables, spike_status, advanced_predicted)
      SELECT $1, 'general', e, 30, e - interval '30 minutes' - lead, ((e - interval '1 second') AT TIME ZONE 'Australia/Brisbane')::date, 'ForecastInterval',
             20 + 10 * cos(extract(epoch FROM e) / 5000), 8, 40, CASE WHEN extract(hour FROM e) = 7 THEN 'potential' ELSE 'none' END, 21
-     FROM generate_series($2::timestamptz, $3::timestamptz, interval '30 minutes') AS e, unnest(ARRAY[interval '3 hours', interval '20 hours']) AS lead`,
+     FROM generate_series($2::timestamptz, $3::timestamptz, interval '30 minutes') AS e, unnest(ARRAY[interval '3 hours', interval '20 hours']) AS lead
+     ON CONFLICT (site_id, channel_type, nem_time, duration, fetched_at) DO UPDATE
+       SET per_kwh = excluded.per_kwh, spike_status = excluded.spike_status, advanced_predicted = excluded.advanced_predicted`,
     [SITE.id, '2025-10-01T00:30:00+10:00', '2025-10-13T00:00:00+10:00'],
   );
 }
