@@ -317,9 +317,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.locator('#compare-table tbody tr:last-child td:first-child').textContent()).toBe('Total');
     for (const cell of await page.locator('#compare-table tbody td.num').allTextContents()) expect(cell).toMatch(/^-?\$[\d,]+\.\d\d$/);
     expect(await page.locator('#compare-meta').textContent()).toContain('Amber is energy only');
-    // With the battery: each figure has its "with battery" one beside it.
+    // With the battery (the form's, a valid one again): each figure has its "with battery" one beside it.
+    await page.fill('#battery-form input[name=capacity]', '13.5');
     await page.locator('#compare-battery').check();
-    await page.locator('#compare-table thead th', { hasText: 'Example time of use with battery' }).waitFor({ timeout: 60_000 });
+    await page.locator('#compare-table th:text("Example time of use with battery"), #compare-table .error').first().waitFor({ timeout: 60_000 });
+    expect(await page.locator('#compare-table thead th').allTextContents(), await page.locator('#compare-table').textContent() ?? '').toContain('Example time of use with battery');
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);
