@@ -20,6 +20,7 @@ import { createPool, waitForDatabase } from './db/pool.ts';
 import { WriterLock } from './db/writer-lock.ts';
 import { isCollectorError } from './errors.ts';
 import { batteryRoutes } from './http/battery-api.ts';
+import { batteryRunner } from './http/battery-thread.ts';
 import { compareRoutes } from './http/compare-api.ts';
 import { dashboardRoutes } from './http/dashboard.ts';
 import { healthRoutes, Readiness } from './http/health.ts';
@@ -75,12 +76,14 @@ async function collectUntilStopped(config: Config, fixedCharges: FixedCharges | 
   // The metrics read the limiter's state when scraped, and the client reports its calls to the metrics.
   const metrics = new CollectorMetrics({ rateLimit: () => amber.limiter.snapshot() });
   const readiness = new Readiness({ pool, maxQuietMs: 2 * config.collection.intervalMinutes * 60_000, logger: logger.child({ component: 'readiness' }) });
+  // The what-if, the plans and the comparison with a battery share one worker thread at a time.
+  const battery = { defaults: config.battery, runner: batteryRunner({ pool: readPool, connection }) };
   // Every HTTP route the daemon serves; the read API adds its routes to this list.
   const routes: Route[] = [
     ...healthRoutes({ readiness, metrics, liveness: () => server.problem() }),
     ...readRoutes({ pool: readPool, status: statusSettingsOf(config), fixedCharges }),
-    ...batteryRoutes({ pool: readPool, connection, defaults: config.battery }),
-    ...compareRoutes({ pool: readPool, plansFile: config.comparePlansFile, fixedCharges }),
+    ...batteryRoutes({ pool: readPool, defaults: config.battery, runner: battery.runner }),
+    ...compareRoutes({ pool: readPool, plansFile: config.comparePlansFile, fixedCharges, battery }),
     ...dashboardRoutes(),
   ];
   // Listening before the database is reachable lets /healthz answer (and a deploy's health check pass)

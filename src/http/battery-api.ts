@@ -22,9 +22,8 @@ import { batteryParamsFrom, parseDecimal, parseStartCharge, startChargeKwh, type
 import { addDays, nemToday } from '../domain/nem-time.ts';
 import type { DatabaseConnection } from '../config/database.ts';
 import { checkWhatIfRange, MAX_HORIZON_HOURS } from '../query/battery-analysis.ts';
-import { runBatteryJob, type BatteryThreadLimits } from './battery-thread.ts';
+import { batteryRunner, type BatteryRunner, type BatteryThreadLimits } from './battery-thread.ts';
 import { selectSites } from '../query/site-selection.ts';
-import { ReadGate } from './read-gate.ts';
 import { answerFailure, badRequest, dateParam, gatedJsonRoute, siteParam } from './read-api.ts';
 import { sendJson, type Route } from './server.ts';
 
@@ -35,18 +34,13 @@ export interface BatteryApiDeps {
   defaults: BatteryParams;
   /** The clock for default ranges and "now"; tests pin it. */
   now?: () => Date;
-  /** The database the calculation's thread connects to on its own. Default: the pool's. */
+  /** The runner the daemon's battery work shares (one at a time). Default: one of this route's own. */
+  runner?: BatteryRunner;
+  /** Without a runner: the database the calculation's thread connects to on its own. Default: the pool's. */
   connection?: DatabaseConnection;
-  /** Default: two minutes, and a 96 MB heap (tests shorten the deadline). */
+  /** Without a runner: default two minutes, and a 96 MB heap (tests shorten the deadline). */
   limits?: BatteryThreadLimits;
 }
-
-/**
- * Months of what-if finish well within the deadline; a year with a forecast archived all year can take longer
- * (its forecast-driven plans dominate: `npm run bench -- battery-worker` measures it) and is then refused with
- * a 504. The heap holds a year of intervals and half a day of the forecast archive at a time.
- */
-const DEFAULT_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96 };
 
 /** A JSON body larger than this is refused unread: a plan request is a few hundred bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -71,7 +65,8 @@ const BODY_NAMES = {
   exportLimitKw: 'battery.exportLimitKw',
 } as const;
 
-const batteryQuery = {
+/** The battery's query parameters, as /api/battery/what-if, /api/optimize and /api/compare take them. */
+export const batteryQuery = {
   capacity: z.string().optional(),
   power: z.string().optional(),
   chargePower: z.string().optional(),
@@ -110,33 +105,33 @@ const optimizeBody = z.strictObject({
   horizonHours: finite.optional(),
 });
 
+export type BatteryQuery = z.infer<z.ZodObject<typeof batteryQuery>>;
+
+/** The battery of the query's parameters over the BATTERY_* defaults; its mistakes are added to `problems`. */
+export function batteryFromQuery(query: BatteryQuery, defaults: BatteryParams, problems: string[]): BatteryParams {
+  const checked = batteryParamsFrom(
+    {
+      capacityKwh: query.capacity,
+      powerKw: query.power,
+      chargeKw: query.chargePower,
+      dischargeKw: query.dischargePower,
+      efficiency: query.efficiency,
+      reserve: query.reserve,
+      exportLimitKw: query.exportLimit,
+    },
+    QUERY_NAMES,
+    defaults,
+  );
+  problems.push(...checked.problems);
+  return checked.params;
+}
+
 export function batteryRoutes(deps: BatteryApiDeps): Route[] {
   const { pool, defaults } = deps;
   const now = deps.now ?? (() => new Date());
-  // A pool from db/pool.ts holds its connection's URL and TLS setting as given.
-  const connection = deps.connection ?? { url: pool.options.connectionString ?? '', ssl: (pool.options.ssl as DatabaseConnection['ssl'] | undefined) ?? false };
-  const limits = deps.limits ?? DEFAULT_LIMITS;
   // One calculation at a time and none waiting: a second request meanwhile gets a 503 with Retry-After.
-  const gate = new ReadGate({ concurrency: 1, queueLength: 0, maxWaitMs: 5_000 });
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => gate.run(work);
-
-  const battery = (query: z.infer<z.ZodObject<typeof batteryQuery>>, problems: string[]) => {
-    const checked = batteryParamsFrom(
-      {
-        capacityKwh: query.capacity,
-        powerKw: query.power,
-        chargeKw: query.chargePower,
-        dischargeKw: query.dischargePower,
-        efficiency: query.efficiency,
-        reserve: query.reserve,
-        exportLimitKw: query.exportLimit,
-      },
-      QUERY_NAMES,
-      defaults,
-    );
-    problems.push(...checked.problems);
-    return checked.params;
-  };
+  const runner = deps.runner ?? batteryRunner({ pool, connection: deps.connection, limits: deps.limits });
+  const battery = (query: BatteryQuery, problems: string[]) => batteryFromQuery(query, defaults, problems);
 
   /** `soc=` as kWh or a percentage; null when not given, and when it is wrong (its problem is added). */
   const socParam = (raw: string | undefined, problems: string[]): StartCharge | null => {
@@ -162,7 +157,7 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
     }
     if (problems.length > 0) throw badRequest(problems);
     const [site] = await selectSites(pool, args.siteId);
-    return oneAtATime(() => runBatteryJob({ kind: 'plan', args: { site: site!, params: args.params, socKwh, horizonHours: args.horizonHours, now: now() } }, connection, limits));
+    return runner.run({ kind: 'plan', args: { site: site!, params: args.params, socKwh, horizonHours: args.horizonHours, now: now() } });
   };
 
   return [
@@ -176,7 +171,7 @@ export function batteryRoutes(deps: BatteryApiDeps): Route[] {
       if (problems.length > 0) throw badRequest(problems);
       const [site] = await selectSites(pool, query.site ?? null);
       if (site === undefined) throw badRequest(['site: no sites are stored yet']);
-      return oneAtATime(() => runBatteryJob({ kind: 'what-if', args: { site, from, to, params, day: query.day ?? null, startSocKwh } }, connection, limits));
+      return runner.run({ kind: 'what-if', args: { site, from, to, params, day: query.day ?? null, startSocKwh } });
     }),
     gatedJsonRoute('/api/optimize/*', optimizeQuery, async (query, url) => {
       const problems: string[] = [];

@@ -1,16 +1,21 @@
 /**
- * Runs one battery calculation (what-if or plan) in a worker thread (battery-worker.ts) with a deadline and
- * a heap of its own: past the deadline the thread is terminated, and a thread that runs out of heap ends
- * alone; either way the caller gets a BATTERY_LIMIT error to answer with, and the daemon carries on.
+ * Runs one battery calculation (what-if, plan, or a plan comparison with the battery) in a worker thread
+ * (battery-worker.ts) with a deadline and a heap of its own: past the deadline the thread is terminated, and
+ * a thread that runs out of heap ends alone; either way the caller gets a BATTERY_LIMIT error to answer with,
+ * and the daemon carries on. The routes share one runner, so one calculation runs at a time, whichever asked.
  */
 import { Worker } from 'node:worker_threads';
+import type pg from 'pg';
 import type { DatabaseConnection } from '../config/database.ts';
 import { CollectorError, type ErrorCode } from '../errors.ts';
+import type { comparePlans, CompareReport } from '../plans/plan-comparison.ts';
 import type { batteryPlan, batteryWhatIf, PlanReport, WhatIfReport } from '../query/battery-analysis.ts';
+import { ReadGate } from './read-gate.ts';
 
 export type BatteryJob =
   | { kind: 'what-if'; args: Parameters<typeof batteryWhatIf>[1] }
-  | { kind: 'plan'; args: Parameters<typeof batteryPlan>[1] };
+  | { kind: 'plan'; args: Parameters<typeof batteryPlan>[1] }
+  | { kind: 'compare'; args: Parameters<typeof comparePlans>[1] };
 
 export interface WorkerInput {
   job: BatteryJob;
@@ -39,6 +44,40 @@ const YOUNG_GENERATION_MB = 8;
 interface Reports {
   'what-if': WhatIfReport;
   plan: PlanReport;
+  compare: CompareReport;
+}
+
+/**
+ * Months of what-if finish well within the deadline; a year with a forecast archived all year can take longer
+ * (its forecast-driven plans dominate: `npm run bench -- battery-worker` measures it) and is then refused with
+ * a 504. The heap holds a year of intervals and half a day of the forecast archive at a time.
+ */
+export const DEFAULT_BATTERY_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96 };
+
+export interface BatteryRunner {
+  /** One job in its own thread; a second while one runs is refused with READ_OVERLOADED (a 503 with Retry-After). */
+  run<J extends BatteryJob>(job: J): Promise<Reports[J['kind']]>;
+}
+
+export interface BatteryRunnerOptions {
+  /** The read pool: the thread connects to its database on its own. */
+  pool: pg.Pool;
+  /** Default: the pool's. */
+  connection?: DatabaseConnection;
+  /** Default: DEFAULT_BATTERY_LIMITS (tests shorten the deadline). */
+  limits?: BatteryThreadLimits;
+  /** Default: one at a time and none waiting (tests hold it to see the refusal). */
+  gate?: ReadGate;
+}
+
+export function batteryRunner(options: BatteryRunnerOptions): BatteryRunner {
+  const { pool } = options;
+  // A pool from db/pool.ts holds its connection's URL and TLS setting as given.
+  const connection = options.connection ?? { url: pool.options.connectionString ?? '', ssl: (pool.options.ssl as DatabaseConnection['ssl'] | undefined) ?? false };
+  const limits = options.limits ?? DEFAULT_BATTERY_LIMITS;
+  // A queue a flood of requests could grow would hold threads of tens of seconds each: refuse instead.
+  const gate = options.gate ?? new ReadGate({ concurrency: 1, queueLength: 0, maxWaitMs: 5_000 });
+  return { run: (job) => gate.run(() => runBatteryJob(job, connection, limits)) };
 }
 
 export function runBatteryJob<J extends BatteryJob>(job: J, connection: DatabaseConnection, limits: BatteryThreadLimits): Promise<Reports[J['kind']]> {

@@ -1,7 +1,7 @@
 /**
  * The battery calculation's own thread (node:worker_threads), started per request by battery-thread.ts: it
- * opens one read-only database connection of its own, runs the what-if or the plan, posts the report (or
- * what went wrong) and ends. The daemon's event loop (health checks, metrics, the read API, collection)
+ * opens one read-only database connection of its own, runs the what-if, the plan or the plan comparison
+ * with the battery, posts the report (or what went wrong) and ends. The daemon's event loop (health checks, metrics, the read API, collection)
  * never waits on the work, and the thread's heap is its own, capped, so running out of it ends the thread,
  * not the daemon.
  */
@@ -10,6 +10,7 @@ import pg from 'pg';
 import { createPool } from '../db/pool.ts';
 import { isCollectorError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
+import { comparePlans } from '../plans/plan-comparison.ts';
 import { batteryPlan, batteryWhatIf } from '../query/battery-analysis.ts';
 import type { BatteryJob, WorkerInput, WorkerOutcome } from './battery-thread.ts';
 
@@ -27,7 +28,14 @@ try {
 }
 
 function run(work: BatteryJob): Promise<unknown> {
-  return work.kind === 'what-if' ? batteryWhatIf(pool, work.args) : batteryPlan(pool, work.args);
+  switch (work.kind) {
+    case 'what-if':
+      return batteryWhatIf(pool, work.args);
+    case 'plan':
+      return batteryPlan(pool, work.args);
+    case 'compare':
+      return comparePlans(pool, work.args);
+  }
 }
 
 /** An error as plain data (a thread boundary carries no classes): what the caller needs to answer it. */

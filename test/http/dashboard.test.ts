@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, nemDayStart, nemToday } from '../../src/domain/nem-time.ts';
 import { batteryRoutes } from '../../src/http/battery-api.ts';
+import { batteryRunner } from '../../src/http/battery-thread.ts';
 import { compareRoutes } from '../../src/http/compare-api.ts';
 import { dashboardRoutes } from '../../src/http/dashboard.ts';
 import { readRoutes } from '../../src/http/read-api.ts';
@@ -25,6 +26,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const TOKEN = 'dashboard-test-token';
+const BATTERY_DEFAULTS = { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null };
 // Far from NEM time, so a date or time taken from the browser's own zone shows.
 const BROWSER_ZONE = 'America/New_York';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -110,13 +112,14 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await collector.settle();
     fiveMinuteSite = sites.find((s) => s.intervalLength === 5 && s.status === 'active')!.id;
     thirtyMinuteSite = sites.find((s) => s.intervalLength === 30 && s.status === 'active')!.id;
+    const runner = batteryRunner({ pool: h.pool });
     server = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
       routes: [
         ...readRoutes({ pool: h.pool, status: DEFAULT_STATUS_SETTINGS }),
-        ...batteryRoutes({ pool: h.pool, defaults: { capacityKwh: 13.5, chargeKw: 5, dischargeKw: 5, efficiency: 0.9, reserve: 0.1, exportLimitKw: null } }),
-        ...compareRoutes({ pool: h.pool, plansFile: fileURLToPath(new URL('../../examples/compare-plans.yaml', import.meta.url)) }),
+        ...batteryRoutes({ pool: h.pool, defaults: BATTERY_DEFAULTS, runner }),
+        ...compareRoutes({ pool: h.pool, plansFile: fileURLToPath(new URL('../../examples/compare-plans.yaml', import.meta.url)), battery: { defaults: BATTERY_DEFAULTS, runner } }),
         ...dashboardRoutes(),
       ],
       apiToken: TOKEN,
@@ -314,6 +317,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.locator('#compare-table tbody tr:last-child td:first-child').textContent()).toBe('Total');
     for (const cell of await page.locator('#compare-table tbody td.num').allTextContents()) expect(cell).toMatch(/^-?\$[\d,]+\.\d\d$/);
     expect(await page.locator('#compare-meta').textContent()).toContain('Amber is energy only');
+    // With the battery (the form's, a valid one again): each figure has its "with battery" one beside it.
+    await page.fill('#battery-form input[name=capacity]', '13.5');
+    await page.locator('#compare-battery').check();
+    await page.locator('#compare-table th:text("Example time of use with battery"), #compare-table .error').first().waitFor({ timeout: 60_000 });
+    expect(await page.locator('#compare-table thead th').allTextContents(), await page.locator('#compare-table').textContent() ?? '').toContain('Example time of use with battery');
     const coverage = await page.locator('#coverage tbody tr').allTextContents();
     expect(coverage).toHaveLength(2);
     expect(coverage[0]).toMatch(/^price100\.0%/);

@@ -3,7 +3,8 @@
  * metered kWh (summed in SQL) × its rates + days × its supply charge, to the cent; a time-of-use plan across
  * the start of daylight saving (NSW, 2025-10-05) equals the same usage classified by PostgreSQL's own time
  * zone rules; a 30-minute Victorian site; Amber's column equals `query costs`; the battery lowers no bill;
- * the command and `GET /api/compare` agree, and hostile requests are refused with clear text.
+ * the command and `GET /api/compare` agree, with the battery too (run in the battery worker, refused while
+ * it is busy), and hostile requests are refused with clear text.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareCommand, renderComparison } from '../../src/commands/compare.ts';
 import type { BatteryParams } from '../../src/domain/battery-limits.ts';
 import type { FixedCharges } from '../../src/domain/fixed-charges.ts';
+import { batteryRunner } from '../../src/http/battery-thread.ts';
 import { compareRoutes } from '../../src/http/compare-api.ts';
+import { ReadGate } from '../../src/http/read-gate.ts';
 import { startHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { comparePlans, type CompareReport } from '../../src/plans/plan-comparison.ts';
 import { parsePlans } from '../../src/plans/plan-file.ts';
@@ -54,6 +57,8 @@ let h: Harness;
 let server: HttpServer;
 let base: string;
 let plansFile: string;
+/** The battery runner's one-at-a-time gate, held by a test to see the refusal while a calculation runs. */
+const batteryGate = new ReadGate({ concurrency: 1, queueLength: 0, maxWaitMs: 5_000 });
 
 beforeAll(async () => {
   h = await startHarness({ now: START, fake: { sites: defaultSites(START).slice(0, 2) } });
@@ -63,10 +68,14 @@ beforeAll(async () => {
   await collector.settle();
   plansFile = join(mkdtempSync(join(tmpdir(), 'compare-')), 'plans.yaml');
   writeFileSync(plansFile, PLANS_YAML);
+  const battery = { defaults: BATTERY, runner: batteryRunner({ pool: h.pool, gate: batteryGate }) };
   server = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
-    routes: [...compareRoutes({ pool: h.pool, plansFile, now: () => h.clock.now }), ...compareRoutes({ pool: h.pool, plansFile: null }).map((r) => ({ ...r, path: '/api/compare-unset' }))],
+    routes: [
+      ...compareRoutes({ pool: h.pool, plansFile, battery, now: () => h.clock.now }),
+      ...compareRoutes({ pool: h.pool, plansFile: null, battery }).map((r) => ({ ...r, path: '/api/compare-unset' })),
+    ],
     apiToken: null,
     logger: captureLogger().logger,
   });
@@ -256,6 +265,38 @@ describe('the command and the API', () => {
     expect(printed).toMatch(/-?\$\d[\d,]*\.\d\d/);
   });
 
+  it('battery=1 is `compare --battery --json`, worked out in the battery worker; its parameters set the battery', async () => {
+    const json = environment();
+    expect(await compareCommand.run(['--site', FIVE, '--from', FROM, '--to', TO, '--battery', '--json'], json.env)).toBe(0);
+    const api = await get(`/api/compare?site=${FIVE}&from=${FROM}&to=${TO}&battery=1`);
+    expect(api.status).toBe(200);
+    expect(api.body).toEqual(JSON.parse(json.out.join('')));
+    expect(api.body.battery).toMatchObject({ capacityKwh: 10, intervals: 12 * 288 });
+    const smaller = await get(`/api/compare?site=${FIVE}&from=${FROM}&to=${TO}&battery=1&capacity=5&chargePower=2.5&reserve=0`);
+    expect(smaller.status).toBe(200);
+    expect(smaller.body.battery).toMatchObject({ capacityKwh: 5, chargeKw: 2.5, dischargeKw: 5, reserve: 0 });
+    const total = (body: Record<string, unknown>) => (body as unknown as CompareReport).total.amber;
+    // Half the battery saves less than the whole one, and more than none.
+    expect(total(smaller.body).withBatteryCents!).toBeGreaterThan(total(api.body).withBatteryCents!);
+    expect(total(smaller.body).withBatteryCents!).toBeLessThan(total(smaller.body).totalCents);
+    // battery=0 is the plain comparison.
+    expect((await get(`/api/compare?site=${FIVE}&from=${FROM}&to=${TO}&battery=0`)).body).toMatchObject({ battery: null });
+  });
+
+  it('battery=1 while a battery calculation runs: 503 with Retry-After, and the plain comparison still answers', async () => {
+    let release!: () => void;
+    const held = batteryGate.run(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const busy = await fetch(`${base}/api/compare?site=${FIVE}&from=${FROM}&to=${TO}&battery=1`);
+      expect(busy.status).toBe(503);
+      expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await get(`/api/compare?site=${FIVE}&from=${FROM}&to=${TO}`)).status).toBe(200);
+    } finally {
+      release();
+      await held;
+    }
+  });
+
   it('compare runs as the README shows it: each optional part alone, each alternative, with the example plans', async () => {
     const values: Record<string, string> = { ID: FIVE, FILE: EXAMPLE_PLANS, 'examples/compare-plans.yaml': EXAMPLE_PLANS, '2025-07-01': FROM, '2026-06-30': TO, DATE: TO, N: '2' };
     const synopses = everyCommand().filter((command) => command.startsWith('amber-collector compare '));
@@ -311,6 +352,21 @@ describe('the command and the API', () => {
       ['site=a&site=b', 'site: given more than once'],
       ['site=%00', 'control characters are not allowed'],
       [`from=${'9'.repeat(5000)}`, 'expected a date as YYYY-MM-DD'],
+      ['battery=2', 'battery: expected 1 (with the battery) or 0, got \\"2\\"'],
+      ['battery=true', 'battery: expected 1 (with the battery) or 0'],
+      ['battery=1&battery=1', 'battery: given more than once'],
+      ['capacity=5', 'capacity: only with battery=1'],
+      ['battery=0&capacity=5&reserve=0.2', 'capacity, reserve: only with battery=1'],
+      ['battery=1&capacity=-1', 'capacity: expected a number of kWh greater than 0 and at most 10000'],
+      ['battery=1&capacity=1e999', 'capacity: expected a number of kWh greater than 0'],
+      ['battery=1&power=abc', 'power: expected a number of kW greater than 0'],
+      ['battery=1&efficiency=2', 'efficiency: expected a round-trip efficiency'],
+      ['battery=1&reserve=1', 'reserve: expected a share of the capacity'],
+      ['battery=1&exportLimit=-5', 'exportLimit: expected a number of kW from 0 to 10000'],
+      [`battery=1&capacity=${'9'.repeat(5000)}`, 'capacity: expected a number of kWh'],
+      ['battery=1&soc=50%25', 'Unrecognized key'],
+      ['battery=1&from=2024-01-01&to=2025-10-01', 'from/to: at most 366 days at a time'],
+      ['battery=1&from=2025-10-09&to=2025-10-01', 'from: 2025-10-09 is after to 2025-10-01'],
     ] as const) {
       const answer = await get(`/api/compare?${query}`);
       expect(answer.status, query).toBe(400);

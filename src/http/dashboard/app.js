@@ -360,6 +360,10 @@
       event.preventDefault();
       runBattery(state);
     });
+    // The comparison with the battery is a calculation like the what-if's: run when asked for, shown in place on failure.
+    document.getElementById('compare-battery').addEventListener('change', () => {
+      renderCompare(state).catch((err) => show('compare-table', message(`Could not calculate: ${err.message}`, 'error')));
+    });
     let resizeTimer = null;
     window.addEventListener('resize', () => {
       clearTimeout(resizeTimer);

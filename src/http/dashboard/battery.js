@@ -22,12 +22,18 @@ const dashboardBattery = (() => {
     }
   }
 
+  /** The form's battery as the API's query parameters (compare.js's "with battery" uses it too). */
+  function formBattery() {
+    const form = document.getElementById('battery-form');
+    return Object.fromEntries(['capacity', 'chargePower', 'dischargePower', 'efficiency', 'reserve'].map((name) => [name, form.elements[name].value]));
+  }
+
   /** The battery what-if over the selected range through yesterday: strategies side by side, one day's state of charge. */
   async function renderBattery(state) {
     const form = document.getElementById('battery-form');
     const to = addDays(nemToday(), -1);
     const from = addDays(to, -(Math.max(state.days, 1) - 1));
-    const inputs = Object.fromEntries(['capacity', 'chargePower', 'dischargePower', 'efficiency', 'reserve'].map((name) => [name, form.elements[name].value]));
+    const inputs = formBattery();
     // The starting charge as a share of the capacity; left empty, the battery starts at its reserve.
     const soc = form.elements.soc.value.trim();
     if (soc !== '') inputs.soc = `${soc}%`;
@@ -88,5 +94,5 @@ const dashboardBattery = (() => {
     );
   }
 
-  return { runBattery };
+  return { runBattery, formBattery };
 })();
