@@ -52,7 +52,7 @@ interface Reports {
  * (its forecast-driven plans dominate: `npm run bench -- battery-worker` measures it) and is then refused with
  * a 504. The heap holds a year of intervals and half a day of the forecast archive at a time.
  */
-export const DEFAULT_BATTERY_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96 };
+const DEFAULT_BATTERY_LIMITS: BatteryThreadLimits = { deadlineMs: 120_000, maxHeapMb: 96 };
 
 export interface BatteryRunner {
   /** One job in its own thread; a second while one runs is refused with READ_OVERLOADED (a 503 with Retry-After). */
