@@ -163,10 +163,12 @@ describe('the collector without DATABASE_URL', () => {
   }, 90_000);
 
   it('restarts its embedded PostgreSQL after a SIGKILL, fails /healthz meanwhile, and collects on without gap or duplicate', async () => {
-    // A slow budget: the kill lands in the middle of the backfill.
+    // A slow budget: the kill lands in the middle of the backfill. 15 days are three chunks a stream, so the kill
+    // after the first leaves most of them for the restarted server, as 35 days did; the rest of 35 days' chunks
+    // only paced the test at two calls a second.
     const fake = await fakeAmberForTest({ rateLimit: { limit: 2, windowSeconds: 1 } });
     const dataDir = await dataDirForTest();
-    const daemon = startDaemon(envFor(fake, dataDir, { HISTORICAL_START_DATE: addDays(nemToday(new Date()), -35), AMBER_RATE_LIMIT: '2;w=1' }));
+    const daemon = startDaemon(envFor(fake, dataDir, { HISTORICAL_START_DATE: addDays(nemToday(new Date()), -15), AMBER_RATE_LIMIT: '2;w=1' }));
     const port = (await daemon.waitFor('HTTP server listening'))['port'] as number;
     const healthz = async () => {
       const response = await fetch(`http://127.0.0.1:${port}/healthz`);

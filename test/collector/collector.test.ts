@@ -7,6 +7,9 @@ import { startHarness, type Harness } from '../helpers/collector-harness.ts';
 // 13:00 NEM time on 2025-11-21: prices exist through the current interval, usage through 2025-11-20.
 const NOW = new Date('2025-11-21T03:00:00Z');
 const START = '2025-09-22'; // 60 NEM days before the 21st
+// 30 NEM days: five 7-day chunks of each stream (MAX_RANGE_DAYS), for the tests about how a backfill repeats,
+// resumes or takes turns, which hold at five chunks as at nine; the 60-day one checks the stored rows.
+const SHORT_START = '2025-10-23';
 
 async function tableFingerprint(h: Harness): Promise<{ prices: string; usage: string }> {
   const prices = await h.pool.query<{ f: string }>(
@@ -18,7 +21,7 @@ async function tableFingerprint(h: Harness): Promise<{ prices: string; usage: st
   return { prices: prices.rows[0]!.f, usage: usage.rows[0]!.f };
 }
 
-describe('backfill of two sites × 60 days', () => {
+describe('backfill of two sites: 60 days, and 30 for the repeats', () => {
   // Each test has its own database and runs the backfill it builds on, so none depends on another's.
   let h: Harness;
   beforeEach(async () => {
@@ -26,8 +29,8 @@ describe('backfill of two sites × 60 days', () => {
   });
   afterEach(async () => h.close());
 
-  async function backfillEverySite() {
-    const collector = h.newCollector({ historicalStartDate: START });
+  async function backfillEverySite(start = START) {
+    const collector = h.newCollector({ historicalStartDate: start });
     const sites = await collector.discoverSites(AbortSignal.timeout(10_000));
     await collector.backfill(AbortSignal.timeout(60_000));
     return sites;
@@ -56,8 +59,8 @@ describe('backfill of two sites × 60 days', () => {
   });
 
   it('a cycle right after the backfill changes nothing, and a second backfill makes no calls', async () => {
-    await backfillEverySite();
-    const collector = h.newCollector({ historicalStartDate: START });
+    await backfillEverySite(SHORT_START);
+    const collector = h.newCollector({ historicalStartDate: SHORT_START });
     await collector.discoverSites(AbortSignal.timeout(10_000));
     h.fake.resetRequestLog();
     const summary = await collector.runCycle(AbortSignal.timeout(30_000));
@@ -69,10 +72,10 @@ describe('backfill of two sites × 60 days', () => {
   });
 
   it('FORCE_REINIT-style reset collects everything again and writes nothing new', async () => {
-    await backfillEverySite();
+    await backfillEverySite(SHORT_START);
     const before = await tableFingerprint(h);
     await resetCollectionState(h.pool);
-    const collector = h.newCollector({ historicalStartDate: START });
+    const collector = h.newCollector({ historicalStartDate: SHORT_START });
     await collector.discoverSites(AbortSignal.timeout(10_000));
     h.fake.resetRequestLog();
     await collector.backfill(AbortSignal.timeout(60_000));
@@ -227,7 +230,7 @@ describe('chunks in memory', () => {
     const h = await startHarness({ now: NOW });
     try {
       const calls = observeCalls();
-      const collector = h.newCollector({ historicalStartDate: START, wrapClient: calls.wrap });
+      const collector = h.newCollector({ historicalStartDate: SHORT_START, wrapClient: calls.wrap });
       await collector.discoverSites(AbortSignal.timeout(10_000));
       await collector.backfill(AbortSignal.timeout(60_000));
       expect(calls.most()).toBe(1);
@@ -244,7 +247,7 @@ describe('chunks in memory', () => {
     const h = await startHarness({ now: NOW });
     try {
       const calls = observeCalls();
-      const collector = h.newCollector({ historicalStartDate: START, wrapClient: calls.wrap });
+      const collector = h.newCollector({ historicalStartDate: SHORT_START, wrapClient: calls.wrap });
       const sites = await collector.discoverSites(AbortSignal.timeout(10_000));
       h.fake.inject({ kind: 'slowHeaders', ms: 20, times: 1_000 });
       const backfill = collector.backfill(AbortSignal.timeout(60_000));
@@ -254,7 +257,7 @@ describe('chunks in memory', () => {
       expect(summary).toMatchObject({ failedStreams: 0 });
       expect(calls.most()).toBe(2);
       for (const site of sites.filter((s) => s.status === 'active')) {
-        const prices = await diffPrices(h.pool, h.fake, site.id, START, '2025-11-21');
+        const prices = await diffPrices(h.pool, h.fake, site.id, SHORT_START, '2025-11-21');
         expect({ missing: prices.missing.length, wrong: prices.wrong.length }).toEqual({ missing: 0, wrong: 0 });
       }
     } finally {

@@ -17,6 +17,11 @@ import { startStandIn, type StandIn } from './stand-in.ts';
 const HOUR_MS = 3_600_000;
 const ADMIN = 'admin-token';
 const TOKENS = { [ADMIN]: { admin: true }, 'user-token': { admin: false } };
+/**
+ * The recorder's write lands this long after its answer: still after the sync's first read-back (so the sync
+ * must wait for it, as with Home Assistant), without the stand-in's 150 ms default paid on every 48-hour part.
+ */
+const WRITE_DELAY_MS = 20;
 
 let h: Harness | null = null;
 let standIn: StandIn | null = null;
@@ -80,7 +85,7 @@ async function sync(pool: pg.Pool, held: StandIn, options: Parameters<typeof syn
 describe('Home Assistant long-term statistics', () => {
   it('holds every hour as the database has it after the first sync, and a second sync sends nothing', async () => {
     h = await collected(new Date('2025-11-21T07:05:00Z'), '2025-11-16');
-    standIn = await startStandIn({ tokens: TOKENS });
+    standIn = await startStandIn({ tokens: TOKENS, writeDelayMs: WRITE_DELAY_MS });
     const first = await sync(h.pool, standIn);
     expect(first).toMatchObject({ mismatches: 0, hoursPending: 0 });
     expect(first.hoursSent).toBeGreaterThan(100);
@@ -108,7 +113,7 @@ describe('Home Assistant long-term statistics', () => {
 
   it('re-sends from the first revised hour, and no hourly difference is ever negative', async () => {
     h = await collected(new Date('2025-11-21T07:05:00Z'), '2025-11-18');
-    standIn = await startStandIn({ tokens: TOKENS });
+    standIn = await startStandIn({ tokens: TOKENS, writeDelayMs: WRITE_DELAY_MS });
     await sync(h.pool, standIn);
     const before = await databaseHours(h.pool);
     // A day later Amber has revised the estimated reads; the collector's cycles fetch the revisions.
@@ -153,7 +158,7 @@ describe('Home Assistant long-term statistics', () => {
       [new Date('2026-04-06T23:00:00Z'), '2026-04-04', '2026-04-05', 25],
     ] as const) {
       h = await collected(now, from);
-      standIn = await startStandIn({ tokens: TOKENS });
+      standIn = await startStandIn({ tokens: TOKENS, writeDelayMs: WRITE_DELAY_MS });
       await sync(h.pool, standIn);
       const rows = [...standIn.rows.get('amber_collector:01jb2wxyz3m4n5p6q7r8s9t0va_e1_energy')!.keys()];
       for (const zone of ['Australia/Sydney', 'Australia/Adelaide']) {
@@ -170,7 +175,7 @@ describe('Home Assistant long-term statistics', () => {
   }, 120_000);
 
   it("refuses a wrong token at once, and a non-administrator's token on the first import", async () => {
-    standIn = await startStandIn({ tokens: TOKENS });
+    standIn = await startStandIn({ tokens: TOKENS, writeDelayMs: WRITE_DELAY_MS });
     await expect(checkHomeAssistant({ url: standIn.url, token: 'nope' }, silentLogger())).rejects.toMatchObject({ code: 'HOME_ASSISTANT_AUTH' });
     await expect(HomeAssistantSocket.connect(standIn.url, 'nope')).rejects.toMatchObject({ code: 'HOME_ASSISTANT_AUTH' });
     const socket = await HomeAssistantSocket.connect(standIn.url, 'user-token');
