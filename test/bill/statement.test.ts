@@ -137,7 +137,7 @@ describe('the monthly statement', () => {
 
   it('bare, it shows the month of yesterday for the first site, the month in progress to date', async () => {
     const text = await runBill([], charges);
-    expect(text).toMatch(/^Statement for site \S+, 2025-12: 2025-12-01 to 2025-12-01, 1 days/);
+    expect(text).toMatch(/^Statement for site \S+, 2025-12: 2025-12-01 to 2025-12-01, 1 day \(/);
   });
 
   it('checks its arguments before touching the database', async () => {

@@ -17,7 +17,7 @@ interface Line {
 export function renderStatement(s: Statement): string {
   const basis = s.energyOnlyReason === null ? '' : ` (${s.basis}: ${s.energyOnlyReason})`;
   const heading = [
-    `Statement for site ${s.siteId}, ${s.month}: ${s.from} to ${s.to}, ${s.days} days (NEM time, UTC+10)`,
+    `Statement for site ${s.siteId}, ${s.month}: ${s.from} to ${s.to}, ${s.days} ${s.days === 1 ? 'day' : 'days'} (NEM time, UTC+10)`,
     `Dollars incl. GST; feed-in that earned is negative${basis}`,
     '',
   ];
@@ -35,7 +35,7 @@ export function renderStatement(s: Statement): string {
   }));
   const charges = s.fixed.map((l) => ({
     description: `${l.description}${l.from === s.from && l.to === s.to ? '' : ` ${l.from} to ${l.to}`}`,
-    quantity: l.unit === 'days' ? `${l.quantity} days` : `${l.quantity} months`,
+    quantity: `${l.quantity} ${l.quantity === 1 ? l.unit.slice(0, -1) : l.unit}`,
     rate: l.unit === 'days' ? `${l.rate} c/day` : `${money(l.rate)}/month`,
     amount: money(l.dollars),
   }));
