@@ -7,13 +7,13 @@ import { batteryParamsFrom, parseDecimal, parseStartCharge, startChargeKwh, type
 import { readBatteryCommandConfig, type BatteryCommandConfig } from '../config/config.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
+import { addDays, nemToday } from '../domain/nem-time.ts';
 import type { CollectorError } from '../errors.ts';
 import { batteryPlan, batteryWhatIf, checkWhatIfRange, MAX_HORIZON_HOURS, type PlanReport, type WhatIfReport } from '../query/battery-analysis.ts';
 import { describeBattery } from './output/battery-text.ts';
 import { money } from './output/format.ts';
 import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
-import { DAY_RANGE_OPTIONS, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
+import { DAY_RANGE_OPTIONS, dayOption, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
 import { defineCommand, type CommandIo, type ParsedArguments } from './frame/define-command.ts';
 import { runCollectorFirst } from './frame/run-hint.ts';
 
@@ -146,11 +146,7 @@ function parseInvocation({ values, positionals }: ParsedArguments<typeof BATTERY
   };
   if (kind === 'what-if') {
     only(['from', 'to', 'day', 'soc']);
-    const date = (name: 'from' | 'to' | 'day') => {
-      const value = values[name];
-      if (value !== undefined && !isNemDate(value)) problems.push(`--${name}: expected a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
-      return value !== undefined && isNemDate(value) ? value : null;
-    };
+    const date = (name: 'from' | 'to' | 'day') => dayOption(name, values[name], problems);
     const to = date('to') ?? addDays(nemToday(now), -1);
     const from = date('from') ?? addDays(to, -(DEFAULT_WHAT_IF_DAYS - 1));
     const day = date('day');

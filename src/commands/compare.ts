@@ -6,12 +6,12 @@
  */
 import { readCompareCommandConfig, type CompareCommandConfig } from '../config/config.ts';
 import type { NemDate } from '../domain/models.ts';
-import { addDays, isNemDate, nemToday } from '../domain/nem-time.ts';
+import { addDays, nemToday } from '../domain/nem-time.ts';
 import { openCommandDatabase, type CommandDatabase } from '../embedded/database-server.ts';
 import { checkCompareRange, comparePlans, lastMonths, type CompareReport, type Costs, type MonthComparison } from '../plans/plan-comparison.ts';
 import { loadPlans } from '../plans/plan-file.ts';
 import { NO_SITES_YET, selectSites } from '../query/site-selection.ts';
-import { DAY_RANGE_OPTIONS, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
+import { DAY_RANGE_OPTIONS, dayOption, SITE_OPTION, siteOption, usageError } from './frame/arguments.ts';
 import { defineCommand, type CommandIo, type ParsedArguments } from './frame/define-command.ts';
 import { runCollectorFirst } from './frame/run-hint.ts';
 import { describeBattery } from './output/battery-text.ts';
@@ -66,11 +66,7 @@ interface Invocation {
 
 function parseInvocation({ values }: ParsedArguments<typeof COMPARE_OPTIONS, false>, env: CompareEnvironment): Invocation {
   const problems: string[] = [];
-  const date = (name: 'from' | 'to') => {
-    const value = values[name];
-    if (value !== undefined && !isNemDate(value)) problems.push(`--${name}: expected a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
-    return value !== undefined && isNemDate(value) ? value : null;
-  };
+  const date = (name: 'from' | 'to') => dayOption(name, values[name], problems);
   const to = date('to') ?? addDays(nemToday(env.now), -1);
   let from = date('from');
   if (values.months !== undefined) {
