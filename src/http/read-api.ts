@@ -198,6 +198,10 @@ export const dateParam = z
 
 const siteOnly = z.strictObject({ site: siteParam.optional() });
 
+/** One of a fixed set of words; a 400 lists them. */
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (issue) => `expected one of ${values.join(', ')}, got ${JSON.stringify(issue.input)}` });
+
 /** A comma-separated list, blanks dropped. */
 const commaList = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''));
 
@@ -207,8 +211,8 @@ const rangeParams = { site: siteParam.optional(), from: timeParam.optional(), to
 const seriesQuery = z.strictObject({
   ...rangeParams,
   channel: commaList.refine((channels) => channels.length > 0, { error: 'expected channel types or meter ids, e.g. general,feedIn or E1' }).optional(),
-  window: z.enum(WINDOWS, { error: (issue) => `expected one of ${WINDOWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
-  agg: z.enum(AGGREGATES, { error: (issue) => `expected one of ${AGGREGATES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  window: oneOf(WINDOWS).optional(),
+  agg: oneOf(AGGREGATES).optional(),
 });
 
 const CHANNEL_TYPES = ['general', 'controlledLoad', 'feedIn'] as const;
@@ -223,7 +227,7 @@ const accuracyQuery = z.strictObject({
       error: (issue) => `expected channel types from ${CHANNEL_TYPES.join(', ')}, comma separated, got ${JSON.stringify(issue.input)}`,
     })
     .optional(),
-  by: z.enum(ACCURACY_VIEWS, { error: (issue) => `expected one of ${ACCURACY_VIEWS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  by: oneOf(ACCURACY_VIEWS).optional(),
 });
 
 /** A whole number written as digits only (no sign, exponent or fraction), then checked against its range. */
@@ -238,8 +242,8 @@ const emhassQuery = z.strictObject({
   site: siteParam.optional(),
   horizon_hours: wholeParam('hours', (h) => h >= 1 && h <= MAX_HORIZON_HOURS, `from 1 to ${MAX_HORIZON_HOURS}`).optional(),
   step_minutes: wholeParam('minutes', (m) => (STEP_MINUTES as readonly number[]).includes(m), `one of ${STEP_MINUTES.join(', ')}`).optional(),
-  source: z.enum(FEED_SOURCES, { error: (issue) => `expected one of ${FEED_SOURCES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
-  align: z.enum(FEED_ALIGNMENTS, { error: (issue) => `expected one of ${FEED_ALIGNMENTS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  source: oneOf(FEED_SOURCES).optional(),
+  align: oneOf(FEED_ALIGNMENTS).optional(),
 });
 
 /** Amber's forecast reaches the end of the next NEM day: 48 hours at most. */
@@ -247,7 +251,7 @@ const FORECAST_FEED_HOURS = 48;
 
 const forecastFeedQuery = z.strictObject({
   site: siteParam.optional(),
-  channel: z.enum(CHANNEL_TYPES, { error: (issue) => `expected one of ${CHANNEL_TYPES.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  channel: oneOf(CHANNEL_TYPES).optional(),
 });
 
 const costsQuery = z.strictObject({ site: siteParam.optional(), from: dateParam.optional(), to: dateParam.optional() });
