@@ -11,7 +11,7 @@ import { baselineCost, score, type BatteryParams, type Series } from '../../src/
 import { optimalSchedule } from '../../src/battery/optimal.ts';
 import { selfConsumptionSchedule } from '../../src/battery/self-consumption.ts';
 import { solveExactly } from '../battery/exact-solver.ts';
-import { figuresOf, type Figure } from './figures.ts';
+import { figuresOf, measured, type Figure } from './figures.ts';
 import type { Benchmark } from './run.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 
@@ -43,15 +43,6 @@ export function syntheticSite(days: number, minutes: number, seed: number): Seri
   return series;
 }
 
-/** Wall-clock and CPU seconds: on a shared machine the CPU time is what the work itself costs. */
-async function timed<T>(work: () => T | Promise<T>): Promise<{ result: T; seconds: number; cpuSeconds: number }> {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  const result = await work();
-  const used = process.cpuUsage(cpu);
-  return { result, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
-}
-
 /** Forecasts as the archive would replay them: actual prices with an error growing with lead time, 5-minute for an hour then 30-minute. */
 function forecastOf(series: Series, seed: number): (atMs: number) => ForecastStep[] {
   const random = seededRandom(seed);
@@ -76,8 +67,8 @@ export const batteryBenchmark: Benchmark = {
   name: 'battery',
   async run(): Promise<Figure[]> {
     const year = syntheticSite(365, 5, 1);
-    const self = await timed(() => selfConsumptionSchedule(year, PARAMS));
-    const perfect = await timed(() => optimalSchedule(year, PARAMS));
+    const self = await measured(() => selfConsumptionSchedule(year, PARAMS));
+    const perfect = await measured(() => optimalSchedule(year, PARAMS));
     score(year, PARAMS, perfect.result); // throws if infeasible
 
     const month = syntheticSite(37, 5, 2); // 7 days of load history, then 30 days
@@ -92,8 +83,8 @@ export const batteryBenchmark: Benchmark = {
       importPrice: month.importPrice.subarray(historyIntervals),
       feedInPrice: month.feedInPrice.subarray(historyIntervals),
     };
-    const monthSelf = await timed(() => selfConsumptionSchedule(last30, PARAMS));
-    const driven = await timed(() => forecastDrivenSchedule({ series: last30, demandByStart, intervalMinutes: 5, forecastAt: forecastOf(month, 3), params: PARAMS }));
+    const monthSelf = await measured(() => selfConsumptionSchedule(last30, PARAMS));
+    const driven = await measured(() => forecastDrivenSchedule({ series: last30, demandByStart, intervalMinutes: 5, forecastAt: forecastOf(month, 3), params: PARAMS }));
     const drivenSavings = baselineCost(last30) - score(last30, PARAMS, driven.result.schedule).costCents;
     const perfectSavings = baselineCost(last30) - score(last30, PARAMS, optimalSchedule(last30, PARAMS)).costCents;
 
@@ -102,8 +93,8 @@ export const batteryBenchmark: Benchmark = {
     let dpSeconds = 0;
     for (const seed of [11, 12, 13]) {
       const window = syntheticSite(3, 5, seed);
-      const exact = await timed(() => solveExactly(window, PARAMS));
-      const dp = await timed(() => score(window, PARAMS, optimalSchedule(window, PARAMS)).costCents);
+      const exact = await measured(() => solveExactly(window, PARAMS));
+      const dp = await measured(() => score(window, PARAMS, optimalSchedule(window, PARAMS)).costCents);
       exactSeconds += exact.seconds;
       dpSeconds += dp.seconds;
       const savings = baselineCost(window) - exact.result.mipCents;

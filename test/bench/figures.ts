@@ -69,6 +69,15 @@ export function atLeast(limit: number, on: Target['on'] = 'value'): Target {
   return { on, comparator: '>=', limit };
 }
 
+/** Wall-clock and CPU seconds of some work: on a shared machine the CPU time is what the work itself costs. */
+export async function measured<T>(work: () => T | Promise<T>): Promise<{ result: T; seconds: number; cpuSeconds: number }> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(cpu);
+  return { result, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;

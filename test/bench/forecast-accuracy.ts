@@ -10,17 +10,11 @@ import { addDays, nemDayStart } from '../../src/domain/nem-time.ts';
 import { forecastAccuracy, type AccuracyFilter } from '../../src/query/forecast-accuracy.ts';
 import { ARCHIVE_SITE, seedForecastArchive } from '../helpers/forecast-archive-sql.ts';
 import { createBenchDatabase } from './bench-database.ts';
-import { figuresOf, type Figure } from './figures.ts';
+import { figuresOf, measured, type Figure } from './figures.ts';
 import type { Benchmark } from './run.ts';
 
 const FIRST_DAY = '2025-01-01';
 const LAST_DAY = '2025-12-31';
-
-async function seconds<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
-  const started = performance.now();
-  const result = await work();
-  return { result, seconds: (performance.now() - started) / 1000 };
-}
 
 export const forecastAccuracyBenchmark: Benchmark = {
   name: 'forecast-accuracy',
@@ -32,17 +26,17 @@ export const forecastAccuracyBenchmark: Benchmark = {
       const rows = await seedForecastArchive(pool, FIRST_DAY, LAST_DAY);
       await pool.query('VACUUM ANALYZE');
       const year: AccuracyFilter = { siteId: ARCHIVE_SITE.id, from: nemDayStart(FIRST_DAY), to: nemDayStart(addDays(LAST_DAY, 1)), channels: null, byTimeOfDay: true };
-      const direct = await seconds(() => forecastAccuracy(pool, { ...year, direct: true }));
+      const direct = await measured(() => forecastAccuracy(pool, { ...year, direct: true }));
       let slices = 0;
-      const rollUp = await seconds(async () => {
+      const rollUp = await measured(async () => {
         // Everything is final: the roll-up covers the year a slice (a month) at a time, as cycles would.
         while ((await rollUpForecastAccuracy(pool, ARCHIVE_SITE.id, nemDayStart(addDays(LAST_DAY, 2)), false)) !== null) slices += 1;
       });
-      const rolled = await seconds(() => forecastAccuracy(pool, year));
+      const rolled = await measured(() => forecastAccuracy(pool, year));
       if (JSON.stringify(rolled.result) !== JSON.stringify(direct.result)) throw new Error('the rolled-up report differs from the direct one');
       const month: AccuracyFilter = { ...year, from: nemDayStart('2025-12-02') };
-      const monthDirect = await seconds(() => forecastAccuracy(pool, { ...month, direct: true }));
-      const monthRolled = await seconds(() => forecastAccuracy(pool, month));
+      const monthDirect = await measured(() => forecastAccuracy(pool, { ...month, direct: true }));
+      const monthRolled = await measured(() => forecastAccuracy(pool, month));
       return figuresOf('forecast-accuracy', [
         {
           name: 'a year of a 5-minute site, rolled up',
