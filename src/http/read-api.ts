@@ -15,7 +15,7 @@
  *                                   366; see query/forecast-accuracy.ts)
  *   GET /api/feeds/emhass           EMHASS runtime parameters: import and export prices per step (?site, horizon_hours,
  *                                   step_minutes, source, align; see query/emhass-feed.ts)
- *   GET /api/feeds/forecast         the forecast in Home Assistant's core Amber shape (?site, channel; mqtt/forecast-list.ts)
+ *   GET /api/feeds/forecast         the forecast in Home Assistant's core Amber shape (?site, channel; query/core-forecast.ts)
  *
  * Series parameters: `from`/`to` are NEM dates (YYYY-MM-DD; `to` inclusive) or ISO 8601 instants with an
  * offset (`to` exclusive); intervals are selected and bucketed by their START, in NEM time. Defaults: the
@@ -32,8 +32,8 @@ import { addDays, daysBetween, isNemDate, isNemMonth, lastUsageDay, monthOf, nem
 import { isConnectionFailure } from '../db/pool.ts';
 import { CollectorError, isCollectorError } from '../errors.ts';
 import { buildStatusReport, type StatusSettings } from '../query/collection-status.ts';
+import { archivedForecastEntries } from '../query/core-forecast.ts';
 import { readPricesNow } from '../query/current.ts';
-import { archivedForecastEntries } from '../mqtt/forecast-list.ts';
 import { emhassFeed, FEED_ALIGNMENTS, FEED_SOURCES, MAX_HORIZON_HOURS, STEP_MINUTES } from '../query/emhass-feed.ts';
 import { forecastAccuracy } from '../query/forecast-accuracy.ts';
 import { forecastInForce } from '../query/forecast-archive.ts';

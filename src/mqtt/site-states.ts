@@ -5,7 +5,9 @@
  */
 import type { PriceInterval } from '../domain/models.ts';
 import type { PricesNow, StoredPrice } from '../query/current.ts';
-import { customerDollars, descriptorSlug, forecastAttributes, forecastEntries } from './forecast-list.ts';
+import { customerDollars } from '../domain/customer-price.ts';
+import { descriptorSlug, forecastEntries } from '../query/core-forecast.ts';
+import { forecastAttributes } from './forecast-list.ts';
 import type { Topics } from './topics.ts';
 
 /** Home Assistant's MQTT sensor turns this payload into "unknown". */

@@ -4,7 +4,9 @@
  * and the attributes payload kept under Home Assistant's 16,384-byte limit however long the horizon.
  */
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTES_BUDGET_BYTES, customerDollars, descriptorSlug, forecastAttributes, forecastEntries } from '../../src/mqtt/forecast-list.ts';
+import { customerDollars } from '../../src/domain/customer-price.ts';
+import { ATTRIBUTES_BUDGET_BYTES, forecastAttributes } from '../../src/mqtt/forecast-list.ts';
+import { descriptorSlug, forecastEntries } from '../../src/query/core-forecast.ts';
 import type { StoredPrice } from '../../src/query/current.ts';
 
 function price(channelType: string, index: number, perKwh: number): StoredPrice {
